@@ -1,0 +1,325 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { maxProcessingSecondsLimit } from '../domain/processing-time.js';
+import { defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
+import { siteCategories, type SiteCategory } from '../domain/types.js';
+import { filterOverridesSchema, type FilterOverrides } from '../domain/filters.js';
+
+/** The one place where Vigil reads its environment. Every other module receives a `Config`. */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const positiveSeconds = z.coerce.number().positive();
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+export const detectorModels = ['yolox_nano_416_coco', 'picodet_s_416_coco'] as const;
+export type DetectorModelName = (typeof detectorModels)[number];
+
+const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+  API_PORT: port.default(8080),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  WORKER_METRICS_PORT: port.default(9464),
+  GPU_WORKER_METRICS_PORT: port.default(9465),
+  MAX_IMAGE_BYTES: positiveInt.default(15 * 1024 * 1024),
+  ALARM_COOLDOWN_S: z.coerce.number().int().min(0).default(30),
+  EXPORT_LOCK_S: z.coerce.number().int().min(0).default(600),
+  MAX_PROCESSING_TIME_S: z.coerce.number().int().min(0).max(maxProcessingSecondsLimit).default(0),
+  MEDIA_RATE_LIMIT_PER_MIN: positiveInt.default(30),
+  BULK_RATE_LIMIT_PER_MIN: positiveInt.default(10),
+  BULK_RATE_LIMIT_BURST: positiveInt.default(2),
+
+  WEBHOOK_ALLOW_PRIVATE: boolFlag.default(false),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(10),
+  WEBHOOK_INITIAL_INTERVAL_S: z.coerce.number().positive().default(5),
+  WEBHOOK_MAX_INTERVAL_S: z.coerce.number().positive().default(600),
+  WEBHOOK_TIMEOUT_S: z.coerce.number().positive().max(300).default(10),
+
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_PG_PORT: port.default(5433),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: boolFlag.default(false),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TASK_QUEUE_ANALYSIS: z.string().min(1).default('vigil-analysis'),
+  TASK_QUEUE_DETECT: z.string().min(1).default('vigil-detect'),
+  ANALYSIS_CONCURRENCY: positiveInt.default(8),
+
+  MEDIA_DIR: z.string().min(1).optional(),
+  MODELS_DIR: z.string().min(1).optional(),
+  DETECTOR_MODEL: z.enum(detectorModels).default('yolox_nano_416_coco'),
+  DETECTOR_DEVICE: z
+    .string()
+    .regex(/^(cpu|cuda(:\d+)?)$/, 'expected cpu, cuda or cuda:N')
+    .default('cpu'),
+  DETECTOR_THREADS: z.coerce.number().int().min(0).default(0),
+  DETECTOR_CONCURRENCY: positiveInt.default(1),
+  DETECTOR_SESSIONS: positiveInt.default(2),
+  DETECTOR_CASCADE_MODEL: z.enum(['none', ...detectorModels]).default('picodet_s_416_coco'),
+  DETECTOR_PALETTE_TO_LUMINANCE: boolFlag.default(true),
+  FILTER_OVERRIDES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(filterOverridesSchema)
+    .optional(),
+
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_TIMEOUT_S: positiveSeconds.default(30),
+  LLM_FALLBACK_BASE_URL: z.string().url().optional(),
+  LLM_FALLBACK_MODEL: z.string().min(1).optional(),
+  LLM_FALLBACK_API_KEY: z.string().min(1).optional(),
+  LLM_MAX_ATTEMPTS: positiveInt.default(3),
+  LLM_RETRY_INITIAL_S: positiveSeconds.default(1),
+  LLM_RETRY_MAX_S: positiveSeconds.default(10),
+  LLM_CONFIRM_BELOW: z.coerce.number().min(0).max(1).default(0.6),
+  LLM_BREAKER_FAILURES: positiveInt.default(3),
+  LLM_BREAKER_COOLDOWN_S: positiveSeconds.default(60),
+  BUSINESS_HOURS: z.string().default(''),
+});
+
+export type DetectorDevice = { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
+
+/** One OpenAI-compatible chat-completions server and the vision model to ask there. */
+export interface LlmEndpoint {
+  /** Up to and including the API version, e.g. `http://localhost:11434/v1`. */
+  baseUrl: string;
+  model: string;
+  apiKey: string | undefined;
+}
+
+export interface LlmConfig {
+  /** null: no LLM, the local rules decide. */
+  primary: LlmEndpoint | null;
+  secondary: LlmEndpoint | null;
+  /** One HTTP call to a model. */
+  timeoutSeconds: number;
+  /** Attempts per model and alarm (Temporal retry policy), backing off exponentially between them. */
+  maxAttempts: number;
+  retryInitialSeconds: number;
+  retryMaxSeconds: number;
+  /** A secondary answer less confident than this goes to the primary for confirmation (C21). */
+  confirmBelowConfidence: number;
+  /** Consecutive failed calls to one model that open its circuit breaker, and how long it stays open. */
+  breakerFailures: number;
+  breakerCooldownSeconds: number;
+}
+
+export interface Config {
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  dataDir: string;
+  api: {
+    host: string;
+    port: number;
+    maxImageBytes: number;
+    alarmCooldownSeconds: number;
+    exportLockSeconds: number;
+    /** Max-Processing-Time of a submission that sends no header; 0: no limit. */
+    maxProcessingSeconds: number;
+    /** Per API token, held in PostgreSQL: detection media (thumbnails, images, video) and bulk operations. */
+    rateLimits: { media: { perMinute: number; burst: number }; bulk: { perMinute: number; burst: number } };
+  };
+  database: {
+    /** DATABASE_URL, or the embedded PostgreSQL that `npm start` runs when it is unset. */
+    url: string;
+    embedded: boolean;
+    embeddedPort: number;
+    embeddedDir: string;
+  };
+  temporal: {
+    address: string;
+    namespace: string;
+    apiKey: string | undefined;
+    tls: boolean;
+    cliPath: string | undefined;
+    uiPort: number;
+    devServerDbFile: string;
+    analysisTaskQueue: string;
+    detectTaskQueue: string;
+    analysisConcurrency: number;
+  };
+  mediaDir: string;
+  /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */
+  metrics: { host: string; workerPort: number; gpuWorkerPort: number };
+  detector: {
+    modelsDir: string;
+    model: DetectorModelName;
+    device: DetectorDevice;
+    /** Per session, at least 1: DETECTOR_THREADS, or the CPU cores shared among the sessions. */
+    intraOpThreads: number;
+    concurrency: number;
+    /** Sessions per model, each on its own thread. */
+    sessions: number;
+    /** Re-detects an event in which `model` saw no person; null: never. */
+    cascadeModel: DetectorModelName | null;
+    /** Thermal pseudo-colour frames go to the model as luminance. */
+    paletteToLuminance: boolean;
+  };
+  /** Nuisance-filter and frame-quality settings over the per-site-category defaults (FILTER_OVERRIDES). */
+  filterOverrides: FilterOverrides;
+  llm: LlmConfig;
+  /** Local opening hours per site category, the defaults with BUSINESS_HOURS over them; null: none. */
+  businessHours: Record<SiteCategory, BusinessHours | null>;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Lets webhooks reach private, loopback and link-local addresses (tests, closed networks). */
+  allowPrivate: boolean;
+  /** One attempt is one HTTP request; the attempts are a Temporal retry policy with exponential backoff. */
+  delivery: { maxAttempts: number; initialIntervalSeconds: number; maxIntervalSeconds: number; timeoutSeconds: number };
+}
+
+export class ConfigError extends Error {}
+
+function parseDevice(value: string): DetectorDevice {
+  if (value === 'cpu') return { kind: 'cpu' };
+  const [, id] = value.split(':');
+  return { kind: 'cuda', deviceId: id === undefined ? 0 : Number(id) };
+}
+
+type ParsedEnv = z.infer<typeof envSchema>;
+
+/** The secondary may share the primary's server and key: only its model is required. */
+function llmConfigOf(e: ParsedEnv): LlmConfig {
+  const problems: string[] = [];
+  if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('  LLM_MODEL: required when LLM_BASE_URL is set');
+  if (!e.LLM_BASE_URL && (e.LLM_MODEL || e.LLM_FALLBACK_MODEL || e.LLM_FALLBACK_BASE_URL)) {
+    problems.push('  LLM_BASE_URL: required when another LLM_ model setting is set');
+  }
+  if (e.LLM_FALLBACK_BASE_URL && !e.LLM_FALLBACK_MODEL) problems.push('  LLM_FALLBACK_MODEL: required when LLM_FALLBACK_BASE_URL is set');
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  const primary = e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY } : null;
+  const secondary =
+    primary && e.LLM_FALLBACK_MODEL
+      ? {
+          baseUrl: e.LLM_FALLBACK_BASE_URL ?? primary.baseUrl,
+          model: e.LLM_FALLBACK_MODEL,
+          apiKey: e.LLM_FALLBACK_API_KEY ?? (e.LLM_FALLBACK_BASE_URL ? undefined : primary.apiKey),
+        }
+      : null;
+  return {
+    primary,
+    secondary,
+    timeoutSeconds: e.LLM_TIMEOUT_S,
+    maxAttempts: e.LLM_MAX_ATTEMPTS,
+    retryInitialSeconds: e.LLM_RETRY_INITIAL_S,
+    retryMaxSeconds: e.LLM_RETRY_MAX_S,
+    confirmBelowConfidence: e.LLM_CONFIRM_BELOW,
+    breakerFailures: e.LLM_BREAKER_FAILURES,
+    breakerCooldownSeconds: e.LLM_BREAKER_COOLDOWN_S,
+  };
+}
+
+const businessHoursEntry = /^([a-z_]+)=(?:(none)|(\d{1,2})-(\d{1,2}))$/;
+
+/** `retail=9-21,office=7-19,residence=none`: whole local hours, a close before the open runs past midnight. */
+function businessHoursOf(value: string): Record<SiteCategory, BusinessHours | null> {
+  const hours = { ...defaultBusinessHours };
+  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = businessHoursEntry.exec(entry);
+    const category = match?.[1] as SiteCategory | undefined;
+    const [open, close] = [Number(match?.[3]), Number(match?.[4])];
+    const valid = category && siteCategories.includes(category) && (match?.[2] || (open < 24 && close > 0 && close <= 24 && open !== close));
+    if (!valid) {
+      throw new ConfigError(`Invalid configuration:\n  BUSINESS_HOURS: "${entry}" is not <site category>=<open>-<close> (hours 0–24) or <site category>=none`);
+    }
+    hours[category] = match?.[2] ? null : { open, close };
+  }
+  return hours;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      maxImageBytes: e.MAX_IMAGE_BYTES,
+      alarmCooldownSeconds: e.ALARM_COOLDOWN_S,
+      exportLockSeconds: e.EXPORT_LOCK_S,
+      maxProcessingSeconds: e.MAX_PROCESSING_TIME_S,
+      rateLimits: {
+        media: { perMinute: e.MEDIA_RATE_LIMIT_PER_MIN, burst: e.MEDIA_RATE_LIMIT_PER_MIN },
+        bulk: { perMinute: e.BULK_RATE_LIMIT_PER_MIN, burst: e.BULK_RATE_LIMIT_BURST },
+      },
+    },
+    database: {
+      url: e.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/vigil`,
+      embedded: e.DATABASE_URL === undefined,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+      embeddedDir: path.join(dataDir, 'postgres'),
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      uiPort: e.TEMPORAL_UI_PORT,
+      devServerDbFile: path.join(dataDir, 'temporal.sqlite'),
+      analysisTaskQueue: e.TASK_QUEUE_ANALYSIS,
+      detectTaskQueue: e.TASK_QUEUE_DETECT,
+      analysisConcurrency: e.ANALYSIS_CONCURRENCY,
+    },
+    mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')),
+    metrics: { host: e.METRICS_HOST, workerPort: e.WORKER_METRICS_PORT, gpuWorkerPort: e.GPU_WORKER_METRICS_PORT },
+    detector: {
+      modelsDir: path.resolve(e.MODELS_DIR ?? path.join(dataDir, 'models')),
+      model: e.DETECTOR_MODEL,
+      device: parseDevice(e.DETECTOR_DEVICE),
+      intraOpThreads: e.DETECTOR_THREADS || Math.max(1, Math.floor(os.availableParallelism() / e.DETECTOR_SESSIONS)),
+      concurrency: e.DETECTOR_CONCURRENCY,
+      sessions: e.DETECTOR_SESSIONS,
+      // The same model again would only repeat its own answer.
+      cascadeModel: e.DETECTOR_CASCADE_MODEL === 'none' || e.DETECTOR_CASCADE_MODEL === e.DETECTOR_MODEL ? null : e.DETECTOR_CASCADE_MODEL,
+      paletteToLuminance: e.DETECTOR_PALETTE_TO_LUMINANCE,
+    },
+    filterOverrides: e.FILTER_OVERRIDES ?? {},
+    llm: llmConfigOf(e),
+    businessHours: businessHoursOf(e.BUSINESS_HOURS),
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      delivery: {
+        maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+        initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_S,
+        // Backoff never shrinks below the first interval.
+        maxIntervalSeconds: Math.max(e.WEBHOOK_MAX_INTERVAL_S, e.WEBHOOK_INITIAL_INTERVAL_S),
+        timeoutSeconds: e.WEBHOOK_TIMEOUT_S,
+      },
+    },
+  };
+}
+
+/**
+ * The environment handed to child processes (the supervisor's children, the Temporal CLI, `go install`),
+ * with `overrides` on top; also where executables are looked up (PATH).
+ */
+export function inheritedEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
