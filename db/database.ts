@@ -1,0 +1,18 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+// BIGINT counts come back as numbers; our counts never approach 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export type Db = Kysely<Database>;
+
+export function createDatabase(url: string, poolSize = 10): Db {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // The server may close a connection at any time (restart, failover). pg reports that as an 'error' event,
+  // which crashes the process where nobody listens: on the pool for an idle connection, on the client for one
+  // in use. The pool drops a broken connection either way, and a query that used it fails (and is retried).
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,445 @@
+import { sql } from 'kysely';
+import type { Box } from '../../domain/types.js';
+import type { Db } from '../database.js';
+import type { AlarmRequest, AlarmServerResult, MediaType } from '../schema.js';
+import type { CameraRef } from './tenancy.js';
+
+/**
+ * Detections as the detections API sees them: only kept ones (a detection a nuisance filter removed is
+ * evidence for the decision, not a detection), always scoped by account, newest first.
+ */
+
+export interface DetectionFilters {
+  camera?: CameraRef;
+  /** An object type (`car`) or a category (`vehicle`). */
+  objectType?: string;
+  from?: Date;
+  to?: Date;
+  minConfidence?: number;
+}
+
+/** Where the previous page ended, in the list order (detected_at desc, id desc). */
+export interface DetectionPosition {
+  detectedAt: Date;
+  id: string;
+}
+
+export interface StoredFrameRef {
+  mediaKey: string;
+  format: string;
+  width: number;
+  height: number;
+}
+
+export interface DetectionRecord {
+  id: string;
+  jobId: string | null;
+  frameIndex: number;
+  category: string;
+  objectType: string;
+  score: number;
+  box: Box;
+  detectedAt: Date;
+  mediaType: MediaType;
+  filePath: string | null;
+  fileType: string | null;
+  labels: string[];
+  camera: CameraRef;
+  /** The alarm frame it was found in; null for detections created through the API. */
+  frame: StoredFrameRef | null;
+}
+
+export interface RankedDetection extends DetectionRecord {
+  relevance: number;
+}
+
+export interface DetectionStats {
+  total: number;
+  averageConfidence: number | null;
+  byObjectType: { objectType: string; count: number }[];
+  /** Per UTC day, oldest first. */
+  daily: { dayStart: Date; count: number }[];
+}
+
+/** What the alarm behind a detection knows, for enrichment. */
+export interface DetectionEvent {
+  jobId: string;
+  request: AlarmRequest;
+  result: AlarmServerResult | null;
+  vendorTime: string | null;
+  siteTimezone: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  frameCount: number;
+  framesWithPerson: number;
+}
+
+export interface NewApiDetection {
+  cameraId: string;
+  objectType: string;
+  category: string;
+  score: number;
+  box: Box;
+  detectedAt: Date;
+  mediaType: MediaType;
+  filePath: string | null;
+  fileType: string | null;
+  labels: string[];
+}
+
+export interface DetectionPatch {
+  objectType?: { label: string; category: string };
+  score?: number;
+  bboxX?: number;
+  bboxY?: number;
+  bboxWidth?: number;
+  bboxHeight?: number;
+}
+
+export interface DetectionKey {
+  id: string;
+  jobId: string | null;
+}
+
+/** Kept detections of one account. */
+function visibleDetections(db: Db, accountId: string) {
+  return db.selectFrom('detections as d').where('d.account_id', '=', accountId).where('d.kept', '=', true);
+}
+type VisibleQuery = ReturnType<typeof visibleDetections>;
+
+export class DetectionRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(
+    accountId: string,
+    filters: DetectionFilters,
+    page: { limit: number; after?: DetectionPosition; offset?: number },
+  ): Promise<{ items: DetectionRecord[]; hasMore: boolean; total: number }> {
+    let query = this.withColumns(this.visible(accountId, filters));
+    if (page.after) {
+      const { detectedAt, id } = page.after;
+      query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('d.detected_at', 'd.id'), '<', tuple(detectedAt, id)));
+    }
+    const [rows, total] = await Promise.all([
+      query
+        .orderBy('d.detected_at', 'desc')
+        .orderBy('d.id', 'desc')
+        .offset(page.offset ?? 0)
+        .limit(page.limit + 1)
+        .execute(),
+      this.count(accountId, filters),
+    ]);
+    return { items: rows.slice(0, page.limit).map(toRecord), hasMore: rows.length > page.limit, total };
+  }
+
+  /** Full text over object type, camera and site names and the event's text; `labels` must all be present. */
+  async search(
+    accountId: string,
+    text: string,
+    filters: DetectionFilters & { labels?: string[] },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: RankedDetection[]; total: number }> {
+    const query = sql`websearch_to_tsquery('english', ${text})`;
+    const matching = (q: VisibleQuery) => {
+      let narrowed = q.where(sql<boolean>`d.search @@ ${query}`);
+      if (filters.labels?.length) narrowed = narrowed.where(sql<boolean>`d.labels @> ${sql.val(filters.labels)}::text[]`);
+      return narrowed;
+    };
+    const [rows, counted] = await Promise.all([
+      this.withColumns(matching(this.visible(accountId, filters)))
+        .select(sql<number>`ts_rank(d.search, ${query})`.as('relevance'))
+        .orderBy('relevance', 'desc')
+        .orderBy('d.detected_at', 'desc')
+        .orderBy('d.id', 'desc')
+        .offset(page.offset)
+        .limit(page.limit)
+        .execute(),
+      matching(this.visible(accountId, filters))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map((row) => ({ ...toRecord(row), relevance: row.relevance })), total: Number(counted.n) };
+  }
+
+  async stats(accountId: string, filters: DetectionFilters): Promise<DetectionStats> {
+    const base = this.visible(accountId, filters);
+    const [summary, byObjectType, daily] = await Promise.all([
+      base
+        .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.avg<number | null>('d.score').as('average')])
+        .executeTakeFirstOrThrow(),
+      base
+        .select((eb) => ['d.label', eb.fn.countAll<number>().as('n')])
+        .groupBy('d.label')
+        .orderBy('n', 'desc')
+        .orderBy('d.label')
+        .execute(),
+      base
+        .select((eb) => [sql<Date>`date_trunc('day', d.detected_at, 'UTC')`.as('day'), eb.fn.countAll<number>().as('n')])
+        .groupBy('day')
+        .orderBy('day')
+        .execute(),
+    ]);
+    return {
+      total: Number(summary.total),
+      averageConfidence: summary.average === null ? null : Number(summary.average),
+      byObjectType: byObjectType.map((r) => ({ objectType: r.label, count: Number(r.n) })),
+      daily: daily.map((r) => ({ dayStart: r.day, count: Number(r.n) })),
+    };
+  }
+
+  async labelCounts(accountId: string): Promise<{ label: string; count: number }[]> {
+    const labels = this.db
+      .selectFrom('detections')
+      .select([sql<string>`unnest(labels)`.as('label')])
+      .where('account_id', '=', accountId)
+      .where('kept', '=', true)
+      .as('l');
+    const counted = await this.db
+      .selectFrom(labels)
+      .select((eb) => ['l.label', eb.fn.countAll<number>().as('n')])
+      .groupBy('l.label')
+      .orderBy('n', 'desc')
+      .orderBy('l.label')
+      .execute();
+    return counted.map((r) => ({ label: r.label, count: Number(r.n) }));
+  }
+
+  async get(accountId: string, id: string): Promise<DetectionRecord | undefined> {
+    const row = await this.withColumns(this.visible(accountId, {})).where('d.id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async events(accountId: string, jobIds: string[]): Promise<Map<string, DetectionEvent>> {
+    if (jobIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('jobs as j')
+      .select((eb) => [
+        'j.id',
+        'j.request',
+        'j.result',
+        'j.vendor_time',
+        'j.site_timezone',
+        'j.started_at',
+        'j.finished_at',
+        eb.selectFrom('frames').select((sub) => sub.fn.countAll<number>().as('n')).whereRef('frames.job_id', '=', 'j.id').as('frame_count'),
+        eb
+          .selectFrom('detections')
+          .select(sql<number>`count(DISTINCT frame_index)`.as('n'))
+          .whereRef('detections.job_id', '=', 'j.id')
+          .where('detections.kept', '=', true)
+          .where('detections.category', '=', 'person')
+          .as('person_frames'),
+      ])
+      .where('j.account_id', '=', accountId)
+      .where('j.id', 'in', [...new Set(jobIds)])
+      .execute();
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          jobId: r.id,
+          request: r.request,
+          result: r.result,
+          vendorTime: r.vendor_time,
+          siteTimezone: r.site_timezone,
+          startedAt: r.started_at,
+          finishedAt: r.finished_at,
+          frameCount: Number(r.frame_count ?? 0),
+          framesWithPerson: Number(r.person_frames ?? 0),
+        },
+      ]),
+    );
+  }
+
+  /** The account's cameras among `refs`, with their database ids; refs of no camera of the account are left out. */
+  async findCameras(accountId: string, refs: CameraRef[]): Promise<{ ref: CameraRef; id: string }[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('cameras as c')
+      .innerJoin('sites as s', 's.id', 'c.site_id')
+      .innerJoin('user_groups as g', 'g.id', 's.group_id')
+      .select(['c.id', 'g.external_id as group_ref', 's.external_id as site_ref', 'c.external_id as zone_ref'])
+      .where('c.account_id', '=', accountId)
+      .where(({ eb, refTuple, tuple }) =>
+        eb(
+          refTuple('g.external_id', 's.external_id', 'c.external_id'),
+          'in',
+          refs.map((ref) => tuple(ref.groupId, ref.siteId, ref.zoneId)),
+        ),
+      )
+      .execute();
+    return rows.map((r) => ({ ref: { groupId: r.group_ref, siteId: r.site_ref, zoneId: r.zone_ref }, id: r.id }));
+  }
+
+  async create(accountId: string, detection: NewApiDetection): Promise<string> {
+    const [x1, y1, x2, y2] = detection.box;
+    const row = await this.db
+      .insertInto('detections')
+      .values({
+        account_id: accountId,
+        camera_id: detection.cameraId,
+        // A single image is its own frame 0.
+        frame_index: 0,
+        category: detection.category,
+        label: detection.objectType,
+        score: detection.score,
+        x1,
+        y1,
+        x2,
+        y2,
+        kept: true,
+        detected_at: detection.detectedAt,
+        media_type: detection.mediaType,
+        file_path: detection.filePath,
+        file_type: detection.fileType,
+        labels: detection.labels,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Applies the given fields; a box field left out keeps its value (a moved box keeps its size). */
+  async update(accountId: string, id: string, patch: DetectionPatch): Promise<DetectionKey | undefined> {
+    const x1 = patch.bboxX ?? sql<number>`x1`;
+    const y1 = patch.bboxY ?? sql<number>`y1`;
+    const row = await this.db
+      .updateTable('detections')
+      .set({
+        ...(patch.objectType ? { label: patch.objectType.label, category: patch.objectType.category } : {}),
+        ...(patch.score !== undefined ? { score: patch.score } : {}),
+        x1,
+        y1,
+        x2: sql<number>`${x1} + ${patch.bboxWidth ?? sql`x2 - x1`}`,
+        y2: sql<number>`${y1} + ${patch.bboxHeight ?? sql`y2 - y1`}`,
+      })
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .where('kept', '=', true)
+      .returning(['id', 'job_id'])
+      .executeTakeFirst();
+    return row && { id: row.id, jobId: row.job_id };
+  }
+
+  async delete(accountId: string, ids: string[]): Promise<DetectionKey[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .deleteFrom('detections')
+      .where('account_id', '=', accountId)
+      .where('id', 'in', ids)
+      .where('kept', '=', true)
+      .returning(['id', 'job_id'])
+      .execute();
+    return rows.map((r) => ({ id: r.id, jobId: r.job_id }));
+  }
+
+  private visible(accountId: string, filters: DetectionFilters): VisibleQuery {
+    let query = visibleDetections(this.db, accountId);
+    const { camera, objectType, from, to, minConfidence } = filters;
+    if (camera) {
+      query = query.where('d.camera_id', '=', (eb) =>
+        eb
+          .selectFrom('cameras as fc')
+          .innerJoin('sites as fs', 'fs.id', 'fc.site_id')
+          .innerJoin('user_groups as fg', 'fg.id', 'fs.group_id')
+          .select('fc.id')
+          .where('fc.account_id', '=', accountId)
+          .where('fg.external_id', '=', camera.groupId)
+          .where('fs.external_id', '=', camera.siteId)
+          .where('fc.external_id', '=', camera.zoneId),
+      );
+    }
+    if (objectType) query = query.where((eb) => eb.or([eb('d.label', '=', objectType), eb('d.category', '=', objectType)]));
+    if (from) query = query.where('d.detected_at', '>=', from);
+    if (to) query = query.where('d.detected_at', '<=', to);
+    if (minConfidence !== undefined) query = query.where('d.score', '>=', minConfidence);
+    return query;
+  }
+
+  /** Joins what a detection is presented with: its camera, site and group, and (alarm detections only) its frame. */
+  private withColumns(query: VisibleQuery) {
+    return query
+      .innerJoin('cameras as c', 'c.id', 'd.camera_id')
+      .innerJoin('sites as s', 's.id', 'c.site_id')
+      .innerJoin('user_groups as g', 'g.id', 's.group_id')
+      .leftJoin('frames as f', 'f.id', 'd.frame_id')
+      .select([
+        'd.id',
+        'd.job_id',
+        'd.frame_index',
+        'd.category',
+        'd.label',
+        'd.score',
+        'd.x1',
+        'd.y1',
+        'd.x2',
+        'd.y2',
+        'd.detected_at',
+        'd.media_type',
+        'd.labels',
+        sql<string | null>`coalesce(d.file_path, f.media_key)`.as('file_path'),
+        sql<string | null>`coalesce(d.file_type, 'image/' || f.format)`.as('file_type'),
+        'f.media_key',
+        'f.format',
+        'f.width',
+        'f.height',
+        'g.external_id as group_ref',
+        's.external_id as site_ref',
+        'c.external_id as zone_ref',
+      ]);
+  }
+
+  private async count(accountId: string, filters: DetectionFilters): Promise<number> {
+    const row = await this.visible(accountId, filters)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+interface JoinedRow {
+  id: string;
+  job_id: string | null;
+  frame_index: number;
+  category: string;
+  label: string;
+  score: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  detected_at: Date;
+  media_type: MediaType;
+  labels: string[];
+  file_path: string | null;
+  file_type: string | null;
+  media_key: string | null;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  group_ref: string;
+  site_ref: string;
+  zone_ref: string;
+}
+
+function toRecord(row: JoinedRow): DetectionRecord {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    frameIndex: row.frame_index,
+    category: row.category,
+    objectType: row.label,
+    score: row.score,
+    box: [row.x1, row.y1, row.x2, row.y2],
+    detectedAt: row.detected_at,
+    mediaType: row.media_type,
+    filePath: row.file_path,
+    fileType: row.file_type,
+    labels: row.labels,
+    camera: { groupId: row.group_ref, siteId: row.site_ref, zoneId: row.zone_ref },
+    frame:
+      row.media_key !== null && row.format !== null && row.width !== null && row.height !== null
+        ? { mediaKey: row.media_key, format: row.format, width: row.width, height: row.height }
+        : null,
+  };
+}

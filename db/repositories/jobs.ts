@@ -1,0 +1,289 @@
+import { sql } from 'kysely';
+import type { FrameDetections } from '../../domain/types.js';
+import type { Db } from '../database.js';
+import type { AlarmRequest, AlarmServerResult, Frame, Job, JobError, NewFrame } from '../schema.js';
+
+export interface NewJob {
+  id: string;
+  accountId: string;
+  cameraId: string;
+  vendorEventId: string;
+  request: AlarmRequest;
+}
+
+export interface JobWithNames extends Job {
+  group_name: string;
+  site_name: string;
+  camera_name: string;
+  site_category: string;
+}
+
+export interface StoredDetection {
+  frameIndex: number;
+  category: string;
+  label: string;
+  score: number;
+  box: [number, number, number, number];
+  kept: boolean;
+  filteredBy: string | null;
+}
+
+const terminalStatuses = ['finished', 'failed', 'cancelled'] as const;
+
+export class JobRepository {
+  constructor(private readonly db: Db) {}
+
+  async findByVendorEvent(accountId: string, cameraId: string, vendorEventId: string): Promise<Job | undefined> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('camera_id', '=', cameraId)
+      .where('vendor_event_id', '=', vendorEventId)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Inserts a job and its frames. Call inside the submission's transaction: the advisory lock it takes
+   * is held until that transaction ends, so `markRunning` waits for the commit instead of missing the row.
+   */
+  async insert(job: NewJob, frames: Omit<NewFrame, 'job_id' | 'account_id'>[]): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${job.id}))`.execute(this.db);
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id: job.id,
+        account_id: job.accountId,
+        camera_id: job.cameraId,
+        status: 'queued',
+        stage: 'queued',
+        vendor_event_id: job.vendorEventId,
+        request: JSON.stringify(job.request),
+      })
+      .execute();
+    await this.db
+      .insertInto('frames')
+      .values(frames.map((frame) => ({ ...frame, job_id: job.id, account_id: job.accountId })))
+      .execute();
+  }
+
+  async get(accountId: string, jobId: string): Promise<Job | undefined> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', jobId)
+      .executeTakeFirst();
+  }
+
+  async getWithNames(accountId: string, jobId: string): Promise<JobWithNames | undefined> {
+    return this.db
+      .selectFrom('jobs')
+      .innerJoin('cameras', 'cameras.id', 'jobs.camera_id')
+      .innerJoin('sites', 'sites.id', 'cameras.site_id')
+      .innerJoin('user_groups', 'user_groups.id', 'sites.group_id')
+      .selectAll('jobs')
+      .select([
+        'user_groups.name as group_name',
+        'sites.name as site_name',
+        'cameras.name as camera_name',
+        'sites.category as site_category',
+      ])
+      .where('jobs.account_id', '=', accountId)
+      .where('jobs.id', '=', jobId)
+      .executeTakeFirst();
+  }
+
+  async frames(accountId: string, jobId: string): Promise<Frame[]> {
+    return this.db
+      .selectFrom('frames')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('job_id', '=', jobId)
+      .orderBy('frame_index')
+      .execute();
+  }
+
+  async keptDetections(accountId: string, jobId: string): Promise<StoredDetection[]> {
+    const rows = await this.db
+      .selectFrom('detections')
+      .select(['frame_index', 'category', 'label', 'score', 'x1', 'y1', 'x2', 'y2', 'kept', 'filtered_by'])
+      .where('account_id', '=', accountId)
+      .where('job_id', '=', jobId)
+      .where('kept', '=', true)
+      .orderBy('frame_index')
+      .orderBy('score', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      frameIndex: r.frame_index,
+      category: r.category,
+      label: r.label,
+      score: r.score,
+      box: [r.x1, r.y1, r.x2, r.y2],
+      kept: r.kept,
+      filteredBy: r.filtered_by,
+    }));
+  }
+
+  /**
+   * The vehicles of the camera's last finished job created before `jobId`, per frame with the frame's
+   * size: those kept, and those removed only by one of `stillCountedFilters` (a parked vehicle is still
+   * there). Empty when the camera has no earlier finished job.
+   */
+  async previousEventVehicles(
+    accountId: string,
+    cameraId: string,
+    jobId: string,
+    stillCountedFilters: readonly string[],
+  ): Promise<FrameDetections[]> {
+    const previous = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('camera_id', '=', cameraId)
+      .where('status', '=', 'finished')
+      .where('id', '<>', jobId)
+      .where('created_at', '<', (eb) =>
+        eb.selectFrom('jobs').select('created_at').where('account_id', '=', accountId).where('id', '=', jobId),
+      )
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!previous) return [];
+    const rows = await this.db
+      .selectFrom('detections')
+      .innerJoin('frames', 'frames.id', 'detections.frame_id')
+      .select(['detections.frame_index', 'frames.width', 'frames.height', 'detections.label', 'detections.score'])
+      .select(['detections.x1', 'detections.y1', 'detections.x2', 'detections.y2'])
+      .where('detections.account_id', '=', accountId)
+      .where('frames.account_id', '=', accountId)
+      .where('detections.job_id', '=', previous.id)
+      .where('detections.category', '=', 'vehicle')
+      .where((eb) =>
+        stillCountedFilters.length > 0
+          ? eb.or([eb('detections.kept', '=', true), eb('detections.filtered_by', 'in', stillCountedFilters)])
+          : eb('detections.kept', '=', true),
+      )
+      .orderBy('detections.frame_index')
+      .execute();
+    const frames = new Map<number, FrameDetections>();
+    for (const row of rows) {
+      let frame = frames.get(row.frame_index);
+      if (!frame) {
+        frame = { frameIndex: row.frame_index, width: row.width, height: row.height, detections: [] };
+        frames.set(row.frame_index, frame);
+      }
+      frame.detections.push({ category: 'vehicle', label: row.label, score: row.score, box: [row.x1, row.y1, row.x2, row.y2] });
+    }
+    return [...frames.values()];
+  }
+
+  /**
+   * Moves a queued job to running (a no-op for one already running, as on an activity retry).
+   * Returns undefined when the job does not exist: its submission was rolled back.
+   */
+  async markRunning(accountId: string, jobId: string): Promise<Job | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      // Waits while the submitting transaction is still open (see `insert`).
+      await sql`select pg_advisory_xact_lock_shared(hashtext(${jobId}))`.execute(trx);
+      return trx
+        .updateTable('jobs')
+        .set({ status: 'running', stage: 'running', started_at: sql`coalesce(started_at, now())` })
+        .where('account_id', '=', accountId)
+        .where('id', '=', jobId)
+        .where('status', 'in', ['queued', 'running'])
+        .returningAll()
+        .executeTakeFirst();
+    });
+  }
+
+  async setSiteTime(accountId: string, jobId: string, vendorTime: string, siteTimezone: string | null): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ vendor_time: vendorTime, site_timezone: siteTimezone })
+      .where('account_id', '=', accountId)
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  /**
+   * Stores the verdict, the per-frame motion and every detection in one transaction.
+   * Detections are replaced, not appended, so a retried activity cannot duplicate them.
+   */
+  async finish(
+    accountId: string,
+    jobId: string,
+    outcome: { result: AlarmServerResult; activityDiffs: number[]; detections: StoredDetection[] },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const job = await trx
+        .selectFrom('jobs')
+        .select(['camera_id', 'status'])
+        .where('account_id', '=', accountId)
+        .where('id', '=', jobId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if ((terminalStatuses as readonly string[]).includes(job.status)) return;
+      const frames = await trx
+        .selectFrom('frames')
+        .select(['id', 'frame_index'])
+        .where('job_id', '=', jobId)
+        .execute();
+      const frameIdByIndex = new Map(frames.map((f) => [f.frame_index, f.id]));
+      for (const [index, diff] of outcome.activityDiffs.entries()) {
+        // diffs[i] compares frame i with frame i + 1; it is stored on the later frame.
+        await trx
+          .updateTable('frames')
+          .set({ activity_diff: diff })
+          .where('job_id', '=', jobId)
+          .where('frame_index', '=', index + 1)
+          .execute();
+      }
+      await trx.deleteFrom('detections').where('job_id', '=', jobId).execute();
+      if (outcome.detections.length > 0) {
+        await trx
+          .insertInto('detections')
+          .values(
+            outcome.detections.map((d) => {
+              const frameId = frameIdByIndex.get(d.frameIndex);
+              if (!frameId) throw new Error(`job ${jobId} has no frame ${d.frameIndex}`);
+              return {
+                account_id: accountId,
+                job_id: jobId,
+                frame_id: frameId,
+                camera_id: job.camera_id,
+                frame_index: d.frameIndex,
+                category: d.category,
+                label: d.label,
+                score: d.score,
+                x1: d.box[0],
+                y1: d.box[1],
+                x2: d.box[2],
+                y2: d.box[3],
+                kept: d.kept,
+                filtered_by: d.filteredBy,
+              };
+            }),
+          )
+          .execute();
+      }
+      await trx
+        .updateTable('jobs')
+        .set({ status: 'finished', stage: 'finished', result: JSON.stringify(outcome.result), finished_at: sql`now()` })
+        .where('id', '=', jobId)
+        .execute();
+    });
+  }
+
+  /** Ends a job that has not ended yet; returns false when it had already ended. */
+  async fail(accountId: string, jobId: string, error: JobError, status: 'failed' | 'cancelled' = 'failed'): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ status, stage: status, error: JSON.stringify(error), finished_at: sql`now()` })
+      .where('account_id', '=', accountId)
+      .where('id', '=', jobId)
+      .where('status', 'not in', terminalStatuses)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+}

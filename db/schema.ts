@@ -1,0 +1,243 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Table types for kysely. Every tenant-owned table carries `account_id`; repositories filter on it. */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type TokenRole = 'user' | 'admin';
+export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+
+export interface AccountsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  account_id: string;
+  token_hash: string;
+  /** First characters of the token, so operators can tell tokens apart without the secret. */
+  token_prefix: string;
+  role: TokenRole;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface UserGroupsTable {
+  id: Generated<string>;
+  account_id: string;
+  external_id: string;
+  name: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  account_id: string;
+  group_id: string;
+  external_id: string;
+  name: string;
+  category: string;
+  address: string | null;
+  /** IANA zone resolved from `address`, cached so the lookup runs once per address. */
+  timezone: string | null;
+  timezone_address: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface CamerasTable {
+  id: Generated<string>;
+  account_id: string;
+  site_id: string;
+  external_id: string;
+  name: string;
+  /** When the camera last had an alarm accepted: the per-camera cooldown. */
+  last_alarm_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AlarmRequest {
+  group_id: string;
+  site_id: string;
+  zone_id: string;
+  group_name: string | null;
+  site_name: string | null;
+  zone_name: string | null;
+  site_category: string;
+  site_address: string | null;
+  timestamp: string | null;
+  detection_sensitive_level: 0 | 1 | 2;
+}
+
+export interface AlarmServerResult {
+  crime_rate: 0 | 1 | 2;
+  has_motion: boolean;
+  has_person: boolean;
+  has_vehicle: boolean;
+  ai_analysis_called: boolean;
+  ai_analysis_time: number;
+  ai_engine: string;
+  ai_decision_method: string;
+  ai_decision_time: string;
+  ai_description: string;
+  ai_decision: string;
+  ai_decision_indicators: string[];
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface JobsTable {
+  id: string;
+  account_id: string;
+  camera_id: string;
+  status: JobStatus;
+  stage: string;
+  vendor_event_id: string;
+  request: Json<AlarmRequest>;
+  vendor_time: string | null;
+  site_timezone: string | null;
+  result: Json<AlarmServerResult> | null;
+  error: Json<JobError> | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface FramesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  frame_index: number;
+  name: string;
+  media_key: string;
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  activity_diff: number | null;
+  created_at: CreatedAt;
+}
+
+export interface DetectionsTable {
+  id: Generated<string>;
+  account_id: string;
+  /** Null for a detection created through the bulk API: no alarm job or stored frame behind it. */
+  job_id: string | null;
+  frame_id: string | null;
+  camera_id: string;
+  frame_index: number;
+  category: string;
+  label: string;
+  score: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  /** False when a nuisance filter removed it; `filtered_by` names the filter. */
+  kept: boolean;
+  filtered_by: string | null;
+  created_at: CreatedAt;
+  /** Millisecond precision, so an API cursor holding it round-trips through a JavaScript Date. */
+  detected_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  media_type: ColumnType<MediaType, MediaType | undefined, MediaType>;
+  /** Given by bulk creation; alarm detections point at their stored frame instead. */
+  file_path: string | null;
+  file_type: string | null;
+  /** Kept by a trigger: the event's decision indicators for alarm detections, as given for bulk ones. */
+  labels: ColumnType<string[], string[] | undefined, string[]>;
+  /** Full-text document kept by a trigger (object type, camera and site names, event text). */
+  search: ColumnType<string, never, never>;
+}
+
+export type MediaType = 'image' | 'video';
+
+/** One GCRA token bucket per key (limit + API token). */
+export interface RateLimitsTable {
+  key: string;
+  theoretical_arrival: Timestamp;
+}
+
+export interface ExportLocksTable {
+  token_id: string;
+  job_id: string;
+  locked_until: Timestamp;
+}
+
+export type WebhookTrigger = 'completion' | 'redelivery';
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Where a job's webhook goes: the account's default (`job_id` null) or the job's own target. */
+export interface WebhookTargetsTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string | null;
+  url: string;
+  /** Kept to sign deliveries; never returned by the API nor logged. */
+  secret: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** One payload sent to one target: the outcome when the job ends, or a redelivery the owner asked for. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  job_id: string;
+  /** The target read at each attempt; null once that target was removed. */
+  target_id: string | null;
+  /** `X-Webhook-Id`: the same for every delivery of one job's outcome. */
+  webhook_id: string;
+  event_type: string;
+  trigger: WebhookTrigger;
+  /** The exact body sent (and signed) at every attempt. */
+  payload: string;
+  status: Generated<WebhookDeliveryStatus>;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+
+/** One HTTP request of a delivery. */
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  account_id: string;
+  delivery_id: string;
+  attempt: number;
+  url: string | null;
+  attempted_at: Timestamp;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_tokens: ApiTokensTable;
+  user_groups: UserGroupsTable;
+  sites: SitesTable;
+  cameras: CamerasTable;
+  jobs: JobsTable;
+  frames: FramesTable;
+  detections: DetectionsTable;
+  export_locks: ExportLocksTable;
+  rate_limits: RateLimitsTable;
+  webhook_targets: WebhookTargetsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
+export type Site = Selectable<SitesTable>;
+export type Job = Selectable<JobsTable>;
+export type Frame = Selectable<FramesTable>;
+export type NewFrame = Insertable<FramesTable>;
+export type DetectionRow = Selectable<DetectionsTable>;
