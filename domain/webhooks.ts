@@ -1,0 +1,91 @@
+import { createHash, createHmac } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+
+/** Webhook payloads, signatures and target rules: pure, shared by the API, the CLI and the delivery activity. */
+
+export type WebhookEventType = 'alarm.finished' | 'alarm.failed';
+
+export interface WebhookError {
+  code: string;
+  message: string;
+}
+
+export type AlarmWebhookPayload =
+  | { type: 'alarm.finished'; job_id: string; data: unknown }
+  | { type: 'alarm.failed'; job_id: string; error: WebhookError };
+
+/** `data` is the job's export document (media_type 0); `error` the failed or cancelled job's error. */
+export function alarmWebhookPayload(jobId: string, outcome: { data: unknown } | { error: WebhookError }): AlarmWebhookPayload {
+  return 'data' in outcome
+    ? { type: 'alarm.finished', job_id: jobId, data: outcome.data }
+    : { type: 'alarm.failed', job_id: jobId, error: { code: outcome.error.code, message: outcome.error.message } };
+}
+
+/**
+ * `X-Webhook-Id`: names the message (one job's outcome), so every attempt and every redelivery of it
+ * carries the same id and a receiver can drop what it has already processed.
+ */
+export function webhookMessageId(jobId: string, type: WebhookEventType): string {
+  return `whk_${createHash('sha256').update(`${type}\n${jobId}`, 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+/** `X-Webhook-Signature`: `sha256=` and the hex HMAC-SHA256 of the raw body bytes under the secret. */
+export function signWebhookBody(body: string | Uint8Array, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export function webhookHeaders({ webhookId, sentAt, body, secret }: { webhookId: string; sentAt: Date; body: string; secret: string | null }): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-webhook-id': webhookId,
+    'x-webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+    ...(secret ? { 'x-webhook-signature': signWebhookBody(body, secret) } : {}),
+  };
+}
+
+/** What a receiver's status means: 2xx is done; 408, 429 and 5xx are worth another attempt; anything else stops. */
+export function responseOutcome(statusCode: number): 'delivered' | 'retry' | 'rejected' {
+  if (statusCode >= 200 && statusCode < 300) return 'delivered';
+  if (statusCode === 408 || statusCode === 429 || statusCode >= 500) return 'retry';
+  return 'rejected';
+}
+
+/** Why a webhook URL cannot be used (scheme, credentials, host), or null when its shape is fine. */
+export function webhookUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http or https URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
+  if (url.username || url.password) return 'must not carry credentials; send webhook_secret to have deliveries signed';
+  if (!url.hostname) return 'must name a host';
+  return null;
+}
+
+/** The host of a URL, without IPv6 brackets, ready for DNS or address parsing. */
+export function urlHost(value: string): string {
+  return new URL(value).hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+const globalUnicastV6 = ipaddr.parseCIDR('2000::/3');
+
+/**
+ * `public` for a globally routable unicast address; otherwise the special range it falls in
+ * (`loopback`, `private`, `linkLocal`, `uniqueLocal`, `carrierGradeNat`, `unspecified`, `multicast`, …).
+ * IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+ */
+export function classifyAddress(address: string): string {
+  if (!ipaddr.isValid(address)) return 'invalid';
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (range !== 'unicast') return range;
+  // IPv6 outside 2000::/3 is not routed on the internet (e.g. the deprecated IPv4-compatible ::a.b.c.d).
+  if (parsed.kind() === 'ipv6' && !parsed.match(globalUnicastV6)) return 'reserved';
+  return 'public';
+}
+
+export function isIpAddress(host: string): boolean {
+  return ipaddr.isValid(host);
+}
