@@ -1,0 +1,67 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+/** Where uploaded frames live. Keys are relative paths such as `alarms/<job id>/frame_00.jpg`. */
+export interface MediaStore {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  /** Removes a key and everything below it; missing keys are fine. */
+  remove(key: string): Promise<void>;
+  /** Size and modification time of a stored object, or undefined when there is none. */
+  stat(key: string): Promise<StoredObjectInfo | undefined>;
+  /** The object's bytes, or the inclusive byte range `start`–`end` of them. */
+  read(key: string, range?: { start: number; end: number }): Readable;
+}
+
+export interface StoredObjectInfo {
+  size: number;
+  modifiedAt: Date;
+}
+
+export class FileSystemMediaStore implements MediaStore {
+  constructor(private readonly root: string) {}
+
+  private resolve(key: string): string {
+    const full = path.resolve(this.root, key);
+    if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`media key escapes the store: ${key}`);
+    return full;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const target = this.resolve(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Write then rename, so a reader never sees a half-written frame.
+    const temporary = `${target}.${randomUUID()}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, target);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    return readFile(this.resolve(key));
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.resolve(key), { recursive: true, force: true });
+  }
+
+  async stat(key: string): Promise<StoredObjectInfo | undefined> {
+    try {
+      const info = await stat(this.resolve(key));
+      return info.isFile() ? { size: info.size, modifiedAt: info.mtime } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  read(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.resolve(key), range);
+  }
+}
+
+export function alarmMediaPrefix(jobId: string): string {
+  return `alarms/${jobId}`;
+}
