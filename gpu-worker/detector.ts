@@ -1,0 +1,148 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { Detection } from '../domain/types.js';
+import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
+import { INPUT_PLANE, INPUT_SIZE, type InputResize, type ModelAdapter } from './models/adapter.js';
+import { picodet } from './models/picodet.js';
+import { yolox } from './models/yolox.js';
+import { toDetections } from './postprocess.js';
+import { isPseudoColour, toLuminance } from './pseudo-colour.js';
+import type { SessionDevice, SessionLogger } from './session.js';
+import { openSessionPool } from './session-pool.js';
+
+export type DetectorModel = 'yolox_nano_416_coco' | 'picodet_s_416_coco';
+
+export interface DetectorOptions {
+  modelsDir: string;
+  model: DetectorModel;
+  device: SessionDevice;
+  /** Per session; 0 = onnxruntime's default. */
+  intraOpThreads: number;
+  /** Sessions running side by side, each on its own thread. Default 1. */
+  sessions?: number;
+  /** Minimum score for persons and vehicles; weapons need at least WEAPON_MIN_SCORE. Default 0.25. */
+  scoreThreshold?: number;
+  /** Turn pseudo-colour (thermal palette) frames into luminance before the model sees them. Default true. */
+  paletteToLuminance?: boolean;
+  logger?: SessionLogger;
+}
+
+export interface DetectorInfo {
+  model: string;
+  /** 'cpu' or 'cuda:N': where inference actually runs after any fallback. */
+  device: string;
+  intraOpThreads: number;
+  sessions: number;
+  executionProviders: string[];
+}
+
+/** A frame ready for the model. */
+export interface PreparedFrame {
+  /** Oriented size of the frame: boxes come back in these pixels. */
+  width: number;
+  height: number;
+  /** The frame was pseudo-colour and reached the model as luminance. */
+  pseudoColour: boolean;
+  /** NCHW [1, 3, INPUT_SIZE, INPUT_SIZE]. */
+  tensor: Float32Array;
+}
+
+export interface Detector {
+  readonly info: DetectorInfo;
+  readonly inputName: string;
+  /**
+   * Resizes the frame for this model and fills its input tensor. The resize runs on libvips threads,
+   * so a prepare started before an `infer` overlaps it.
+   */
+  prepare(frame: ResizableImage): Promise<PreparedFrame>;
+  /**
+   * Runs the model on a free session (on its own thread) and decodes the boxes. Consumes the frame: its
+   * tensor goes back to a pool for a later `prepare`.
+   */
+  infer(frame: PreparedFrame): Promise<Detection[]>;
+  /** `prepare` then `infer` for decoded pixels. */
+  detect(image: RgbImage): Promise<Detection[]>;
+  release(): Promise<void>;
+}
+
+export class ModelFileMissingError extends Error {
+  constructor(readonly modelPath: string) {
+    super(
+      `Detector model file not found: ${modelPath}. Set MODELS_DIR to a folder holding ` +
+        `${path.basename(modelPath)} (e.g. the shared models folder).`,
+    );
+    this.name = 'ModelFileMissingError';
+  }
+}
+
+const adapters: Record<DetectorModel, ModelAdapter> = {
+  yolox_nano_416_coco: yolox,
+  picodet_s_416_coco: picodet,
+};
+
+const DEFAULT_SCORE_THRESHOLD = 0.25;
+/** Enough for every session busy and a frame or two prepared ahead, for a few events at once. */
+const MAX_SPARE_TENSORS = 8;
+
+export async function createDetector(opts: DetectorOptions): Promise<Detector> {
+  const adapter = adapters[opts.model];
+  const modelPath = path.resolve(opts.modelsDir, `${opts.model}.onnx`);
+  try {
+    await access(modelPath);
+  } catch {
+    throw new ModelFileMissingError(modelPath);
+  }
+  const sessions = opts.sessions ?? 1;
+  const pool = await openSessionPool(modelPath, opts.device, opts.intraOpThreads, sessions, opts.logger);
+  const missing = [adapter.inputName, ...adapter.outputNames].filter(
+    (name) => !pool.inputNames.includes(name) && !pool.outputNames.includes(name),
+  );
+  if (missing.length > 0) {
+    await pool.release();
+    throw new Error(`${modelPath} is not the expected ${opts.model} graph: no tensor named ${missing.join(', ')}`);
+  }
+
+  const scoreThreshold = opts.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
+  const paletteToLuminance = opts.paletteToLuminance ?? true;
+  const info: DetectorInfo = {
+    model: opts.model,
+    device: pool.device,
+    intraOpThreads: opts.intraOpThreads,
+    sessions,
+    executionProviders: pool.executionProviders,
+  };
+  opts.logger?.info({ ...info, modelPath, scoreThreshold, paletteToLuminance }, 'detector ready');
+
+  // Input tensors are 2 MB each: reused rather than allocated and zeroed for every frame.
+  const spareTensors: Float32Array[] = [];
+
+  async function prepare(frame: ResizableImage): Promise<PreparedFrame> {
+    const resize: InputResize = adapter.resizeFor(frame.width, frame.height);
+    const rgb = await frame.resize(resize.width, resize.height, resize.kernel);
+    const pseudoColour = paletteToLuminance && isPseudoColour(rgb);
+    if (pseudoColour) toLuminance(rgb);
+    const tensor = spareTensors.pop() ?? new Float32Array(3 * INPUT_PLANE);
+    adapter.fillTensor(rgb, resize, tensor);
+    return { width: frame.width, height: frame.height, pseudoColour, tensor };
+  }
+
+  async function infer(frame: PreparedFrame): Promise<Detection[]> {
+    const { outputs, input } = await pool.run({
+      inputName: adapter.inputName,
+      input: frame.tensor,
+      dims: [1, 3, INPUT_SIZE, INPUT_SIZE],
+      outputNames: adapter.outputNames,
+    });
+    if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(input);
+    return toDetections(adapter.decode(outputs, frame, scoreThreshold), scoreThreshold, frame.width, frame.height);
+  }
+
+  return {
+    info,
+    inputName: adapter.inputName,
+    prepare,
+    infer,
+    detect: async (image) => infer(await prepare(resizableRgb(image))),
+    release: () => pool.release(),
+  };
+}

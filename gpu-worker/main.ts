@@ -1,0 +1,50 @@
+import { loadConfig } from '../config/index.js';
+import { FileSystemMediaStore } from '../media/store.js';
+import { createLogger } from '../logging/logger.js';
+import { connectNative } from '../temporal/connection.js';
+import { installTemporalLogging } from '../temporal/runtime-logging.js';
+import { timedDetector } from '../observability/detector-metrics.js';
+import { createDetectionWorkerMetrics } from '../observability/metrics.js';
+import { serveMetrics } from '../observability/metrics-server.js';
+import { createDetector, type DetectorModel } from './detector.js';
+import { createDetectionEngine } from './engine.js';
+import { createDetectionWorker } from './worker.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'gpu-worker');
+installTemporalLogging(logger);
+const metrics = createDetectionWorkerMetrics();
+// Each model's sessions open once for the whole process: the cascade model's too, up front.
+const openDetector = (model: DetectorModel) =>
+  createDetector({
+    modelsDir: config.detector.modelsDir,
+    model,
+    device: config.detector.device,
+    intraOpThreads: config.detector.intraOpThreads,
+    sessions: config.detector.sessions,
+    paletteToLuminance: config.detector.paletteToLuminance,
+    logger,
+  });
+const detector = timedDetector(await openDetector(config.detector.model), metrics);
+const cascade = config.detector.cascadeModel ? timedDetector(await openDetector(config.detector.cascadeModel), metrics) : null;
+const connection = await connectNative(config);
+const engine = createDetectionEngine({ detector, cascade });
+const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir) });
+metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
+const metricsServer = config.metrics.gpuWorkerPort
+  ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)
+  : null;
+logger.info(
+  {
+    taskQueue: config.temporal.detectTaskQueue,
+    concurrency: config.detector.concurrency,
+    cascadeModel: cascade?.info.model ?? null,
+    ...detector.info,
+  },
+  'detection worker started',
+);
+await worker.run();
+await metricsServer?.close();
+await connection.close();
+await detector.release();
+await cascade?.release();

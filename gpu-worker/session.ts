@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+export type SessionDevice = { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
+
+export interface SessionLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  /** 'cpu' or 'cuda:N': where the session actually runs. */
+  device: string;
+  executionProviders: string[];
+}
+
+// onnxruntime-node ships only the CPU provider; the CUDA one must be dropped next to its binding.
+const cudaProviderLibraries = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/** Opens the model on the requested device, falling back to CPU (with one warning) when CUDA cannot be used. */
+export async function openSession(
+  modelPath: string,
+  device: SessionDevice,
+  intraOpThreads: number,
+  logger: SessionLogger | undefined,
+): Promise<OpenedSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    // Warnings are noise here: PicoDet alone logs ~200 "initializer appears in graph inputs" lines.
+    logSeverityLevel: 3,
+    // Spinning ORT threads keep the cores busy after each run and slow down the sharp resize of the next frame.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
+  };
+  if (device.kind === 'cuda') {
+    const requested = `cuda:${device.deviceId}`;
+    const missing = missingCudaLibraries();
+    let reason = `missing ${missing.join(', ')} in ${bindingDir()}`;
+    if (missing.length === 0) {
+      try {
+        const session = await ort.InferenceSession.create(modelPath, {
+          ...options,
+          executionProviders: [{ name: 'cuda', deviceId: device.deviceId }, 'cpu'],
+        });
+        return { session, device: requested, executionProviders: ['cuda', 'cpu'] };
+      } catch (err) {
+        reason = err instanceof Error ? err.message : String(err);
+      }
+    }
+    logger?.warn({ requestedDevice: requested, reason }, 'CUDA execution provider unavailable, running the detector on CPU');
+  }
+  const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: ['cpu'] });
+  return { session, device: 'cpu', executionProviders: ['cpu'] };
+}
+
+function bindingDir(): string {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  return path.resolve(path.dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * Checked up front because a failed CUDA attempt makes onnxruntime print its own error to stderr.
+ * Off Linux, or when the package layout is not the known one, nothing is reported missing and creation is simply tried.
+ */
+function missingCudaLibraries(): string[] {
+  const dir = bindingDir();
+  if (process.platform !== 'linux' || !existsSync(path.join(dir, 'onnxruntime_binding.node'))) return [];
+  return cudaProviderLibraries.filter((name) => !existsSync(path.join(dir, name)));
+}
