@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { createAlarmActivities } from '../activities/alarm.js';
+import { createLlmActivities } from '../activities/llm.js';
+import { createWebhookActivities } from '../activities/webhook.js';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/database.js';
+import type { MediaStore } from '../media/store.js';
+import type { Logger } from '../logging/logger.js';
+import { jobMetricsSinks } from '../observability/job-metrics-sinks.js';
+import { createAnalysisWorkerMetrics, type AnalysisWorkerMetrics } from '../observability/metrics.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface AnalysisWorkerDeps {
+  config: Config;
+  connection: NativeConnection;
+  db: Db;
+  media: MediaStore;
+  logger: Logger;
+  /** Where its jobs, stages, webhooks, LLM calls and slots are counted; a registry of its own when not given. */
+  metrics?: AnalysisWorkerMetrics;
+  /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundle;
+}
+
+/** The `vigil-analysis` worker: every workflow and the CPU activities. */
+export async function createAnalysisWorker({
+  config,
+  connection,
+  db,
+  media,
+  logger,
+  metrics = createAnalysisWorkerMetrics(),
+  workflowBundle,
+}: AnalysisWorkerDeps): Promise<Worker> {
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.analysisTaskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    activities: {
+      ...createAlarmActivities({ db, media, logger, businessHours: config.businessHours, filterOverrides: config.filterOverrides }),
+      ...createWebhookActivities({ db, logger, webhooks: config.webhooks, metrics }),
+      ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
+    },
+    sinks: jobMetricsSinks(metrics),
+    maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,
+  });
+  metrics.trackWorker(worker, config.temporal.analysisTaskQueue, config.temporal.analysisConcurrency);
+  return worker;
+}

@@ -1,0 +1,26 @@
+import { loadConfig } from '../config/index.js';
+import { createDatabase } from '../db/database.js';
+import { FileSystemMediaStore } from '../media/store.js';
+import { createLogger } from '../logging/logger.js';
+import { createAnalysisWorkerMetrics } from '../observability/metrics.js';
+import { serveMetrics } from '../observability/metrics-server.js';
+import { createAnalysisWorker } from './analysis-worker.js';
+import { connectNative } from './connection.js';
+import { installTemporalLogging } from './runtime-logging.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'worker');
+installTemporalLogging(logger);
+const db = createDatabase(config.database.url);
+const connection = await connectNative(config);
+const metrics = createAnalysisWorkerMetrics();
+const worker = await createAnalysisWorker({ config, connection, db, media: new FileSystemMediaStore(config.mediaDir), logger, metrics });
+const metricsServer = config.metrics.workerPort
+  ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.workerPort }, logger)
+  : null;
+logger.info({ taskQueue: config.temporal.analysisTaskQueue }, 'analysis worker started');
+// Worker.run() handles SIGINT/SIGTERM itself: it drains in-flight tasks, then resolves.
+await worker.run();
+await metricsServer?.close();
+await connection.close();
+await db.destroy();
