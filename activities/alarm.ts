@@ -1,0 +1,228 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../db/database.js';
+import type { AlarmServerResult } from '../db/schema.js';
+import { JobRepository, type StoredDetection } from '../db/repositories/jobs.js';
+import { TenancyRepository, type SiteContext } from '../db/repositories/tenancy.js';
+import { LOCAL_RULES_VERSION, decideLocally, defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
+import { applyFilters, filterSettingsFor, type FilterIndicator, type FilterOutcome, type FilterOverrides } from '../domain/filters.js';
+import { assessFrameQuality, qualityThumbnailWidth, type FrameQuality, type QualityIndicator } from '../domain/frame-quality.js';
+import { frameActivityDiffs, hasMotion } from '../domain/motion.js';
+import { formatLocalTime, parseVendorTimestamp, resolveTimezone } from '../domain/site-time.js';
+import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
+import { decodeToGrey, InvalidImageError, shrinkGrey } from '../media/image.js';
+import { alarmMediaPrefix, type MediaStore } from '../media/store.js';
+import type { Logger } from '../logging/logger.js';
+import type { AlarmWorkflowInput, FrameRef } from '../workflows/alarm-types.js';
+import { jobLogger } from './job-logger.js';
+
+export interface AlarmActivityDeps {
+  db: Db;
+  media: MediaStore;
+  logger: Logger;
+  /** Per site category, for the local rules; the built-in table when not given. */
+  businessHours?: Record<SiteCategory, BusinessHours | null>;
+  /** Over the per-site-category filter defaults; none when not given. */
+  filterOverrides?: FilterOverrides;
+}
+
+interface JobScope {
+  accountId: string;
+  jobId: string;
+}
+
+export interface SiteTime {
+  vendorTime: string;
+  timezone: string | null;
+  indicators: string[];
+}
+
+export interface FrameAnalysis extends Omit<FilterOutcome, 'indicators'> {
+  /** The filters that removed something, then the frame-quality flags raised (sensitivity 2 only). */
+  indicators: (FilterIndicator | QualityIndicator)[];
+  /** Per frame in upload order, at sensitivity 2: quality measures and flags (they inform, never remove). */
+  quality: FrameQuality[];
+  activityDiffs: number[];
+  hasMotion: boolean;
+}
+
+export interface DecisionResult {
+  decision: Decision;
+  crimeRate: 0 | 1 | 2;
+  method: DecisionMethod;
+  engine: string;
+  analysisCalled: boolean;
+  analysisSeconds: number;
+  decidedAt: string;
+  description: string;
+  indicators: string[];
+}
+
+/** Width of the grey thumbnails compared for motion: enough to see a person, cheap to diff. */
+const motionThumbnailWidth = 64;
+
+/** A vehicle that filter removed last time was parked, and a parked vehicle is still there. */
+const previousEventStillCounted: readonly FilterIndicator[] = ['filtered_stationary_vehicle'];
+
+export function createAlarmActivities({ db, media, logger, businessHours = defaultBusinessHours, filterOverrides = {} }: AlarmActivityDeps) {
+  const jobs = new JobRepository(db);
+  const tenancy = new TenancyRepository(db);
+
+  return {
+    /** Marks the job running and applies the submission's names, category and address to its group, site and camera. */
+    async upsertTenancy(
+      input: JobScope & Pick<AlarmWorkflowInput, 'cameraId' | 'siteCategory' | 'siteAddress' | 'names'>,
+    ): Promise<SiteContext> {
+      const job = await jobs.markRunning(input.accountId, input.jobId);
+      if (!job) {
+        // markRunning waited for the submitting transaction to end: no row now means it never committed
+        // (the API died after starting this workflow), so the frames it stored belong to nothing.
+        if (!(await jobs.get(input.accountId, input.jobId))) await media.remove(alarmMediaPrefix(input.jobId));
+        throw ApplicationFailure.nonRetryable(`Job ${input.jobId} is not queued or running.`, 'UNKNOWN_JOB');
+      }
+      return tenancy.applySubmission(input.accountId, input.cameraId, {
+        ...input.names,
+        siteCategory: input.siteCategory,
+        siteAddress: input.siteAddress,
+      });
+    },
+
+    /** The vendor's timestamp wins; otherwise the current time in the zone of the site's address (cached on the site). */
+    async resolveSiteTime({ accountId, jobId, site, timestamp }: JobScope & { site: SiteContext; timestamp: string | null }): Promise<SiteTime> {
+      let timezone = site.cachedTimezone;
+      if (!timezone && site.address) {
+        timezone = resolveTimezone(site.address);
+        await tenancy.cacheTimezone(accountId, site.siteDbId, site.address, timezone);
+      }
+      const indicators: string[] = [];
+      let vendorTime: string;
+      const given = timestamp ? parseVendorTimestamp(timestamp) : null;
+      if (timestamp && given) {
+        vendorTime = timestamp.length === 16 ? `${timestamp}:00` : timestamp;
+      } else {
+        const job = await jobs.get(accountId, jobId);
+        if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, 'UNKNOWN_JOB');
+        if (!timezone) indicators.push('timezone_unresolved');
+        vendorTime = formatLocalTime(timezone ?? 'UTC', job.created_at);
+      }
+      await jobs.setSiteTime(accountId, jobId, vendorTime, timezone);
+      return { vendorTime, timezone, indicators };
+    },
+
+    /** Motion from consecutive frame differences, then the nuisance filters for the sensitivity. */
+    /**
+     * Motion from consecutive frame differences. At sensitivity 2 also the frame-quality flags and the
+     * nuisance filters, with the site category's settings and the camera's previous event's vehicles.
+     * `cameraId` and `siteCategory` are optional for workflows started before they were passed (and for
+     * callers without a database): without them, the general defaults and no previous event.
+     */
+    async analyseFrames({
+      accountId,
+      jobId,
+      cameraId,
+      siteCategory,
+      frames,
+      detections,
+      sensitivity,
+    }: JobScope & {
+      cameraId?: string;
+      siteCategory?: string;
+      frames: FrameRef[];
+      detections: FrameDetections[];
+      sensitivity: Sensitivity;
+    }): Promise<FrameAnalysis> {
+      const qualityThumbnails = await Promise.all(
+        frames.map(async (frame) => {
+          try {
+            return await decodeToGrey(await media.get(frame.key), qualityThumbnailWidth);
+          } catch (error) {
+            if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, 'INVALID_IMAGE');
+            throw error;
+          }
+        }),
+      );
+      // Frames of one event may differ in size (a vendor mixing streams): motion compares them at the first one's.
+      const first = await shrinkGrey(qualityThumbnails[0]!, motionThumbnailWidth);
+      const motionThumbnails = [first, ...(await Promise.all(qualityThumbnails.slice(1).map((t) => shrinkGrey(t, first.width, first.height))))];
+      const activityDiffs = frameActivityDiffs(motionThumbnails);
+      const motion = { activityDiffs, hasMotion: hasMotion(activityDiffs) };
+      if (sensitivity < 2) return { ...applyFilters(detections, sensitivity), quality: [], ...motion };
+
+      const settings = filterSettingsFor(siteCategory, filterOverrides);
+      const previousEvent = cameraId ? await jobs.previousEventVehicles(accountId, cameraId, jobId, previousEventStillCounted) : [];
+      const filtered = applyFilters(detections, sensitivity, { settings, previousEvent });
+      const quality = assessFrameQuality(qualityThumbnails, settings.quality, settings.disabled);
+      return { ...filtered, indicators: [...filtered.indicators, ...quality.indicators], quality: quality.frames, ...motion };
+    },
+
+    async decide(input: JobScope & {
+      sensitivity: Sensitivity;
+      siteCategory: string;
+      vendorTime: string | null;
+      analysis: FrameAnalysis;
+      frameCount: number;
+      extraIndicators: string[];
+    }): Promise<DecisionResult> {
+      const started = performance.now();
+      const local = decideLocally({
+        sensitivity: input.sensitivity,
+        siteCategory: input.siteCategory as SiteCategory,
+        vendorTime: input.vendorTime,
+        frames: input.analysis.kept,
+        hasMotion: input.analysis.hasMotion,
+        frameCount: input.frameCount,
+      }, businessHours);
+      const anyTarget = input.analysis.kept.some((frame) => frame.detections.length > 0);
+      return {
+        decision: local.decision,
+        crimeRate: local.crimeRate,
+        method: 'Local',
+        engine: LOCAL_RULES_VERSION,
+        // Sensitivity 0 and empty events are settled without the decision engine.
+        analysisCalled: input.sensitivity !== 0 && anyTarget,
+        analysisSeconds: Number(((performance.now() - started) / 1000).toFixed(4)),
+        decidedAt: new Date().toISOString(),
+        description: local.description,
+        indicators: [...new Set([...input.analysis.indicators, ...input.extraIndicators, ...local.indicators])],
+      };
+    },
+
+    async persistResult({
+      accountId,
+      jobId,
+      detections,
+      analysis,
+      decision,
+    }: JobScope & { detections: FrameDetections[]; analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
+      const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null)));
+      const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter));
+      const keptCategories = new Set(kept.map((d) => d.category));
+      const result: AlarmServerResult = {
+        crime_rate: decision.crimeRate,
+        has_motion: analysis.hasMotion,
+        has_person: keptCategories.has('person'),
+        has_vehicle: keptCategories.has('vehicle'),
+        ai_analysis_called: decision.analysisCalled,
+        ai_analysis_time: decision.analysisSeconds,
+        ai_engine: decision.engine,
+        ai_decision_method: decision.method,
+        ai_decision_time: decision.decidedAt,
+        ai_description: decision.description,
+        ai_decision: decision.decision,
+        ai_decision_indicators: decision.indicators,
+      };
+      await jobs.finish(accountId, jobId, { result, activityDiffs: analysis.activityDiffs, detections: [...kept, ...removed] });
+      jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, detections: detections.length }, 'alarm job finished');
+    },
+
+    async failJob({ accountId, jobId, error, cancelled }: JobScope & { error: { code: string; message: string }; cancelled: boolean }): Promise<void> {
+      const ended = await jobs.fail(accountId, jobId, error, cancelled ? 'cancelled' : 'failed');
+      jobLogger(logger, { jobId, accountId }).warn({ code: error.code, ended }, 'alarm job failed');
+    },
+  };
+}
+
+function toStored(frameIndex: number, d: FrameDetections['detections'][number], filteredBy: string | null): StoredDetection {
+  return { frameIndex, category: d.category, label: d.label, score: d.score, box: d.box, kept: filteredBy === null, filteredBy };
+}
+
+export type AlarmActivities = ReturnType<typeof createAlarmActivities>;

@@ -1,0 +1,48 @@
+import { Agent, request } from 'undici';
+import { publicAddressLookup } from './target-guard.js';
+
+export interface WebhookRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  /** Cancels the request, e.g. the activity's cancellation signal. */
+  signal?: AbortSignal;
+}
+
+export interface WebhookSender {
+  /** POSTs once, without following redirects; resolves with the receiver's status, rejects on network errors and timeouts. */
+  post(webhook: WebhookRequest): Promise<{ statusCode: number }>;
+  close(): Promise<void>;
+}
+
+/** Read at most this much of a receiver's answer before dropping the connection: only its status matters. */
+const maxResponseBytes = 64 * 1024;
+
+export function createWebhookSender({ allowPrivate, timeoutSeconds }: { allowPrivate: boolean; timeoutSeconds: number }): WebhookSender {
+  const timeoutMs = Math.round(timeoutSeconds * 1000);
+  const agent = new Agent({
+    connect: { timeout: timeoutMs, ...(allowPrivate ? {} : { lookup: publicAddressLookup }) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  return {
+    async post({ url, body, headers, signal }) {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      try {
+        const response = await request(url, {
+          method: 'POST',
+          headers: { 'user-agent': 'Vigil-Webhooks/1', ...headers },
+          body,
+          dispatcher: agent,
+          signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+        });
+        await response.body.dump({ limit: maxResponseBytes });
+        return { statusCode: response.statusCode };
+      } catch (error) {
+        if (deadline.aborted) throw new Error(`no answer within ${timeoutSeconds} s`, { cause: error });
+        throw error;
+      }
+    },
+    close: () => agent.close(),
+  };
+}

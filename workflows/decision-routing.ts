@@ -1,0 +1,113 @@
+/**
+ * Who decides an alarm (DESIGN §4): the local rules (`Local`), or the primary vision LLM (`C1`), the
+ * secondary once the primary has failed its retries (`C2`), the secondary's unsure answer settled by
+ * the primary (`C21`), and the local rules when no model answered (`Cbr`). Orchestration only: every
+ * call is an activity with its own retry policy.
+ */
+import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../activities/alarm.js';
+import type { AskModelInput, LlmActivities, ModelVerdict } from '../activities/llm.js';
+import type { LlmConfig } from '../config/index.js';
+import { crimeRateOf, type DecisionMethod } from '../domain/types.js';
+
+/** The LLM settings a workflow runs with, fixed when it starts. Absent: no LLM, the local rules decide. */
+export interface LlmRouting {
+  secondary: boolean;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  retryInitialSeconds: number;
+  retryMaxSeconds: number;
+  confirmBelowConfidence: number;
+}
+
+export function llmRoutingOf(llm: LlmConfig): LlmRouting | undefined {
+  if (!llm.primary) return undefined;
+  return {
+    secondary: llm.secondary !== null,
+    timeoutSeconds: llm.timeoutSeconds,
+    maxAttempts: llm.maxAttempts,
+    retryInitialSeconds: llm.retryInitialSeconds,
+    retryMaxSeconds: llm.retryMaxSeconds,
+    confirmBelowConfidence: llm.confirmBelowConfidence,
+  };
+}
+
+/** What a model is asked, with the full analysis the local rules also need. */
+export interface DecideRequest extends Omit<AskModelInput, 'analysis'> {
+  analysis: FrameAnalysis;
+}
+
+/** The local rules: pure computation, retried only for a worker lost mid-call. */
+const rules = proxyActivities<Pick<AlarmActivities, 'decide'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
+});
+
+function modelActivities(llm: LlmRouting) {
+  const options: ActivityOptions = {
+    // An answer and its one repair, with room to build the contact sheet.
+    startToCloseTimeout: (2 * llm.timeoutSeconds + 15) * 1000,
+    heartbeatTimeout: '10s',
+    retry: {
+      initialInterval: llm.retryInitialSeconds * 1000,
+      backoffCoefficient: 2,
+      maximumInterval: llm.retryMaxSeconds * 1000,
+      maximumAttempts: llm.maxAttempts,
+    },
+  };
+  return {
+    withRetries: proxyActivities<LlmActivities>(options),
+    // The primary has just failed its retries: confirming gets one more try, not a second round.
+    once: proxyActivities<LlmActivities>({ ...options, retry: { maximumAttempts: 1 } }),
+  };
+}
+
+/** The model's verdict, or null when the activity failed for good (its retries spent or a non-retryable failure). */
+async function answerOf(call: Promise<ModelVerdict>, jobId: string, role: string): Promise<ModelVerdict | null> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
+    log.warn('LLM gave no verdict', { jobId, llmRole: role, failure: error.cause?.message });
+    return null;
+  }
+}
+
+/** No, Maybe or Yes for an analysed alarm, and who decided it. */
+export async function decideAlarm(request: DecideRequest, llm: LlmRouting | undefined): Promise<DecisionResult> {
+  const { frames: _frames, ...localRequest } = request;
+  const anyTarget = request.analysis.kept.some((frame) => frame.detections.length > 0);
+  // Sensitivity 0 and events with nothing left after the filters never reach a model.
+  if (!llm || request.sensitivity === 0 || !anyTarget) return rules.decide(localRequest);
+
+  const started = Date.now();
+  const elapsedSeconds = () => Number(((Date.now() - started) / 1000).toFixed(3));
+  const fromModel = (verdict: ModelVerdict, method: DecisionMethod): DecisionResult => ({
+    decision: verdict.decision,
+    crimeRate: crimeRateOf[verdict.decision],
+    method,
+    engine: verdict.engine,
+    analysisCalled: true,
+    analysisSeconds: elapsedSeconds(),
+    decidedAt: verdict.decidedAt,
+    description: verdict.description,
+    indicators: [...new Set([...request.analysis.indicators, ...request.extraIndicators, ...verdict.indicators])],
+  });
+  const { withRetries, once } = modelActivities(llm);
+
+  const primary = await answerOf(withRetries.askPrimaryModel(request), request.jobId, 'primary');
+  if (primary) return fromModel(primary, 'C1');
+
+  if (llm.secondary) {
+    const secondary = await answerOf(withRetries.askSecondaryModel(request), request.jobId, 'secondary');
+    if (secondary && secondary.confidence >= llm.confirmBelowConfidence) return fromModel(secondary, 'C2');
+    if (secondary) {
+      // The primary is the stronger model: when it answers now, its verdict stands.
+      const confirmation = await answerOf(once.askPrimaryModel(request), request.jobId, 'primary');
+      return confirmation ? fromModel(confirmation, 'C21') : fromModel(secondary, 'C2');
+    }
+  }
+
+  const local = await rules.decide(localRequest);
+  return { ...local, method: 'Cbr', analysisSeconds: elapsedSeconds() };
+}

@@ -1,0 +1,2 @@
+export { alarmVerification, progressQuery } from './alarm-verification.js';
+export { redeliverAlarmWebhook } from './webhook-delivery.js';
