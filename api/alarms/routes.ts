@@ -1,0 +1,151 @@
+import multer from '@koa/multer';
+import { Router } from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { WebhookConfig } from '../../config/index.js';
+import type { AccountRepository } from '../../db/repositories/accounts.js';
+import type { Db } from '../../db/database.js';
+import { JobRepository, type StoredDetection } from '../../db/repositories/jobs.js';
+import type { Frame } from '../../db/schema.js';
+import { ExportLockRepository } from '../../db/repositories/export-locks.js';
+import { annotateFrame } from '../../media/annotate.js';
+import type { MediaStore } from '../../media/store.js';
+import type { Logger } from '../../logging/logger.js';
+import type { ApiMetrics } from '../../observability/metrics.js';
+import type { DetectionCategory } from '../../domain/types.js';
+import { progressQuery } from '../../workflows/alarm-verification.js';
+import type { LlmRouting } from '../../workflows/decision-routing.js';
+import { authenticate, presentedToken } from '../auth.js';
+import { ApiError, envelope, notFound, validationError } from '../errors.js';
+import { maxProcessingSecondsOf, requireAllowedWebhookTarget } from '../job-options.js';
+import { parseInput } from '../validate.js';
+import { presentAccepted, presentExport, presentJobStatus } from './presenter.js';
+import { exportQuery, jobIdParams, submitAlarmFields } from './schema.js';
+import { submitAlarm } from './submit-alarm.js';
+
+export interface AlarmRouteDeps {
+  db: Db;
+  accounts: AccountRepository;
+  media: MediaStore;
+  temporal: Client;
+  logger: Logger;
+  metrics: Pick<ApiMetrics, 'jobsAccepted'>;
+  maxImageBytes: number;
+  cooldownSeconds: number;
+  exportLockSeconds: number;
+  analysisTaskQueue: string;
+  detectTaskQueue: string;
+  /** Max-Processing-Time when a submission sends none. */
+  maxProcessingSeconds: number;
+  webhooks: WebhookConfig;
+  llm: LlmRouting | undefined;
+}
+
+const imageFieldNames = new Set(['images', 'images[]']);
+/** How long a status request waits for the workflow's live stage before falling back to the stored one. */
+const liveStageDeadlineMs = 1500;
+
+export function alarmRoutes(deps: AlarmRouteDeps): Router {
+  const router = new Router({ prefix: '/api/v1/alarms' });
+  const jobs = new JobRepository(deps.db);
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: deps.maxImageBytes, files: 16, fields: 40, fieldSize: 64 * 1024, parts: 60 },
+  });
+
+  router.post(
+    '/',
+    async (ctx, next) => {
+      if (!ctx.is('multipart/form-data')) throw validationError('body', 'Send the alarm as multipart/form-data.');
+      // A bad Authorization header is refused before the upload is read.
+      if (ctx.get('authorization')) ctx.state.auth = await authenticate(deps.accounts, presentedToken(ctx, undefined));
+      await next();
+    },
+    upload.any(),
+    async (ctx) => {
+      const body = ((ctx.request as { body?: unknown }).body ?? {}) as Record<string, unknown>;
+      ctx.state.auth ??= await authenticate(deps.accounts, presentedToken(ctx, body.token));
+      const files = (ctx.request.files ?? []) as multer.File[];
+      const stray = files.find((file) => !imageFieldNames.has(file.fieldname));
+      if (stray) throw validationError(stray.fieldname, `Unexpected file field ${stray.fieldname}; send frames as images.`);
+      const fields = parseInput(submitAlarmFields, body);
+      const maxProcessingSeconds = maxProcessingSecondsOf(ctx, deps.maxProcessingSeconds);
+      if (fields.webhook_url) await requireAllowedWebhookTarget(fields.webhook_url, 'webhook_url', deps.webhooks);
+      const result = await submitAlarm(deps, ctx.state.auth, fields, files.map((file) => file.buffer), { maxProcessingSeconds });
+      if (result.duplicate) {
+        ctx.status = 200;
+        ctx.body = envelope(presentAccepted(result.jobId, result.status, true));
+        return;
+      }
+      deps.metrics.jobsAccepted.inc({ api: 'alarms' });
+      deps.logger.info(
+        { jobId: result.jobId, workflowId: result.jobId, account: ctx.state.auth.accountName, accountId: ctx.state.auth.accountId },
+        'alarm accepted',
+      );
+      ctx.status = 202;
+      ctx.set('Location', `/api/v1/alarms/${encodeURIComponent(result.jobId)}`);
+      ctx.body = envelope(presentAccepted(result.jobId, 'queued', false));
+    },
+  );
+
+  router.get('/:job_id', async (ctx) => {
+    const auth = await authenticate(deps.accounts, presentedToken(ctx, ctx.query.token));
+    const { job_id } = parseInput(jobIdParams, ctx.params);
+    const job = await jobs.get(auth.accountId, job_id);
+    if (!job) throw notFound('Job');
+    const liveStage = job.status === 'running' ? await readLiveStage(deps.temporal, job.id) : undefined;
+    ctx.body = envelope(presentJobStatus(job, liveStage));
+  });
+
+  router.get('/:job_id/export', async (ctx) => {
+    const query = parseInput(exportQuery, ctx.query);
+    const auth = await authenticate(deps.accounts, presentedToken(ctx, query.token));
+    const { job_id } = parseInput(jobIdParams, ctx.params);
+    if (query.media_type !== 0 && auth.role !== 'admin') {
+      throw new ApiError(403, 'FORBIDDEN', 'media_type other than 0 needs an admin token.');
+    }
+    if (query.media_type > 1) throw validationError('media_type', 'media_type must be 0 (boxes) or 1 (boxes and annotated images).');
+    const job = await jobs.getWithNames(auth.accountId, job_id);
+    if (!job) throw notFound('Job');
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      throw new ApiError(409, 'JOB_FAILED', `The job ended ${job.status}${job.error ? `: ${job.error.code}` : ''}; there is nothing to export.`);
+    }
+    if (job.status !== 'finished') throw new ApiError(409, 'NOT_READY', `The job is ${job.status}; export it once it has finished.`);
+
+    // The lock is claimed in the transaction that builds the document: a failed export does not lock.
+    ctx.body = await deps.db.transaction().execute(async (trx) => {
+      const lock = await new ExportLockRepository(trx).claim(auth.tokenId, job.id, deps.exportLockSeconds);
+      if (!lock.claimed) {
+        throw new ApiError(429, 'EXPORT_LOCKED', 'This job was exported with this token recently; save the first response.', {
+          retryAfterSeconds: lock.retryAfterSeconds,
+        });
+      }
+      const [frames, detections] = await Promise.all([jobs.frames(auth.accountId, job.id), jobs.keptDetections(auth.accountId, job.id)]);
+      const annotated = query.media_type === 1 ? await annotateFrames(deps.media, frames, detections) : undefined;
+      return envelope(presentExport(job, frames, detections, annotated));
+    });
+  });
+
+  return router;
+}
+
+async function readLiveStage(temporal: Client, jobId: string): Promise<string | undefined> {
+  try {
+    const progress = await temporal.withDeadline(Date.now() + liveStageDeadlineMs, () =>
+      temporal.workflow.getHandle(jobId).query(progressQuery),
+    );
+    return progress.stage;
+  } catch {
+    return undefined;
+  }
+}
+
+async function annotateFrames(media: MediaStore, frames: Frame[], detections: StoredDetection[]): Promise<Map<number, string>> {
+  const annotated = new Map<number, string>();
+  for (const frame of frames) {
+    const boxes = detections
+      .filter((d) => d.frameIndex === frame.frame_index)
+      .map((d) => ({ category: d.category as DetectionCategory, box: d.box, score: d.score }));
+    annotated.set(frame.frame_index, (await annotateFrame(await media.get(frame.media_key), boxes)).toString('base64'));
+  }
+  return annotated;
+}

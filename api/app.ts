@@ -1,0 +1,67 @@
+import Koa from 'koa';
+import type { Router } from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/database.js';
+import { AccountRepository } from '../db/repositories/accounts.js';
+import type { MediaStore } from '../media/store.js';
+import type { Logger } from '../logging/logger.js';
+import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
+import { llmRoutingOf } from '../workflows/decision-routing.js';
+import { alarmRoutes } from './alarms/routes.js';
+import { detectionRoutes } from './detections/routes.js';
+import { docsRoutes } from './docs/routes.js';
+import { errorEnvelope } from './errors.js';
+import { healthRoutes } from './health/routes.js';
+import { httpMetrics } from './http-metrics.js';
+import { metricsRoutes } from './metrics/routes.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { alarmDeliveryRoutes } from './webhooks/routes.js';
+
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  media: MediaStore;
+  temporal: Client;
+  logger: Logger;
+  /** This process's registry, served at GET /metrics; one of its own when not given. */
+  metrics?: ApiMetrics;
+}
+
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa({ proxy: true });
+  const metrics = deps.metrics ?? createApiMetrics();
+  // Outermost: requests are counted with the status the error envelope gave them.
+  app.use(httpMetrics(metrics));
+  app.use(errorEnvelope(deps.logger));
+  for (const router of apiRouters({ ...deps, metrics })) app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}
+
+/** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
+export function apiRouters({ config, db, media, temporal, logger, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
+  const accounts = new AccountRepository(db);
+  return [
+    healthRoutes({ db, temporal }),
+    metricsRoutes(metrics.registry),
+    docsRoutes(buildOpenApiDocument()),
+    alarmRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      maxImageBytes: config.api.maxImageBytes,
+      cooldownSeconds: config.api.alarmCooldownSeconds,
+      exportLockSeconds: config.api.exportLockSeconds,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      detectTaskQueue: config.temporal.detectTaskQueue,
+      maxProcessingSeconds: config.api.maxProcessingSeconds,
+      webhooks: config.webhooks,
+      llm: llmRoutingOf(config.llm),
+    }),
+    alarmDeliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, webhooks: config.webhooks }),
+    detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
+  ];
+}

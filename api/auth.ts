@@ -1,0 +1,24 @@
+import type { Context } from 'koa';
+import type { AccountRepository, AuthenticatedToken } from '../db/repositories/accounts.js';
+import { hashApiToken } from '../domain/api-token.js';
+import { ApiError } from './errors.js';
+
+const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'A valid API token is required.');
+
+/** The token from `Authorization: Bearer`, else from the given fallback (form field or query). */
+export function presentedToken(ctx: Context, fallback: unknown): string | undefined {
+  const header = ctx.get('authorization');
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthenticated();
+    return match[1];
+  }
+  return typeof fallback === 'string' && fallback.length > 0 ? fallback : undefined;
+}
+
+export async function authenticate(accounts: AccountRepository, token: string | undefined): Promise<AuthenticatedToken> {
+  if (!token) throw unauthenticated();
+  const found = await accounts.findActiveToken(hashApiToken(token));
+  if (!found) throw unauthenticated();
+  return found;
+}

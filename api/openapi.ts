@@ -1,0 +1,44 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { registerAlarmPaths } from './alarms/schema.js';
+import { registerDetectionPaths } from './detections/schema.js';
+import { registerDocsPaths } from './docs/schema.js';
+import { registerHealthPaths } from './health/schema.js';
+import { registerMetricsPaths } from './metrics/schema.js';
+import { securitySchemes } from './openapi-common.js';
+import { registerAlarmDeliveryPaths } from './webhooks/schema.js';
+
+/** Every resource registers its own paths next to the schemas that validate them. */
+const resourcePaths = [registerAlarmPaths, registerAlarmDeliveryPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+
+/** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
+export function buildOpenApiDocument() {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', securitySchemes.bearer, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (`npm run vigil -- token create`), as `Authorization: Bearer <token>`.',
+  });
+  registry.registerComponent('securitySchemes', securitySchemes.query, {
+    type: 'apiKey',
+    in: 'query',
+    name: 'token',
+    description: 'The same token as a query parameter, where a GET accepts it.',
+  });
+  for (const register of resourcePaths) register(registry);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Vigil API',
+      version: '1.0.0',
+      description:
+        'AI alarm verification: submit the frames of an alarm, poll its job, export the verdict, receive it by signed webhook, ' +
+        'and query the detections. Every JSON response is the envelope `{success, error, data}`; errors carry a stable `error.code`.',
+    },
+    tags: [
+      { name: 'Alarms', description: 'Submit alarms and export their verdicts.' },
+      { name: 'Webhooks', description: 'Deliveries of a job\'s result.' },
+      { name: 'Detections', description: 'Query, search and edit detections.' },
+      { name: 'Operations', description: 'Health, metrics and this documentation.' },
+    ],
+  });
+}

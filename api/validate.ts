@@ -1,0 +1,19 @@
+import type { z } from 'zod';
+import { validationError } from './errors.js';
+
+/** The first problem zod found: the field at fault (`fallbackField` for the input as a whole) and a message naming it. */
+export function firstIssue(error: z.ZodError, fallbackField = 'body'): { field: string; message: string } {
+  const issue = error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : fallbackField;
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required.` : `${field}: ${issue.message}`;
+  return { field, message };
+}
+
+/** Parses input with a zod schema; the first problem becomes a VALIDATION_ERROR naming its field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  // zod leaves `input` off issues unless asked, and firstIssue needs it to tell missing from malformed.
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const { field, message } = firstIssue(parsed.error);
+  throw validationError(field, message);
+}

@@ -1,0 +1,63 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { jobIdParams } from '../alarms/schema.js';
+import { errorResponses, isoDateTime, jsonResponse, tokenAuth } from '../openapi-common.js';
+
+export const deliveriesData = z.object({
+  job_id: z.string(),
+  deliveries: z.array(
+    z.object({
+      delivery_id: z.uuid(),
+      webhook_id: z.string().meta({ description: 'X-Webhook-Id: the same for every attempt and redelivery of this outcome.', example: 'whk_0f1e2d3c4b5a69788796a5b4c3d2e1f0' }),
+      type: z.enum(['alarm.finished', 'alarm.failed']),
+      trigger: z.enum(['completion', 'redelivery']),
+      status: z.enum(['pending', 'delivered', 'failed']),
+      created_at: isoDateTime,
+      finished_at: isoDateTime.nullable(),
+      attempts: z.array(
+        z.object({
+          attempt: z.int().min(1),
+          attempted_at: isoDateTime,
+          url: z.string().nullable(),
+          status_code: z.int().nullable().meta({ description: 'The receiver\'s answer; null when none came.' }),
+          duration_ms: z.int().min(0),
+          error: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const redeliveryData = z.object({ job_id: z.string(), delivery_id: z.uuid(), status: z.literal('queued') });
+
+const params = z.object({ job_id: jobIdParams.shape.job_id });
+const query = z.object({ token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) });
+
+/** The webhook delivery routes of an alarm in the OpenAPI document (DESIGN §5). */
+export function registerAlarmDeliveryPaths(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/alarms/{job_id}/deliveries',
+    tags: ['Webhooks'],
+    summary: 'Webhook deliveries of a job and every attempt',
+    security: tokenAuth,
+    request: { params, query },
+    responses: {
+      200: jsonResponse('Deliveries, oldest first; never the secret or the payload.', deliveriesData),
+      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/alarms/{job_id}/deliveries/redeliver',
+    tags: ['Webhooks'],
+    summary: 'Send the final payload again',
+    description: 'A new delivery with its own attempts and the same X-Webhook-Id, to the job\'s target or else the account\'s default.',
+    security: tokenAuth,
+    request: { params, query },
+    responses: {
+      202: jsonResponse('The redelivery is queued.', redeliveryData, z.object({ Location: z.string().meta({ description: 'The job\'s deliveries.' }) })),
+      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'], 409: ['NOT_READY', 'WEBHOOK_NOT_CONFIGURED'] }),
+    },
+  });
+}
