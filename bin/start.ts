@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, inheritedEnv, loadConfig, type Config } from '../config/index.js';
+import { startEmbeddedPostgres } from '../db/embedded.js';
+import { migrateToLatest } from '../db/migrator.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { findTemporalCli } from '../temporal/cli.js';
+import { startDevServer } from '../temporal/dev-server.js';
+import { ChildProcessGroup } from './child-process-group.js';
+
+/**
+ * `npm start`: the embedded stack under one supervisor (DESIGN §2). Temporal dev server and PostgreSQL
+ * first, then migrations, then the API and both workers as child processes. Ctrl-C or SIGTERM, or any child
+ * dying, stops everything in reverse order.
+ */
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHILD_STOP_DEADLINE_MS = 15_000;
+
+const roles = [
+  { name: 'api', entry: 'api/main.ts' },
+  { name: 'worker', entry: 'temporal/worker.ts' },
+  { name: 'gpu-worker', entry: 'gpu-worker/main.ts' },
+] as const;
+
+/** Signals closer together than this are one Ctrl-C delivered more than once. */
+const duplicateSignalWindowMs = 1000;
+
+interface StopRequest {
+  exitCode: number;
+  reason: string;
+}
+
+class Supervisor {
+  private readonly cleanups: Array<{ name: string; stop: () => Promise<void> }> = [];
+  private resolveStop!: (request: StopRequest) => void;
+  private readonly stopRequested = new Promise<StopRequest>((resolve) => (this.resolveStop = resolve));
+  private stopping = false;
+  readonly children: ChildProcessGroup;
+
+  constructor(private readonly logger: Logger) {
+    this.children = new ChildProcessGroup(logger, (name, description) =>
+      this.requestStop({ exitCode: 1, reason: `${name} ${description}` }),
+    );
+    let firstSignalAt = 0;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (!this.stopping) {
+          firstSignalAt = Date.now();
+          return this.requestStop({ exitCode: 0, reason: signal });
+        }
+        // One Ctrl-C arrives several times (the terminal signals the whole group, npm and tsx relay it):
+        // only a press well after the first means "stop waiting".
+        if (Date.now() - firstSignalAt < duplicateSignalWindowMs) return;
+        logger.warn(`${signal} again: killing the child processes`);
+        this.children.kill('SIGKILL');
+      });
+    }
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  requestStop(request: StopRequest): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.logger.info(`stopping (${request.reason})`);
+    this.resolveStop(request);
+  }
+
+  /** Registers a service to stop after the children, in reverse order of registration. */
+  adopt(name: string, stop: () => Promise<void>): void {
+    this.cleanups.push({ name, stop });
+  }
+
+  waitForStop(): Promise<StopRequest> {
+    return this.stopRequested;
+  }
+
+  async stopEverything(): Promise<void> {
+    this.stopping = true;
+    await this.children.stopAll(CHILD_STOP_DEADLINE_MS);
+    for (const { name, stop } of this.cleanups.reverse()) {
+      try {
+        await stop();
+        this.logger.info(`[${name}] stopped`);
+      } catch (error) {
+        this.logger.error({ err: error }, `[${name}] did not stop cleanly`);
+      }
+    }
+  }
+}
+
+/** Host and port of `TEMPORAL_ADDRESS` (`host:port`, `[ipv6]:port`). */
+function parseAddress(address: string): { host: string; port: number } {
+  const url = new URL(`tcp://${address}`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 7233 : Number(url.port) };
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+async function startStack(config: Config, supervisor: Supervisor, logger: Logger): Promise<void> {
+  const modelFile = path.join(config.detector.modelsDir, `${config.detector.model}.onnx`);
+  if (!existsSync(modelFile)) {
+    throw new Error(
+      `Detector model not found: ${modelFile}. Set MODELS_DIR to the folder that holds ${config.detector.model}.onnx ` +
+        `(in this workspace: MODELS_DIR=../shared/models; see MODELS.md there).`,
+    );
+  }
+
+  let temporalAddress = config.temporal.address;
+  const { host, port } = parseAddress(config.temporal.address);
+  if (isLoopback(host)) {
+    const cliPath = await findTemporalCli(config, logger);
+    const devServer = await startDevServer({
+      cliPath,
+      port,
+      uiPort: config.temporal.uiPort,
+      dbFile: config.temporal.devServerDbFile,
+      namespaces: [config.temporal.namespace],
+      logger,
+    });
+    supervisor.adopt('temporal', devServer.stop);
+    devServer.process.once('exit', () => supervisor.requestStop({ exitCode: 1, reason: 'the Temporal dev server exited' }));
+    temporalAddress = devServer.address;
+  } else {
+    logger.info(`TEMPORAL_ADDRESS ${config.temporal.address} is not local: using that cluster, no dev server`);
+  }
+  if (supervisor.isStopping) return;
+
+  let databaseUrl = config.database.url;
+  if (config.database.embedded) {
+    const postgres = await startEmbeddedPostgres({
+      persistent: true,
+      dataDir: config.database.embeddedDir,
+      port: config.database.embeddedPort,
+      logger,
+    });
+    supervisor.adopt('postgres', postgres.stop);
+    databaseUrl = postgres.url;
+  }
+  if (supervisor.isStopping) return;
+
+  const applied = await migrateToLatest(databaseUrl);
+  logger.info({ applied }, 'database migrated');
+  if (supervisor.isStopping) return;
+
+  // Resolved here so the children find tsx whatever their working directory.
+  const tsx = import.meta.resolve('tsx');
+  const env = inheritedEnv({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+  for (const { name, entry } of roles) {
+    supervisor.children.start(name, process.execPath, ['--import', tsx, path.join(repoRoot, entry)], env);
+  }
+}
+
+async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger('info', 'supervisor').fatal(error.message);
+    return 1;
+  }
+  const logger = createLogger(config.logLevel, 'supervisor');
+  const supervisor = new Supervisor(logger);
+  try {
+    await startStack(config, supervisor, logger);
+  } catch (error) {
+    // A Ctrl-C reaches the whole process group: a dev server or build killed by it is no start-up failure.
+    if (!supervisor.isStopping) {
+      logger.fatal({ err: error }, `start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      supervisor.requestStop({ exitCode: 1, reason: 'start-up failed' });
+    }
+  }
+  if (!supervisor.isStopping) logger.info('all services started; Ctrl-C stops them');
+  const { exitCode } = await supervisor.waitForStop();
+  await supervisor.stopEverything();
+  return exitCode;
+}
+
+process.exit(await main());

@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { createDatabase } from '../db/database.js';
+import { AccountRepository } from '../db/repositories/accounts.js';
+import { WebhookRepository } from '../db/repositories/webhooks.js';
+import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
+import { identifierPattern } from '../domain/identifiers.js';
+import { webhookUrlProblem } from '../domain/webhooks.js';
+import { assertWebhookTargetAllowed } from '../webhooks/target-guard.js';
+
+const usage = `Usage: npm run vigil -- <command>
+
+  token create --account <name> [--admin]   create a token (printed once; only its hash is kept)
+  token revoke --token <token>               revoke a token
+  accounts list                              list accounts with their active tokens and jobs
+  webhook set --account <name> --url <url> [--secret <s>]
+                                             the account's default webhook (jobs without their own);
+                                             the secret signs deliveries and is never shown again
+  webhook clear --account <name>             remove the account's default webhook`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      account: { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      token: { type: 'string' },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const command = positionals.join(' ');
+  if (values.help || command === '') {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const db = createDatabase(config.database.url, 1);
+  const accounts = new AccountRepository(db);
+  try {
+    switch (command) {
+      case 'token create': {
+        if (!values.account || !identifierPattern.test(values.account)) {
+          throw new UsageError('--account must be 1 to 64 characters of A-Z, a-z, 0-9, _, . or -');
+        }
+        const accountId = await accounts.findOrCreate(values.account);
+        const token = generateApiToken();
+        const role = values.admin ? 'admin' : 'user';
+        await accounts.addToken(accountId, { hash: hashApiToken(token), prefix: displayPrefix(token), role });
+        console.error(`Created a ${role} token for account ${values.account}. It is shown once; store it now.`);
+        console.log(token);
+        return;
+      }
+      case 'token revoke': {
+        if (!values.token) throw new UsageError('--token is required');
+        const revoked = await accounts.revokeToken(hashApiToken(values.token));
+        if (!revoked) throw new UsageError('No active token matches.');
+        console.log(`Revoked token ${displayPrefix(values.token)}…`);
+        return;
+      }
+      case 'webhook set': {
+        const accountId = await existingAccount(accounts, values.account);
+        const url = values.url ?? '';
+        const problem = webhookUrlProblem(url);
+        if (problem) throw new UsageError(`--url ${problem}`);
+        await assertWebhookTargetAllowed(url, { allowPrivate: config.webhooks.allowPrivate }).catch((error: unknown) => {
+          throw new UsageError(`--url refused: ${error instanceof Error ? error.message : String(error)}`);
+        });
+        await new WebhookRepository(db).setAccountDefault(accountId, { url, secret: values.secret || null });
+        console.log(`Default webhook of account ${values.account}: ${url} (${values.secret ? 'signed' : 'unsigned'})`);
+        return;
+      }
+      case 'webhook clear': {
+        const accountId = await existingAccount(accounts, values.account);
+        const cleared = await new WebhookRepository(db).clearAccountDefault(accountId);
+        console.log(cleared ? `Removed the default webhook of account ${values.account}.` : `Account ${values.account} had no default webhook.`);
+        return;
+      }
+      case 'accounts list': {
+        const rows = await accounts.list();
+        console.table(rows.map((r) => ({ account: r.name, created: r.createdAt.toISOString(), active_tokens: r.activeTokens, jobs: r.jobs })));
+        return;
+      }
+      default:
+        throw new UsageError(`Unknown command: ${command}\n\n${usage}`);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function existingAccount(accounts: AccountRepository, name: string | undefined): Promise<string> {
+  if (!name) throw new UsageError('--account is required');
+  const accountId = await accounts.findIdByName(name);
+  if (!accountId) throw new UsageError(`No account named ${name}; create one with token create.`);
+  return accountId;
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  console.error(error instanceof UsageError ? error.message : error);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}
