@@ -1,0 +1,221 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import pg from 'pg';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { createDatabase, type Db } from '../../db/database.js';
+import { startEmbeddedPostgres } from '../../db/embedded.js';
+import { migrateToLatest } from '../../db/migrator.js';
+import { FileSystemMediaStore } from '../../media/store.js';
+import { createLogger, type Logger } from '../../logging/logger.js';
+import { createAnalysisWorkerMetrics, createApiMetrics, type AnalysisWorkerMetrics, type ApiMetrics } from '../../observability/metrics.js';
+import { serveMetrics } from '../../observability/metrics-server.js';
+import { createAnalysisWorker, workflowsPath } from '../../temporal/analysis-worker.js';
+import { findTemporalCli } from '../../temporal/cli.js';
+import { connectClient, connectNative } from '../../temporal/connection.js';
+import { freePort, startDevServer } from '../../temporal/dev-server.js';
+import { writeTemporalLogEntry } from '../../temporal/runtime-logging.js';
+import { modelsDir } from './paths.js';
+import { createApiToken } from './tokens.js';
+import { waitFor } from './wait.js';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface DetectionWorkerProcess {
+  process: ChildProcess;
+  output: () => string;
+  /** Its own GET /metrics. */
+  metricsUrl: string;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+}
+
+export interface TestStack {
+  config: Config;
+  baseUrl: string;
+  db: Db;
+  temporal: Client;
+  /** The dev server's Web UI, when started with `temporalUi`. */
+  temporalUiUrl: string | undefined;
+  /** The registries of the in-process API and analysis worker; the API serves its at `${baseUrl}/metrics`. */
+  metrics: { api: ApiMetrics; worker: AnalysisWorkerMetrics };
+  /** The analysis worker's GET /metrics, as `npm run worker` serves it. */
+  workerMetricsUrl: string;
+  /**
+   * Every log line so far of each detection worker started and, with `captureLogs`, of the API and the
+   * analysis worker (at trace level, the Temporal SDK's lines included), as they would reach stdout.
+   */
+  logLines(): string[];
+  createToken(account: string, role?: 'user' | 'admin'): Promise<string>;
+  startDetectionWorker(): Promise<DetectionWorkerProcess>;
+  stop(): Promise<void>;
+}
+
+const quietLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
+
+/** A fresh database: on DATABASE_URL's server when set, else an embedded PostgreSQL in a temp dir. */
+async function startDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return startEmbeddedPostgres({ port: await freePort(), logger: quietLogger, persistent: false });
+  const name = `vigil_test_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async stop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+let bundlePromise: ReturnType<typeof bundleWorkflowCode> | undefined;
+
+/** A stack capturing its logs gets the SDK's own lines too, as the workers' entry points route them. */
+let sdkLogCapture: Logger | undefined;
+const sdkWarnings = new DefaultLogger('WARN');
+// Otherwise the SDK's own lines stay out of test output unless something is wrong.
+Runtime.install({
+  logger: new DefaultLogger('TRACE', (entry) => {
+    if (sdkLogCapture) writeTemporalLogEntry(sdkLogCapture, entry);
+    else sdkWarnings.log(entry.level, entry.message, entry.meta);
+  }),
+});
+
+export interface StackOptions {
+  detectionWorker?: boolean;
+  /** Settings merged over the stack's own environment, e.g. LLM_BASE_URL pointing at a double. */
+  env?: Record<string, string>;
+  /** Collect every log line of every process at trace level, for `logLines()`. */
+  captureLogs?: boolean;
+  /** Serve the Temporal Web UI too, at `temporalUiUrl`. */
+  temporalUi?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const [database, cliPath, dataDir] = await Promise.all([
+      startDatabase(),
+      findTemporalCli(loadConfig({}), quietLogger),
+      mkdtemp(path.join(os.tmpdir(), 'vigil-test-')),
+    ]);
+    cleanups.push(database.stop, () => rm(dataDir, { recursive: true, force: true }));
+    const uiPort = options.temporalUi ? await freePort() : undefined;
+    const devServer = await startDevServer({ cliPath, uiPort, logger: quietLogger });
+    cleanups.push(devServer.stop);
+
+    const env: NodeJS.ProcessEnv = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: devServer.address,
+      DATA_DIR: dataDir,
+      MODELS_DIR: modelsDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      DETECTOR_THREADS: process.env.DETECTOR_THREADS ?? '1',
+      // Webhook receivers in tests listen on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      ...options.env,
+    };
+    const config = loadConfig(env);
+    const capturedLines: string[] = [];
+    const logger = options.captureLogs ? createLogger('trace', 'test', { write: (line: string) => void capturedLines.push(line) }) : quietLogger;
+    if (options.captureLogs) {
+      sdkLogCapture = logger;
+      cleanups.push(async () => void (sdkLogCapture = undefined));
+    }
+    await migrateToLatest(config.database.url);
+    const db = createDatabase(config.database.url);
+    cleanups.push(() => db.destroy());
+    const media = new FileSystemMediaStore(config.mediaDir);
+
+    const temporal = await connectClient(config);
+    cleanups.push(() => temporal.connection.close());
+    const connection: NativeConnection = await connectNative(config);
+    bundlePromise ??= bundleWorkflowCode({ workflowsPath, logger: undefined });
+    const metrics = { api: createApiMetrics(), worker: createAnalysisWorkerMetrics() };
+    const worker: Worker = await createAnalysisWorker({ config, connection, db, media, logger, metrics: metrics.worker, workflowBundle: await bundlePromise });
+    const workerRun = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await connection.close();
+    });
+
+    const workerMetricsServer = await serveMetrics(metrics.worker.registry, { host: '127.0.0.1', port: 0 }, logger);
+    if (!workerMetricsServer) throw new Error('the analysis worker metrics server did not start');
+    cleanups.push(workerMetricsServer.close);
+
+    const server: Server = createApp({ config, db, media, temporal, logger, metrics: metrics.api }).listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const detectionWorkers: DetectionWorkerProcess[] = [];
+    cleanups.push(async () => {
+      for (const w of detectionWorkers) await w.kill();
+    });
+    const startDetectionWorker = async (): Promise<DetectionWorkerProcess> => {
+      const metricsPort = await freePort();
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'gpu-worker/main.ts')], {
+        cwd: repoRoot,
+        // Info level at least: the test waits for the worker's start line.
+        env: { ...process.env, ...env, LOG_LEVEL: options.captureLogs ? 'trace' : 'info', GPU_WORKER_METRICS_PORT: String(metricsPort) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const handle: DetectionWorkerProcess = {
+        process: child,
+        output: () => output,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+        async kill() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      };
+      detectionWorkers.push(handle);
+      await waitFor('the detection worker to start', () => {
+        if (child.exitCode !== null) throw new Error(`detection worker exited early:\n${output}`);
+        return output.includes('detection worker started');
+      }, 60_000);
+      return handle;
+    };
+    if (options.detectionWorker !== false) await startDetectionWorker();
+
+    return {
+      config,
+      baseUrl,
+      db,
+      temporal,
+      temporalUiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
+      metrics,
+      workerMetricsUrl: workerMetricsServer.url,
+      logLines: () => [...capturedLines, ...detectionWorkers.flatMap((w) => w.output().split('\n'))].filter((line) => line.trim() !== ''),
+      startDetectionWorker,
+      createToken: (account, role) => createApiToken(db, account, role),
+      stop: cleanUp,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

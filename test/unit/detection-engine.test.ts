@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createDetector, type Detector } from '../../gpu-worker/detector.js';
+import { createDetectionEngine, InvalidFrameError, type EventFrame } from '../../gpu-worker/engine.js';
+import { openResizable } from '../../media/image.js';
+import { fixturesDir, modelsDir } from '../support/paths.js';
+
+async function eventFrames(event: string): Promise<EventFrame[]> {
+  const dir = path.join(fixturesDir, 'events', event);
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.jpg')).sort();
+  return Promise.all(files.map(async (file, index) => {
+    const bytes = await readFile(path.join(dir, file));
+    return { index, load: async () => bytes };
+  }));
+}
+
+describe('detection engine', () => {
+  let fast: Detector;
+  let accurate: Detector;
+
+  before(async () => {
+    [fast, accurate] = await Promise.all([
+      // Two sessions: frames of one event run side by side.
+      createDetector({ modelsDir, model: 'yolox_nano_416_coco', device: { kind: 'cpu' }, intraOpThreads: 1, sessions: 2 }),
+      createDetector({ modelsDir, model: 'picodet_s_416_coco', device: { kind: 'cpu' }, intraOpThreads: 0 }),
+    ]);
+  });
+  after(async () => {
+    await fast.release();
+    await accurate.release();
+  });
+
+  it('gives every frame, in order, what the detector finds in it alone', async () => {
+    const frames = await eventFrames('warehouse_worker_hardhat');
+    const seen: number[] = [];
+    const result = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames, (index) => seen.push(index));
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(result.frames.map((frame) => [frame.frameIndex, frame.width, frame.height]), frames.map((f) => [f.index, 480, 270]));
+    for (const frame of frames) {
+      const alone = await fast.infer(await fast.prepare(await openResizable(await frame.load())));
+      assert.deepEqual(result.frames[frame.index]!.detections, alone, `frame ${frame.index}`);
+    }
+    assert.ok(result.frames.every((frame) => frame.detections.some((d) => d.category === 'person')));
+    assert.equal(result.cascade, null);
+    assert.equal(result.pseudoColourFrames, 0);
+  });
+
+  it('re-detects an event without a person with the cascade model, and only such an event', async () => {
+    const engine = createDetectionEngine({ detector: fast, cascade: accurate });
+    const empty = await engine.detectEvent(await eventFrames('parking_lot_empty_a'));
+    assert.equal(empty.cascade?.model, 'picodet_s_416_coco');
+    assert.ok(empty.cascade.ms > 0);
+    assert.equal(empty.frames.length, 8);
+
+    const people = await engine.detectEvent(await eventFrames('pets2009_people_walking_a'));
+    assert.equal(people.cascade, null);
+  });
+
+  it('lets the cascade find the cyclist the fast model misses', async () => {
+    const bytes = await readFile(path.join(modelsDir, 'testdata/parking-lot-car-cyclist_480x270.png'));
+    const frames = [0, 1, 2, 3].map((index) => ({ index, load: async () => bytes }));
+    const withoutCascade = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames);
+    assert.ok(withoutCascade.frames.every((frame) => !frame.detections.some((d) => d.category === 'person')));
+    const withCascade = await createDetectionEngine({ detector: fast, cascade: accurate }).detectEvent(frames);
+    assert.ok(withCascade.frames.every((frame) => frame.detections.some((d) => d.category === 'person')));
+  });
+
+  it('turns thermal palettes into luminance and counts those frames', async () => {
+    const bytes = await readFile(path.join(fixturesDir, 'stills/thermal/wikimedia_Infrared_image_of_people_in_the_laboratory.jpg'));
+    const frames = [0, 1, 2, 3].map((index) => ({ index, load: async () => bytes }));
+    const result = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames);
+    assert.equal(result.pseudoColourFrames, 4);
+    // Four people stand behind the bench; on the raw palette YOLOX-nano finds three.
+    assert.ok(result.frames[0]!.detections.filter((d) => d.category === 'person' && d.score >= 0.35).length >= 4);
+  });
+
+  it('names the frame that does not decode', async () => {
+    const frames = await eventFrames('tree_foliage_wind');
+    const truncated = (await frames[5]!.load()).subarray(0, 2000);
+    frames[5] = { index: 5, load: async () => truncated };
+    await assert.rejects(createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames), (error: unknown) => {
+      assert.ok(error instanceof InvalidFrameError);
+      assert.equal(error.frameIndex, 5);
+      assert.equal(error.code, 'INVALID_IMAGE');
+      return true;
+    });
+    const garbage = await eventFrames('tree_foliage_wind');
+    garbage[2] = { index: 2, load: async () => Buffer.from('not an image at all') };
+    await assert.rejects(createDetectionEngine({ detector: fast, cascade: null }).detectEvent(garbage), { name: 'InvalidFrameError', frameIndex: 2 });
+  });
+
+  it('stops when beforeFrame throws', async () => {
+    const stop = new Error('cancelled');
+    const seen: number[] = [];
+    await assert.rejects(
+      createDetectionEngine({ detector: fast, cascade: null }).detectEvent(await eventFrames('tree_foliage_wind'), (index) => {
+        seen.push(index);
+        if (index === 3) throw stop;
+      }),
+      stop,
+    );
+    assert.deepEqual(seen, [0, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { buildOpenApiDocument } from '../../api/openapi.js';
+
+type Operation = {
+  parameters?: { name: string; in: string; required?: boolean }[];
+  responses: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }>;
+  security?: Record<string, string[]>[];
+};
+
+const methods = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+function operations(document: ReturnType<typeof buildOpenApiDocument>): { method: string; path: string; operation: Operation }[] {
+  return Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    methods.flatMap((method) => {
+      const operation = (item as Record<string, Operation | undefined>)[method];
+      return operation ? [{ method, path, operation }] : [];
+    }),
+  );
+}
+
+describe('the OpenAPI document', () => {
+  const document = buildOpenApiDocument();
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    assert.equal(document.openapi, '3.1.0');
+    const result = await new Validator().validate(document as unknown as Record<string, unknown>);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  });
+
+  it('declares every path parameter, and only known security schemes', () => {
+    const schemes = Object.keys(document.components?.securitySchemes ?? {});
+    for (const { method, path, operation } of operations(document)) {
+      const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const declared = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      assert.deepEqual(declared.sort(), inPath.sort(), `${method} ${path}`);
+      for (const requirement of operation.security ?? []) {
+        for (const scheme of Object.keys(requirement)) assert.ok(schemes.includes(scheme), `${method} ${path}: ${scheme}`);
+      }
+    }
+  });
+
+  it('answers every JSON response in the {success, error, data} envelope, with a stable error code on every error', () => {
+    for (const { method, path, operation } of operations(document)) {
+      if (path === '/openapi.json') continue;
+      assert.ok(operation.responses['500'], `${method} ${path} documents 500 INTERNAL_ERROR`);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const json = response.content?.['application/json']?.schema;
+        if (!json) continue;
+        assert.deepEqual(Object.keys(json.properties ?? {}), ['success', 'error', 'data'], `${method} ${path} ${status}`);
+        if (Number(status) >= 400) {
+          const error = json.properties!.error as { properties: { code: { enum?: string[]; const?: string } } };
+          assert.ok(error.properties.code.enum ?? error.properties.code.const, `${method} ${path} ${status} names its codes`);
+        }
+      }
+    }
+  });
+
+  it('documents the alarm submission as multipart with its images and the Max-Processing-Time header', () => {
+    const submit = operations(document).find((o) => o.method === 'post' && o.path === '/api/v1/alarms')!.operation as Operation & {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, { type?: string; minItems?: number; items?: { format?: string } }>; required: string[] } }> };
+    };
+    const form = submit.requestBody.content['multipart/form-data']!.schema;
+    assert.equal(form.properties.images?.type, 'array');
+    assert.equal(form.properties.images?.items?.format, 'binary');
+    assert.equal(form.properties.images?.minItems, 4);
+    for (const field of ['group_id', 'site_id', 'zone_id', 'site_category', 'vendor_event_id', 'images']) assert.ok(form.required.includes(field), field);
+    assert.ok(form.properties.webhook_secret);
+    assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Max-Processing-Time'));
+    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '429', '500']);
+  });
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { INPUT_PLANE } from '../../gpu-worker/models/adapter.js';
+import { openSessionPool } from '../../gpu-worker/session-pool.js';
+import { openSession } from '../../gpu-worker/session.js';
+import { modelsDir } from '../support/paths.js';
+
+const modelPath = path.join(modelsDir, 'yolox_nano_416_coco.onnx');
+const dims = [1, 3, 416, 416];
+
+function greyInput(value: number): Float32Array {
+  return new Float32Array(3 * INPUT_PLANE).fill(value);
+}
+
+describe('session pool', () => {
+  it('gives what an in-process session gives, from every thread, and hands the input back', async () => {
+    const { session } = await openSession(modelPath, { kind: 'cpu' }, 1, undefined);
+    const expected = (await session.run({ images: new ort.Tensor('float32', greyInput(114), dims) })).output!.data as Float32Array;
+    await session.release();
+
+    const pool = await openSessionPool(modelPath, { kind: 'cpu' }, 1, 2, undefined);
+    try {
+      assert.equal(pool.size, 2);
+      assert.deepEqual(pool.inputNames, ['images']);
+      assert.deepEqual(pool.outputNames, ['output']);
+      assert.equal(pool.device, 'cpu');
+      const runs = await Promise.all(
+        Array.from({ length: 6 }, () => pool.run({ inputName: 'images', input: greyInput(114), dims, outputNames: ['output'] })),
+      );
+      for (const { outputs, input } of runs) {
+        assert.equal(input.length, 3 * INPUT_PLANE);
+        assert.equal(input[0], 114);
+        assert.deepEqual(outputs[0], expected);
+      }
+    } finally {
+      await pool.release();
+    }
+  });
+
+  it('fails one bad run and keeps serving', async () => {
+    const pool = await openSessionPool(modelPath, { kind: 'cpu' }, 1, 1, undefined);
+    try {
+      await assert.rejects(pool.run({ inputName: 'nope', input: greyInput(0), dims, outputNames: ['output'] }), /onnxruntime run failed/);
+      const { outputs } = await pool.run({ inputName: 'images', input: greyInput(0), dims, outputNames: ['output'] });
+      assert.equal(outputs[0]!.length, 3549 * 85);
+    } finally {
+      await pool.release();
+    }
+  });
+
+  it('refuses a file that is not a model', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vigil-pool-'));
+    try {
+      const notAModel = path.join(dir, 'broken.onnx');
+      await writeFile(notAModel, 'not a model');
+      await assert.rejects(openSessionPool(notAModel, { kind: 'cpu' }, 1, 2, undefined));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
