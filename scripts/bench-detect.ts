@@ -1,0 +1,292 @@
+/**
+ * Detection speed, per model, in one run: the bare onnxruntime session.run on a fixed input tensor
+ * against the full detection path on the fixture frames (decode + resize + tensor + run + box decoding
+ * + NMS, through the detection engine the worker runs, then the nuisance filters).
+ *
+ *   npm run bench:detect -- --media <dir> [--models a,b] [--rounds 3] [--sessions N] [--threads N]
+ *
+ * Two frame sets: the fixture events (320–768 px wide, 8 frames each) and the large stills (1920 px
+ * and up, taken 8 at a time as events). Bare, full and sequential runs alternate event by event, so
+ * load from elsewhere on the machine falls on all of them alike. Sessions and threads per session
+ * default to the configuration (DETECTOR_SESSIONS, DETECTOR_THREADS). Per model and frame set:
+ * - bare: session.run ms per call (p50/p95) of one in-process session on a fixed input, with whichever
+ *   thread count is faster here: the detector's per-session count or every core;
+ * - full: ms per frame while an event is processed (the gaps between consecutive frames, so work done
+ *   during the previous frame's run costs nothing), p50/p95, and full/bare;
+ * - sequential: one frame at a time, nothing overlapped; and the same through a full-size decode
+ *   first (`decodeToRgb`, what the worker did before decoding straight to the model's size);
+ * - frames/s with 1, 2 and 4 events in flight (as DETECTOR_CONCURRENCY runs them), against
+ *   1000 / bare p50 measured alongside.
+ * "Paired" figures compare each event (or throughput turn) with the bare block run just before it,
+ * which keeps a burst of load elsewhere from landing on one side only.
+ * Then the cascade: extra ms per event in which the first model found no person.
+ * The last line is one JSON summary.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { detectorModels, loadConfig, type DetectorModelName } from '../config/index.js';
+import { applyFilters } from '../domain/filters.js';
+import { createDetector, type Detector } from '../gpu-worker/detector.js';
+import { createDetectionEngine, type DetectionEngine, type EventFrame } from '../gpu-worker/engine.js';
+import { INPUT_SIZE } from '../gpu-worker/models/adapter.js';
+import { openSession } from '../gpu-worker/session.js';
+import { decodeToRgb, openResizable } from '../media/image.js';
+
+const { values: args } = parseArgs({
+  options: {
+    media: { type: 'string' },
+    models: { type: 'string', default: detectorModels.join(',') },
+    rounds: { type: 'string', default: '3' },
+    sessions: { type: 'string' },
+    threads: { type: 'string' },
+  },
+});
+if (!args.media) {
+  console.error('usage: npm run bench:detect -- --media <dir> [--models a,b] [--rounds 3] [--sessions N] [--threads N]');
+  process.exit(2);
+}
+const mediaDir = path.resolve(args.media);
+const config = loadConfig();
+const models = args.models.split(',').map((name) => {
+  const model = detectorModels.find((known) => known === name);
+  if (!model) throw new Error(`unknown model ${name}; expected ${detectorModels.join(', ')}`);
+  return model;
+});
+const rounds = Number(args.rounds);
+const sessions = args.sessions === undefined ? config.detector.sessions : Number(args.sessions);
+const intraOpThreads = args.threads === undefined ? config.detector.intraOpThreads : Number(args.threads);
+const concurrencyLevels = [1, 2, 4] as const;
+const WARMUP_RUNS = 20;
+const LARGE_WIDTH = 1920;
+const EVENT_FRAMES = 8;
+const IMAGE_FILE = /\.(jpe?g|png|webp|bmp)$/i;
+
+interface FixtureEvent {
+  name: string;
+  frames: Buffer[];
+}
+interface FrameSet {
+  name: string;
+  events: FixtureEvent[];
+  frames: number;
+}
+
+async function imagesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((file) => IMAGE_FILE.test(file)).sort().map((file) => path.join(dir, file));
+}
+
+async function loadFrameSets(): Promise<FrameSet[]> {
+  const events: FixtureEvent[] = [];
+  for (const name of (await readdir(path.join(mediaDir, 'events'))).sort()) {
+    events.push({ name, frames: await Promise.all((await imagesIn(path.join(mediaDir, 'events', name))).map((file) => readFile(file))) });
+  }
+  const large: Buffer[] = [];
+  for (const group of (await readdir(path.join(mediaDir, 'stills'))).sort()) {
+    for (const file of await imagesIn(path.join(mediaDir, 'stills', group))) {
+      const bytes = await readFile(file);
+      if ((await openResizable(bytes)).width >= LARGE_WIDTH) large.push(bytes);
+    }
+  }
+  const largeEvents = Array.from({ length: Math.ceil(large.length / EVENT_FRAMES) }, (_, i) => ({
+    name: `large_${i}`,
+    frames: large.slice(i * EVENT_FRAMES, (i + 1) * EVENT_FRAMES),
+  }));
+  return [
+    { name: 'events', events },
+    { name: `stills >= ${LARGE_WIDTH} px`, events: largeEvents },
+  ].map((set) => ({ ...set, frames: set.events.reduce((sum, event) => sum + event.frames.length, 0) }));
+}
+
+const percentile = (values: readonly number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const stats = (values: readonly number[]) => ({ p50: round2(percentile(values, 0.5)), p95: round2(percentile(values, 0.95)), n: values.length });
+
+const eventFrames = (event: FixtureEvent): EventFrame[] => event.frames.map((bytes, index) => ({ index, load: async () => bytes }));
+
+/** One event through the engine and the filters; returns the gaps between consecutive frames. */
+async function timeEvent(engine: DetectionEngine, event: FixtureEvent): Promise<number[]> {
+  const marks = [performance.now()];
+  const detected = await engine.detectEvent(eventFrames(event), (frameIndex) => {
+    if (frameIndex > 0) marks.push(performance.now());
+  });
+  applyFilters(detected.frames, 2);
+  marks.push(performance.now());
+  return marks.slice(1).map((mark, i) => mark - marks[i]!);
+}
+
+/** Wall time for every event of the set once, `concurrency` events in flight (as the worker's activity slots run them). */
+async function timeAllEvents(engine: DetectionEngine, set: FrameSet, concurrency: number): Promise<number> {
+  const queue = [...set.events];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let event = queue.shift(); event; event = queue.shift()) applyFilters((await engine.detectEvent(eventFrames(event))).frames, 2);
+    }),
+  );
+  return performance.now() - started;
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+async function benchSet(detector: Detector, bareRun: () => Promise<number>, set: FrameSet) {
+  const engine = createDetectionEngine({ detector, cascade: null });
+  for (const event of set.events) await timeEvent(engine, event);
+
+  const bare: number[] = [];
+  const full: number[] = [];
+  const sequential: number[] = [];
+  const viaFullDecode: number[] = [];
+  /** Per event: its full p50 over the p50 of the bare block run just before it. */
+  const pairedRatios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const event of set.events) {
+      const bareBlock: number[] = [];
+      for (let i = 0; i < event.frames.length; i++) bareBlock.push(await bareRun());
+      const gaps = await timeEvent(engine, event);
+      bare.push(...bareBlock);
+      full.push(...gaps);
+      pairedRatios.push(percentile(gaps, 0.5) / percentile(bareBlock, 0.5));
+      for (const bytes of event.frames) {
+        sequential.push(await timed(async () => detector.infer(await detector.prepare(await openResizable(bytes)))));
+        viaFullDecode.push(await timed(async () => detector.detect(await decodeToRgb(bytes))));
+      }
+    }
+  }
+
+  // The levels take turns, each turn after a bare block, so the bound shares their conditions.
+  const busyMs = new Map<number, number>(concurrencyLevels.map((level) => [level, 0]));
+  const boundShares = new Map<number, number[]>(concurrencyLevels.map((level) => [level, []]));
+  const bareAlongside: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const concurrency of concurrencyLevels) {
+      const bareBlock: number[] = [];
+      for (let i = 0; i < set.frames; i++) bareBlock.push(await bareRun());
+      bareAlongside.push(...bareBlock);
+      const ms = await timeAllEvents(engine, set, concurrency);
+      busyMs.set(concurrency, busyMs.get(concurrency)! + ms);
+      boundShares.get(concurrency)!.push((set.frames * 1000) / ms / (1000 / percentile(bareBlock, 0.5)));
+    }
+  }
+  const framesPerSecond = Object.fromEntries(concurrencyLevels.map((level) => [`c${level}`, round2((rounds * set.frames * 1000) / busyMs.get(level)!)]));
+  const fpsBound = 1000 / percentile(bareAlongside, 0.5);
+  return {
+    frameSet: set.name,
+    frames: set.frames,
+    bareMs: stats(bare),
+    fullMs: stats(full),
+    fullOverBareP50: round2(percentile(full, 0.5) / percentile(bare, 0.5)),
+    /** Median over events of (event's full p50 / adjacent bare block's p50): steadier on a busy machine. */
+    pairedFullOverBare: round2(percentile(pairedRatios, 0.5)),
+    sequentialMs: stats(sequential),
+    viaFullDecodeMs: stats(viaFullDecode),
+    framesPerSecond,
+    /** 1000 / p50 of the bare runs interleaved with the throughput runs. */
+    fpsBound: round2(fpsBound),
+    bestFpsOverBound: round2(Math.max(...Object.values(framesPerSecond)) / fpsBound),
+    /** Per level, the median over rounds of (frames/s / 1000 over the adjacent bare block's p50). */
+    pairedFpsOverBound: Object.fromEntries(concurrencyLevels.map((level) => [`c${level}`, round2(percentile(boundShares.get(level)!, 0.5))])),
+  };
+}
+
+/** The faster of one in-process session with the detector's per-session threads and one with every core. */
+async function bareBaseline(model: DetectorModelName, inputName: string, input: ort.Tensor) {
+  const modelPath = path.resolve(config.detector.modelsDir, `${model}.onnx`);
+  const candidates = [];
+  for (const threads of new Set([intraOpThreads, os.availableParallelism()])) {
+    const { session } = await openSession(modelPath, config.detector.device, threads, undefined);
+    const run = () => timed(() => session.run({ [inputName]: input }));
+    for (let i = 0; i < WARMUP_RUNS; i++) await run();
+    const sample: number[] = [];
+    for (let i = 0; i < 3 * WARMUP_RUNS; i++) sample.push(await run());
+    candidates.push({ threads, session, run, p50: percentile(sample, 0.5) });
+  }
+  candidates.sort((a, b) => a.p50 - b.p50);
+  for (const slower of candidates.slice(1)) await slower.session.release();
+  return candidates[0]!;
+}
+
+async function benchModel(model: DetectorModelName, sets: FrameSet[]) {
+  const detector = await createDetector({ modelsDir: config.detector.modelsDir, model, device: config.detector.device, intraOpThreads, sessions });
+  const firstFrame = await openResizable(sets[0]!.events[0]!.frames[0]!);
+  const fixedInput = new ort.Tensor('float32', Float32Array.from((await detector.prepare(firstFrame)).tensor), [1, 3, INPUT_SIZE, INPUT_SIZE]);
+  const bare = await bareBaseline(model, detector.inputName, fixedInput);
+
+  const results = [];
+  for (const set of sets) results.push(await benchSet(detector, bare.run, set));
+  await bare.session.release();
+  return {
+    detector,
+    result: { model, device: detector.info.device, sessions, intraOpThreads, bareThreads: bare.threads, sets: results },
+  };
+}
+
+const sets = await loadFrameSets();
+console.log(
+  `detection benchmark: ${sets.map((set) => `${set.name} (${set.events.length} events, ${set.frames} frames)`).join(', ')}; ` +
+    `${rounds} rounds; device ${config.detector.device.kind}`,
+);
+const results = [];
+const detectors = new Map<DetectorModelName, Detector>();
+for (const model of models) {
+  const { detector, result } = await benchModel(model, sets);
+  detectors.set(model, detector);
+  results.push(result);
+  console.log(
+    `\n${model} (${result.device}, ${sessions} session(s) x ${intraOpThreads || 'default'} thread(s); bare baseline: one session, ${result.bareThreads || 'default'} thread(s))`,
+  );
+  for (const r of result.sets) {
+    console.log(`  ${r.frameSet}`);
+    console.log(`    bare session.run          p50 ${r.bareMs.p50} ms  p95 ${r.bareMs.p95} ms  (${r.bareMs.n} runs)`);
+    console.log(
+      `    full path per frame       p50 ${r.fullMs.p50} ms  p95 ${r.fullMs.p95} ms  full/bare p50 ${r.fullOverBareP50} (paired per event ${r.pairedFullOverBare})`,
+    );
+    console.log(`    sequential per frame      p50 ${r.sequentialMs.p50} ms  p95 ${r.sequentialMs.p95} ms  (nothing overlapped)`);
+    console.log(`    via full-size decode      p50 ${r.viaFullDecodeMs.p50} ms  p95 ${r.viaFullDecodeMs.p95} ms  (decodeToRgb, then resize)`);
+    console.log(
+      `    frames/s                  ${concurrencyLevels.map((c) => `c${c} ${r.framesPerSecond[`c${c}`]}`).join('  ')}  ` +
+        `(best ${r.bestFpsOverBound} x ${r.fpsBound}, the 1000/bare p50 alongside; paired ` +
+        `${concurrencyLevels.map((c) => `c${c} ${r.pairedFpsOverBound[`c${c}`]}`).join(' ')})`,
+    );
+  }
+}
+
+// The cascade's price, on the fixture events in which the first model finds no person.
+let cascadeCost = null;
+const [primaryModel, cascadeModel] = models;
+if (primaryModel && cascadeModel) {
+  const primary = detectors.get(primaryModel)!;
+  const withCascade = createDetectionEngine({ detector: primary, cascade: detectors.get(cascadeModel)! });
+  const without = createDetectionEngine({ detector: primary, cascade: null });
+  const extra: number[] = [];
+  const triggered = new Set<string>();
+  for (let round = 0; round < rounds; round++) {
+    for (const event of sets[0]!.events) {
+      const alone = await timed(() => without.detectEvent(eventFrames(event)));
+      let ranCascade = false;
+      const cascaded = await timed(async () => {
+        ranCascade = (await withCascade.detectEvent(eventFrames(event))).cascade !== null;
+      });
+      if (!ranCascade) continue;
+      triggered.add(event.name);
+      extra.push(cascaded - alone);
+    }
+  }
+  cascadeCost = { primary: primaryModel, cascade: cascadeModel, triggeredEvents: [...triggered], extraMsPerEvent: stats(extra) };
+  console.log(
+    `\ncascade ${primaryModel} -> ${cascadeModel}: runs on ${triggered.size} of ${sets[0]!.events.length} events ` +
+      `(${[...triggered].join(', ')}); extra ms per such event p50 ${cascadeCost.extraMsPerEvent.p50}, p95 ${cascadeCost.extraMsPerEvent.p95}`,
+  );
+}
+for (const detector of detectors.values()) await detector.release();
+
+console.log(JSON.stringify({ rounds, models: results, cascade: cascadeCost }));
