@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { JobRepository } from '../db/repositories/jobs.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { WebhookTrigger } from '../db/schema.js';
-import { alarmWebhookPayload, responseOutcome, urlHost, webhookHeaders, webhookMessageId, type AlarmWebhookPayload } from '../domain/webhooks.js';
+import { alarmWebhookPayload, responseOutcome, retryAfterSeconds, urlHost, webhookHeaders, webhookMessageId, type AlarmWebhookPayload } from '../domain/webhooks.js';
 import type { Logger } from '../logging/logger.js';
 import type { AnalysisWorkerMetrics, WebhookAttemptOutcome } from '../observability/metrics.js';
 import { createWebhookSender, type WebhookSender } from '../webhooks/sender.js';
@@ -77,7 +77,8 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
 
     /**
      * One HTTP attempt, recorded whatever happens. 408, 429, 5xx and network errors throw retryable failures
-     * (the workflow's retry policy schedules the next attempt); other answers and refused targets are final.
+     * (the workflow's retry policy schedules the next attempt, no sooner than a `Retry-After` asks); other answers
+     * and refused targets are final.
      */
     async attemptWebhookDelivery({ accountId, deliveryId }: DeliveryRef): Promise<{ statusCode: number | null }> {
       const context = Context.current();
@@ -108,11 +109,12 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
       }
       const { url, secret } = delivery.target;
       let statusCode: number;
+      let retryAfter: string | undefined;
       try {
         // Checked again at each attempt: the host's addresses may have changed since the target was accepted.
         await assertWebhookTargetAllowed(url, { allowPrivate: webhooks.allowPrivate });
         const headers = webhookHeaders({ webhookId: delivery.webhookId, sentAt: attemptedAt, body: delivery.payload, secret });
-        ({ statusCode } = await sender.post({ url, body: delivery.payload, headers, signal: context.cancellationSignal }));
+        ({ statusCode, retryAfter } = await sender.post({ url, body: delivery.payload, headers, signal: context.cancellationSignal }));
       } catch (error) {
         const refused = error instanceof WebhookTargetRefusedError || (error as Error)?.cause instanceof WebhookTargetRefusedError;
         const message = describeError(error);
@@ -132,7 +134,15 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
         await deliveries.finishDelivery(accountId, deliveryId, 'delivered');
         return { statusCode };
       }
-      if (outcome === 'retry') throw ApplicationFailure.retryable(`The receiver answered ${statusCode}.`, 'WEBHOOK_RETRYABLE_STATUS');
+      if (outcome === 'retry') {
+        // The receiver's own wait replaces the backoff's, but never beyond the longest interval configured.
+        const askedSeconds = retryAfterSeconds(retryAfter, new Date());
+        throw ApplicationFailure.create({
+          message: `The receiver answered ${statusCode}.`,
+          type: 'WEBHOOK_RETRYABLE_STATUS',
+          nextRetryDelay: askedSeconds === undefined ? undefined : Math.min(askedSeconds, webhooks.delivery.maxIntervalSeconds) * 1000,
+        });
+      }
       throw ApplicationFailure.nonRetryable(`The receiver answered ${statusCode}.`, 'WEBHOOK_REJECTED');
     },
 

@@ -50,6 +50,21 @@ export function responseOutcome(statusCode: number): 'delivered' | 'retry' | 're
   return 'rejected';
 }
 
+/**
+ * The wait a receiver asked for in `Retry-After` (delta-seconds or an HTTP date), in seconds; undefined when
+ * absent or unreadable. A date in the past asks for no wait.
+ */
+export function retryAfterSeconds(header: string | undefined, now: Date): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  // An HTTP date names its day and month; Date.parse alone would read '-5' or '1.5' as years.
+  if (!/^[a-z]{3}, /i.test(value)) return undefined;
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+}
+
 /** Why a webhook URL cannot be used (scheme, credentials, host), or null when its shape is fine. */
 export function webhookUrlProblem(value: string): string | null {
   let url: URL;

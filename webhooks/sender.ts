@@ -9,9 +9,15 @@ export interface WebhookRequest {
   signal?: AbortSignal;
 }
 
+export interface WebhookResponse {
+  statusCode: number;
+  /** The receiver's `Retry-After` header, as sent. */
+  retryAfter?: string;
+}
+
 export interface WebhookSender {
-  /** POSTs once, without following redirects; resolves with the receiver's status, rejects on network errors and timeouts. */
-  post(webhook: WebhookRequest): Promise<{ statusCode: number }>;
+  /** POSTs once, without following redirects; resolves with the receiver's answer, rejects on network errors and timeouts. */
+  post(webhook: WebhookRequest): Promise<WebhookResponse>;
   close(): Promise<void>;
 }
 
@@ -37,7 +43,8 @@ export function createWebhookSender({ allowPrivate, timeoutSeconds }: { allowPri
           signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
         });
         await response.body.dump({ limit: maxResponseBytes });
-        return { statusCode: response.statusCode };
+        const retryAfter = response.headers['retry-after'];
+        return { statusCode: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
       } catch (error) {
         if (deadline.aborted) throw new Error(`no answer within ${timeoutSeconds} s`, { cause: error });
         throw error;

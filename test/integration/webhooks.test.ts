@@ -209,6 +209,24 @@ describe('signed webhooks and Max-Processing-Time on the real stack', () => {
     assert.equal(status.body.data.status, 'finished');
   });
 
+  test('Retry-After is honoured up to the longest configured interval (1 s here)', async () => {
+    receiver.answer('/busy', [
+      { status: 503, headers: { 'retry-after': '1' } },
+      { status: 429, headers: { 'retry-after': '3600' } },
+    ]);
+    const jobId = await submit({ webhook_url: receiver.url('/busy'), webhook_secret: secret });
+    const delivered = await waitFor(
+      'the delivery to succeed',
+      async () => (await deliveries(jobId)).find((d) => d.status === 'delivered'),
+      60_000,
+      200,
+    );
+    assert.deepEqual(delivered.attempts.map((a) => a.status_code), [503, 429, 200]);
+    const [first, second] = receiver.received('/busy');
+    // The backoff alone would retry after 0.2 s.
+    assert.ok(second!.receivedAt - first!.receivedAt >= 1000, `second attempt ${second!.receivedAt - first!.receivedAt} ms after the first`);
+  });
+
   test('answer 410: one attempt, the delivery fails, the job stays finished; a redelivery is a new delivery with the same X-Webhook-Id', async () => {
     receiver.answer('/gone', [410]);
     const jobId = await submit({ webhook_url: receiver.url('/gone'), webhook_secret: secret });

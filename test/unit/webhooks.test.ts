@@ -7,6 +7,7 @@ import {
   alarmWebhookPayload,
   classifyAddress,
   responseOutcome,
+  retryAfterSeconds,
   signWebhookBody,
   webhookHeaders,
   webhookMessageId,
@@ -61,6 +62,15 @@ describe('payloads and answers', () => {
     for (const status of [200, 201, 202, 204, 299]) assert.equal(responseOutcome(status), 'delivered', String(status));
     for (const status of [408, 429, 500, 502, 503, 504, 599]) assert.equal(responseOutcome(status), 'retry', String(status));
     for (const status of [301, 302, 400, 401, 403, 404, 409, 410, 413, 422]) assert.equal(responseOutcome(status), 'rejected', String(status));
+  });
+
+  test('Retry-After: delta-seconds or an HTTP date; past dates ask for no wait; anything else is ignored', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    assert.equal(retryAfterSeconds('120', now), 120);
+    assert.equal(retryAfterSeconds(' 0 ', now), 0);
+    assert.equal(retryAfterSeconds('Sun, 22 Nov 2026 10:00:30 GMT', now), 30);
+    assert.equal(retryAfterSeconds('Sun, 22 Nov 2026 09:00:00 GMT', now), 0);
+    for (const value of [undefined, '', '-5', '1.5', 'soon']) assert.equal(retryAfterSeconds(value, now), undefined, String(value));
   });
 });
 
@@ -130,20 +140,20 @@ describe('sender', () => {
   };
   const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-  test('POSTs the body with the headers and reports the status', async () => {
+  test('POSTs the body with the headers and reports the status and Retry-After', async () => {
     let seen: { method?: string; body: string; signature?: string | string[] } = { body: '' };
     const { server, port } = await listen((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         seen = { method: req.method, body, signature: req.headers['x-webhook-signature'] };
-        res.writeHead(503).end('busy');
+        res.writeHead(503, { 'retry-after': '7' }).end('busy');
       });
     });
     const sender = createWebhookSender({ allowPrivate: true, timeoutSeconds: 5 });
     try {
       const answer = await sender.post({ url: `http://127.0.0.1:${port}/hook`, body: '{"x":1}', headers: { 'x-webhook-signature': 'sha256=ab' } });
-      assert.deepEqual(answer, { statusCode: 503 });
+      assert.deepEqual(answer, { statusCode: 503, retryAfter: '7' });
       assert.deepEqual(seen, { method: 'POST', body: '{"x":1}', signature: 'sha256=ab' });
     } finally {
       await sender.close();
