@@ -21,8 +21,9 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
             if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           },
         );
-        if (result.cascade || result.pseudoColourFrames > 0) {
-          context.log.info('detection adapted to the event', { jobId, accountId, cascade: result.cascade, pseudoColourFrames: result.pseudoColourFrames });
+        if (result.cascade || result.tiled || result.pseudoColourFrames > 0) {
+          const { cascade, tiled, pseudoColourFrames } = result;
+          context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, pseudoColourFrames });
         }
         return result.frames;
       } catch (error) {

@@ -66,6 +66,7 @@ const envSchema = z.object({
   DETECTOR_SESSIONS: positiveInt.default(2),
   DETECTOR_CASCADE_MODEL: z.enum(['none', ...detectorModels]).default('picodet_s_416_coco'),
   DETECTOR_PALETTE_TO_LUMINANCE: boolFlag.default(true),
+  DETECTOR_TILING: boolFlag.default(true),
   FILTER_OVERRIDES: z
     .string()
     .transform((text, ctx) => {
@@ -171,6 +172,8 @@ export interface Config {
     cascadeModel: DetectorModelName | null;
     /** Thermal pseudo-colour frames go to the model as luminance. */
     paletteToLuminance: boolean;
+    /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
+    tiling: boolean;
   };
   /** Nuisance-filter and frame-quality settings over the per-site-category defaults (FILTER_OVERRIDES). */
   filterOverrides: FilterOverrides;
@@ -299,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // The same model again would only repeat its own answer.
       cascadeModel: e.DETECTOR_CASCADE_MODEL === 'none' || e.DETECTOR_CASCADE_MODEL === e.DETECTOR_MODEL ? null : e.DETECTOR_CASCADE_MODEL,
       paletteToLuminance: e.DETECTOR_PALETTE_TO_LUMINANCE,
+      tiling: e.DETECTOR_TILING,
     },
     filterOverrides: e.FILTER_OVERRIDES ?? {},
     llm: llmConfigOf(e),

@@ -1,7 +1,9 @@
 import { defaultFilterSettings } from '../domain/filters.js';
 import type { FrameDetections } from '../domain/types.js';
-import { InvalidImageError, openResizable, type ResizableImage } from '../media/image.js';
+import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage } from '../media/image.js';
 import type { Detector, PreparedFrame } from './detector.js';
+import { INPUT_SIZE } from './models/adapter.js';
+import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
 
 export interface EventFrame {
   index: number;
@@ -27,10 +29,12 @@ export interface EventDetections {
   pseudoColourFrames: number;
   /** Set when the cascade model re-detected the event (its detections replace the primary's). */
   cascade: { model: string; ms: number } | null;
+  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added). */
+  tiled: { tiles: number; ms: number } | null;
 }
 
 export interface DetectionEngine {
-  /** `beforeFrame` runs before each model run on a frame (heartbeat, cancellation); throwing stops the event. */
+  /** `beforeFrame` runs before each model run on a frame or tile (heartbeat, cancellation); throwing stops the event. */
   detectEvent(frames: readonly EventFrame[], beforeFrame?: (frameIndex: number) => void): Promise<EventDetections>;
 }
 
@@ -38,6 +42,8 @@ export interface DetectionEngineOptions {
   detector: Detector;
   /** Re-runs an event in which `detector` saw no person; null: never. */
   cascade: Detector | null;
+  /** Runs `detector` over 2 x 2 tiles of each frame of an event in which no model saw a person. */
+  tiling?: boolean;
 }
 
 /**
@@ -52,30 +58,46 @@ const PREPARE_AHEAD = 1;
  */
 const CASCADE_PERSON_SCORE = defaultFilterSettings.minScore.person;
 
+const hasPerson = (frames: readonly FrameDetections[]) =>
+  frames.some((frame) => frame.detections.some((d) => d.category === 'person' && d.score >= CASCADE_PERSON_SCORE));
+
+const msSince = (started: number) => Math.round((performance.now() - started) * 10) / 10;
+
+/** One model run's input: a frame, or a tile of one. */
+interface ModelInput {
+  frameIndex: number;
+  source: ResizableImage;
+}
+
 /**
  * Detection over one event's frames, as many at once as the detector has sessions, plus one being
- * decoded and resized, so pre-processing hides behind inference. With a cascade model, an event in
- * which the fast model found no person is detected again by the more accurate one.
+ * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
+ * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade }: DetectionEngineOptions): DetectionEngine {
+export function createDetectionEngine({ detector, cascade, tiling = false }: DetectionEngineOptions): DetectionEngine {
   return {
     async detectEvent(frames, beforeFrame = () => undefined) {
       const sources = await Promise.all(frames.map(async (frame) => openFrame(frame)));
-      const primary = await detectAll(detector, frames, sources, beforeFrame);
+      const inputs = frames.map((frame, i) => ({ frameIndex: frame.index, source: sources[i]! }));
+      const primary = await detectAll(detector, inputs, beforeFrame);
       const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
-      const results = primary.map(({ result }) => result);
-      const personFound = results.some((frame) =>
-        frame.detections.some((d) => d.category === 'person' && d.score >= CASCADE_PERSON_SCORE),
-      );
-      if (!cascade || personFound) return { frames: results, pseudoColourFrames, cascade: null };
+      let results = primary.map(({ result }) => result);
 
-      const started = performance.now();
-      const second = await detectAll(cascade, frames, sources, beforeFrame);
-      return {
-        frames: second.map(({ result }) => result),
-        pseudoColourFrames,
-        cascade: { model: cascade.info.model, ms: Math.round((performance.now() - started) * 10) / 10 },
-      };
+      let cascadeRun: EventDetections['cascade'] = null;
+      if (cascade && !hasPerson(results)) {
+        const started = performance.now();
+        results = (await detectAll(cascade, inputs, beforeFrame)).map(({ result }) => result);
+        cascadeRun = { model: cascade.info.model, ms: msSince(started) };
+      }
+
+      let tiledRun: EventDetections['tiled'] = null;
+      if (tiling && !hasPerson(results)) {
+        const started = performance.now();
+        const tiled = await detectTiled(detector, inputs, results, beforeFrame);
+        results = tiled.frames;
+        tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
+      }
+      return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
     },
   };
 }
@@ -88,24 +110,56 @@ async function openFrame(frame: EventFrame): Promise<ResizableImage> {
   }
 }
 
+/**
+ * Each frame is decoded once, at the size its tiles need, and its tiles are cut from those pixels; their
+ * detections join the frame's own (in the frame's pixels), duplicates suppressed.
+ */
+async function detectTiled(
+  detector: Detector,
+  inputs: readonly ModelInput[],
+  frames: readonly FrameDetections[],
+  beforeFrame: (frameIndex: number) => void,
+): Promise<{ frames: FrameDetections[]; tiles: number }> {
+  const tiledFrames = await Promise.all(
+    inputs.map(async ({ frameIndex, source }) => {
+      const factor = tilingScale(source.width, source.height, INPUT_SIZE);
+      const width = Math.max(1, Math.round(source.width * factor));
+      const height = Math.max(1, Math.round(source.height * factor));
+      const data = await source.resize(width, height, 'linear').catch((error: unknown) => {
+        throw asFrameError(frameIndex, error);
+      });
+      const image = resizableRgb({ width, height, data });
+      const scale = { x: source.width / width, y: source.height / height };
+      return tileRegions(width, height).map((region) => ({ frameIndex, region, scale, width, height, source: regionOf(image, region) }));
+    }),
+  );
+  const tiles = tiledFrames.flat();
+  const found = await detectAll(detector, tiles, beforeFrame);
+  let next = 0;
+  const merged = frames.map((frame, i) => {
+    const fromTiles = tiledFrames[i]!.flatMap((tile) => fromTile(found[next++]!.result.detections, tile.region, tile.scale, tile.width, tile.height));
+    return { ...frame, detections: mergeTiled(frame.detections, fromTiles) };
+  });
+  return { frames: merged, tiles: tiles.length };
+}
+
 async function detectAll(
   detector: Detector,
-  frames: readonly EventFrame[],
-  sources: readonly ResizableImage[],
+  inputs: readonly ModelInput[],
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ result: FrameDetections; pseudoColour: boolean }[]> {
   const results: { result: FrameDetections; pseudoColour: boolean }[] = [];
   let next = 0;
   let stopped = false;
-  // Each lane takes the next frame in order: prepare (libvips threads), then infer (a session thread).
+  // Each lane takes the next input in order: prepare (libvips threads), then infer (a session thread).
   const lane = async () => {
-    while (!stopped && next < frames.length) {
+    while (!stopped && next < inputs.length) {
       const i = next++;
-      const frameIndex = frames[i]!.index;
+      const { frameIndex, source } = inputs[i]!;
       let frame: PreparedFrame;
       try {
         beforeFrame(frameIndex);
-        frame = await detector.prepare(sources[i]!);
+        frame = await detector.prepare(source);
       } catch (error) {
         stopped = true;
         throw asFrameError(frameIndex, error);
@@ -120,7 +174,7 @@ async function detectAll(
       };
     }
   };
-  const lanes = Math.min(frames.length, detector.info.sessions + PREPARE_AHEAD);
+  const lanes = Math.min(inputs.length, detector.info.sessions + PREPARE_AHEAD);
   await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }

@@ -28,7 +28,7 @@ const openDetector = (model: DetectorModel) =>
 const detector = timedDetector(await openDetector(config.detector.model), metrics);
 const cascade = config.detector.cascadeModel ? timedDetector(await openDetector(config.detector.cascadeModel), metrics) : null;
 const connection = await connectNative(config);
-const engine = createDetectionEngine({ detector, cascade });
+const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
 const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir) });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort

@@ -76,17 +76,22 @@ export function toDetections(
     if (clipped[2] <= clipped[0] || clipped[3] <= clipped[1]) continue;
     detections.push({ category: rule.category, label: rule.label, score, box: clipped });
   }
-  return nms(detections, NMS_IOU_THRESHOLD, (d) => (d.category === 'vehicle' ? 'vehicle' : d.label)).map((d) => ({
+  return suppressDuplicates(detections).map((d) => ({
     ...d,
     score: Math.round(d.score * 1000) / 1000,
     box: [round1(d.box[0]), round1(d.box[1]), round1(d.box[2]), round1(d.box[3])],
   }));
 }
 
+/** NMS per class for people and weapons, across all vehicle classes; highest score first. */
+export function suppressDuplicates(detections: readonly Detection[]): Detection[] {
+  return nms(detections, NMS_IOU_THRESHOLD, (d) => (d.category === 'vehicle' ? 'vehicle' : d.label));
+}
+
 function clamp(value: number, max: number): number {
   return Math.min(Math.max(value, 0), max);
 }
 
-function round1(value: number): number {
+export function round1(value: number): number {
   return Math.round(value * 10) / 10;
 }

@@ -133,12 +133,29 @@ export async function shrinkGrey(image: GreyImage, width: number, height?: numbe
 
 export type ResizeKernel = 'linear' | 'cubic';
 
+/** A rectangle of an image, in its oriented pixels. */
+export interface ImageRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /** A frame that can be read at another size; `width` and `height` are its oriented size. */
 export interface ResizableImage {
   width: number;
   height: number;
-  /** RGB interleaved, stretched to exactly `width` x `height`. */
-  resize(width: number, height: number, kernel: ResizeKernel): Promise<Buffer>;
+  /** RGB interleaved, stretched to exactly `width` x `height`; only `region` of the image when given. */
+  resize(width: number, height: number, kernel: ResizeKernel, region?: ImageRegion): Promise<Buffer>;
+}
+
+/** One region of an image, resizable like a whole one. */
+export function regionOf(image: ResizableImage, region: ImageRegion): ResizableImage {
+  return {
+    width: region.width,
+    height: region.height,
+    resize: (width, height, kernel) => image.resize(width, height, kernel, region),
+  };
 }
 
 /**
@@ -152,10 +169,10 @@ export async function openResizable(bytes: Uint8Array): Promise<ResizableImage> 
   return {
     width,
     height,
-    async resize(targetWidth, targetHeight, kernel) {
+    async resize(targetWidth, targetHeight, kernel, region) {
       try {
-        return await sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 })
-          .rotate()
+        const oriented = sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 }).rotate();
+        return await (region ? oriented.extract(region) : oriented)
           .flatten({ background: '#000000' })
           .toColourspace('srgb')
           .resize(targetWidth, targetHeight, { fit: 'fill', kernel })
@@ -173,11 +190,13 @@ export function resizableRgb(image: RgbImage): ResizableImage {
   return {
     width: image.width,
     height: image.height,
-    resize: (targetWidth, targetHeight, kernel) =>
-      sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    resize: (targetWidth, targetHeight, kernel, region) => {
+      const raw = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+      return (region ? raw.extract(region) : raw)
         .resize(targetWidth, targetHeight, { fit: 'fill', kernel })
         .raw()
-        .toBuffer(),
+        .toBuffer();
+    },
   };
 }
 

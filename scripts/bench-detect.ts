@@ -19,7 +19,7 @@
  *   1000 / bare p50 measured alongside.
  * "Paired" figures compare each event (or throughput turn) with the bare block run just before it,
  * which keeps a burst of load elsewhere from landing on one side only.
- * Then the cascade: extra ms per event in which the first model found no person.
+ * Then the cascade and the tiled pass: extra ms per event in which each runs (the first model found no person).
  * The last line is one JSON summary.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -30,7 +30,7 @@ import * as ort from 'onnxruntime-node';
 import { detectorModels, loadConfig, type DetectorModelName } from '../config/index.js';
 import { applyFilters } from '../domain/filters.js';
 import { createDetector, type Detector } from '../gpu-worker/detector.js';
-import { createDetectionEngine, type DetectionEngine, type EventFrame } from '../gpu-worker/engine.js';
+import { createDetectionEngine, type DetectionEngine, type EventDetections, type EventFrame } from '../gpu-worker/engine.js';
 import { INPUT_SIZE } from '../gpu-worker/models/adapter.js';
 import { openSession } from '../gpu-worker/session.js';
 import { decodeToRgb, openResizable } from '../media/image.js';
@@ -260,33 +260,46 @@ for (const model of models) {
   }
 }
 
-// The cascade's price, on the fixture events in which the first model finds no person.
-let cascadeCost = null;
-const [primaryModel, cascadeModel] = models;
-if (primaryModel && cascadeModel) {
-  const primary = detectors.get(primaryModel)!;
-  const withCascade = createDetectionEngine({ detector: primary, cascade: detectors.get(cascadeModel)! });
-  const without = createDetectionEngine({ detector: primary, cascade: null });
+/** What an adaptation adds per event in which it runs, against the primary model alone on the same event. */
+async function adaptationCost(primary: Detector, adapted: DetectionEngine, ran: (result: EventDetections) => boolean) {
+  const plain = createDetectionEngine({ detector: primary, cascade: null });
   const extra: number[] = [];
   const triggered = new Set<string>();
   for (let round = 0; round < rounds; round++) {
     for (const event of sets[0]!.events) {
-      const alone = await timed(() => without.detectEvent(eventFrames(event)));
-      let ranCascade = false;
-      const cascaded = await timed(async () => {
-        ranCascade = (await withCascade.detectEvent(eventFrames(event))).cascade !== null;
+      const alone = await timed(() => plain.detectEvent(eventFrames(event)));
+      let didRun = false;
+      const withIt = await timed(async () => {
+        didRun = ran(await adapted.detectEvent(eventFrames(event)));
       });
-      if (!ranCascade) continue;
+      if (!didRun) continue;
       triggered.add(event.name);
-      extra.push(cascaded - alone);
+      extra.push(withIt - alone);
     }
   }
-  cascadeCost = { primary: primaryModel, cascade: cascadeModel, triggeredEvents: [...triggered], extraMsPerEvent: stats(extra) };
-  console.log(
-    `\ncascade ${primaryModel} -> ${cascadeModel}: runs on ${triggered.size} of ${sets[0]!.events.length} events ` +
-      `(${[...triggered].join(', ')}); extra ms per such event p50 ${cascadeCost.extraMsPerEvent.p50}, p95 ${cascadeCost.extraMsPerEvent.p95}`,
-  );
+  return { triggeredEvents: [...triggered], extraMsPerEvent: stats(extra) };
+}
+
+type AdaptationCost = Awaited<ReturnType<typeof adaptationCost>>;
+const describeCost = (name: string, cost: AdaptationCost) =>
+  `\n${name}: runs on ${cost.triggeredEvents.length} of ${sets[0]!.events.length} events (${cost.triggeredEvents.join(', ')}); ` +
+  `extra ms per such event p50 ${cost.extraMsPerEvent.p50}, p95 ${cost.extraMsPerEvent.p95}`;
+
+// The price of the cascade and of the tiled pass, each on the fixture events in which it runs.
+let cascadeCost: (AdaptationCost & { primary: string; cascade: string }) | null = null;
+let tilingCost: (AdaptationCost & { model: string }) | null = null;
+const [primaryModel, cascadeModel] = models;
+if (primaryModel) {
+  const primary = detectors.get(primaryModel)!;
+  if (cascadeModel) {
+    const withCascade = createDetectionEngine({ detector: primary, cascade: detectors.get(cascadeModel)! });
+    cascadeCost = { primary: primaryModel, cascade: cascadeModel, ...(await adaptationCost(primary, withCascade, (r) => r.cascade !== null)) };
+    console.log(describeCost(`cascade ${primaryModel} -> ${cascadeModel}`, cascadeCost));
+  }
+  const withTiles = createDetectionEngine({ detector: primary, cascade: null, tiling: true });
+  tilingCost = { model: primaryModel, ...(await adaptationCost(primary, withTiles, (r) => r.tiled !== null)) };
+  console.log(describeCost(`tiled pass of ${primaryModel} (2 x 2 tiles per frame)`, tilingCost));
 }
 for (const detector of detectors.values()) await detector.release();
 
-console.log(JSON.stringify({ rounds, models: results, cascade: cascadeCost }));
+console.log(JSON.stringify({ rounds, models: results, cascade: cascadeCost, tiling: tilingCost }));

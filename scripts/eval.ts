@@ -4,9 +4,9 @@
  * the detectFrames activity, then the analyseFrames and decide activities.
  *
  *   npm run eval -- --media <dir> [--model M] [--cascade M|none] [--palette-to-luminance true|false]
- *                   [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]
+ *                   [--tiling true|false] [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]
  *
- * Model, cascade and palette conversion default to the configuration (DETECTOR_*). Labelled images give
+ * Model, cascade, palette conversion and tiling default to the configuration (DETECTOR_*). Labelled images give
  * per-class recall and precision at IoU 0.5; events give has_person / has_vehicle / crime_rate against
  * the manifest's tags; stills (each a one-frame submission) give presence per lighting condition.
  * The last line is one JSON summary.
@@ -29,7 +29,7 @@ import type { FrameRef } from '../workflows/alarm-types.js';
 
 const usage =
   'usage: npm run eval -- --media <dir> [--model M] [--cascade M|none] [--palette-to-luminance true|false] ' +
-  '[--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]';
+  '[--tiling true|false] [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     model: { type: 'string' },
     cascade: { type: 'string' },
     'palette-to-luminance': { type: 'string' },
+    tiling: { type: 'string' },
     sensitivity: { type: 'string', default: '2' },
     'site-category': { type: 'string', default: 'other' },
     // Night at a site without business hours: a person there is an intrusion.
@@ -62,6 +63,7 @@ const cascadeModel =
   args.cascade === undefined ? config.detector.cascadeModel : args.cascade === 'none' ? null : modelArg(args.cascade);
 const paletteToLuminance =
   args['palette-to-luminance'] === undefined ? config.detector.paletteToLuminance : args['palette-to-luminance'] === 'true';
+const tiling = args.tiling === undefined ? config.detector.tiling : args.tiling === 'true';
 const sensitivity = ([0, 1, 2] as const).find((level) => String(level) === args.sensitivity) ?? fail('--sensitivity must be 0, 1 or 2');
 const siteCategory = siteCategories.find((category) => category === args['site-category']) ?? fail(`unknown site category ${args['site-category']}`);
 const vendorTime = args.time;
@@ -105,7 +107,7 @@ const openDetector = (name: DetectorModelName): Promise<Detector> =>
   });
 const detector = await openDetector(model);
 const cascade = cascadeModel && cascadeModel !== model ? await openDetector(cascadeModel) : null;
-const engine = createDetectionEngine({ detector, cascade });
+const engine = createDetectionEngine({ detector, cascade, tiling });
 // Without a camera id analyseFrames looks up no previous event, so these activities never query and the pool never connects.
 const db = createDatabase(config.database.url, 1);
 const alarm = createAlarmActivities({ db, media, logger: createLogger('warn', 'eval') });
@@ -189,6 +191,18 @@ const expectedText = (value: Expected | undefined) => (value === undefined || va
 /** Stationary vehicles do not count (DESIGN §4), so a scene of parked vehicles should report none. */
 const expectedPresence = (value: Expected | undefined): boolean | null => (value === undefined || value === null ? null : value === true);
 
+/** How detection adapted to the input: cascade, tiled pass, pseudo-colour frames (with their ms for events). */
+function adaptations({ cascade, tiled, pseudoColourFrames }: EventDetections, withMs: boolean): string {
+  const ms = (run: { ms: number }) => (withMs ? ` ${run.ms.toFixed(0)} ms` : '');
+  return [
+    cascade ? `cascade${ms(cascade)}` : '',
+    tiled ? `tiled${ms(tiled)}` : '',
+    pseudoColourFrames ? (withMs ? `${pseudoColourFrames} pseudo-colour` : 'pseudo-colour') : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? '').length)));
   return rows.map((row) => row.map((cell, column) => String(cell).padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
@@ -200,7 +214,7 @@ const fixed = (value: number | null, digits = 2) => (value === null ? '-' : valu
 const manifest = JSON.parse(await readFile(path.join(mediaDir, 'manifest.json'), 'utf8')) as { items: ManifestItem[] };
 console.log(`Vigil detection eval of ${mediaDir}`);
 console.log(
-  `model ${model}, cascade ${cascade?.info.model ?? 'none'}, palette-to-luminance ${paletteToLuminance ? 'on' : 'off'}, ` +
+  `model ${model}, cascade ${cascade?.info.model ?? 'none'}, palette-to-luminance ${paletteToLuminance ? 'on' : 'off'}, tiling ${tiling ? 'on' : 'off'}, ` +
     `sensitivity ${sensitivity}, ${siteCategory} site at ${vendorTime}\n`,
 );
 
@@ -263,9 +277,11 @@ console.log(
 const presence = { person: { agree: 0, known: 0 }, vehicle: { agree: 0, known: 0 } };
 const eventRows: (string | number)[][] = [];
 const detectMs: number[] = [];
-/** Cascade ms per event where it ran; stills are counted apart (one frame each). */
+/** Cascade and tiled-pass ms per event where they ran; stills are counted apart (one frame each). */
 const cascadeEventMs: number[] = [];
+const tiledEventMs: number[] = [];
 let cascadeStills = 0;
+let tiledStills = 0;
 let pseudoColourFrames = 0;
 const crimeRates: Record<string, number> = {};
 for (const item of manifest.items.filter((entry) => entry.kind === 'event')) {
@@ -273,6 +289,7 @@ for (const item of manifest.items.filter((entry) => entry.kind === 'event')) {
   const result = await submit(frames.map((name) => path.posix.join(item.file, name)));
   detectMs.push(result.detectMs);
   if (result.detection.cascade) cascadeEventMs.push(result.detection.cascade.ms);
+  if (result.detection.tiled) tiledEventMs.push(result.detection.tiled.ms);
   pseudoColourFrames += result.detection.pseudoColourFrames;
   crimeRates[path.basename(item.file)] = result.crimeRate;
   const verdicts = (['person', 'vehicle'] as const).map((category) => {
@@ -293,9 +310,7 @@ for (const item of manifest.items.filter((entry) => entry.kind === 'event')) {
     result.crimeRate,
     result.decision,
     result.detectMs.toFixed(0),
-    [result.detection.cascade ? `cascade ${result.detection.cascade.ms.toFixed(0)} ms` : '', result.detection.pseudoColourFrames ? `${result.detection.pseudoColourFrames} pseudo-colour` : '']
-      .filter(Boolean)
-      .join(', '),
+    adaptations(result.detection, true),
   ]);
 }
 console.log(`\nEvents (${eventRows.length})`);
@@ -310,6 +325,7 @@ for (const item of manifest.items.filter((entry) => entry.kind === 'still')) {
   const result = await submit([item.file]);
   pseudoColourFrames += result.detection.pseudoColourFrames;
   if (result.detection.cascade) cascadeStills++;
+  if (result.detection.tiled) tiledStills++;
   const lighting = item.lighting ?? 'unknown';
   const group = byLighting.get(lighting) ?? { items: 0, person: emptyTally(), vehicle: emptyTally() };
   byLighting.set(lighting, group);
@@ -332,7 +348,7 @@ for (const item of manifest.items.filter((entry) => entry.kind === 'still')) {
     yesNo(result.hasPerson),
     yesNo(result.hasVehicle),
     result.kept[0]!.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(' '),
-    [result.detection.cascade ? 'cascade' : '', result.detection.pseudoColourFrames ? 'pseudo-colour' : ''].filter(Boolean).join(', '),
+    adaptations(result.detection, false),
   ]);
 }
 console.log(`\nStills (${stillRows.length}), each a one-frame submission`);
@@ -356,7 +372,8 @@ const sortedDetectMs = [...detectMs].sort((a, b) => a - b);
 const mean = (values: number[]) => (values.length > 0 ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : null);
 console.log(
   `\nDetection per event: median ${fixed(sortedDetectMs[Math.floor(sortedDetectMs.length / 2)] ?? null, 0)} ms; ` +
-    `cascade ran on ${cascadeEventMs.length} of ${eventRows.length} events (${fixed(mean(cascadeEventMs), 0)} ms each on average) and ${cascadeStills} stills`,
+    `cascade ran on ${cascadeEventMs.length} of ${eventRows.length} events (${fixed(mean(cascadeEventMs), 0)} ms each on average) and ${cascadeStills} stills; ` +
+    `the tiled pass on ${tiledEventMs.length} events (${fixed(mean(tiledEventMs), 0)} ms each on average) and ${tiledStills} stills`,
 );
 
 console.log(
@@ -365,6 +382,7 @@ console.log(
     model,
     cascadeModel: cascade?.info.model ?? null,
     paletteToLuminance,
+    tiling,
     sensitivity,
     labelled: {
       images: labelledImages,
@@ -389,6 +407,7 @@ console.log(
     ),
     pseudoColourFrames,
     cascade: { events: cascadeEventMs.length, msPerEvent: mean(cascadeEventMs), stills: cascadeStills },
+    tiled: { events: tiledEventMs.length, msPerEvent: mean(tiledEventMs), stills: tiledStills },
   }),
 );
 

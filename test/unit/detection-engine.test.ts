@@ -67,6 +67,29 @@ describe('detection engine', () => {
     assert.ok(withCascade.frames.every((frame) => frame.detections.some((d) => d.category === 'person')));
   });
 
+  it('runs the tiled pass on an event still without a person: the distant cars of the WSDOT camera appear', async () => {
+    const frames = await eventFrames('wsdot_i5_traffic_cam_sequence');
+    const vehiclesIn = (result: { frames: { detections: { category: string; score: number }[] }[] }) =>
+      result.frames.map((frame) => frame.detections.filter((d) => d.category === 'vehicle' && d.score >= 0.4).length);
+    const whole = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames);
+    assert.equal(whole.tiled, null);
+    assert.deepEqual(vehiclesIn(whole), [0, 0, 0, 0, 0, 0, 0, 0]);
+
+    const tiled = await createDetectionEngine({ detector: fast, cascade: null, tiling: true }).detectEvent(frames);
+    assert.equal(tiled.tiled?.tiles, 32);
+    const found = vehiclesIn(tiled);
+    assert.ok(found.filter((count) => count > 0).length >= 6, `vehicles per frame ${found.join(',')}`);
+    for (const frame of tiled.frames) {
+      assert.deepEqual([frame.width, frame.height], [320, 240]);
+      for (const { box } of frame.detections) assert.ok(box[0] >= 0 && box[1] >= 0 && box[2] <= 320 && box[3] <= 240, `box ${box.join(',')}`);
+    }
+  });
+
+  it('does not tile an event in which a person was found', async () => {
+    const result = await createDetectionEngine({ detector: fast, cascade: null, tiling: true }).detectEvent(await eventFrames('pets2009_people_walking_a'));
+    assert.equal(result.tiled, null);
+  });
+
   it('turns thermal palettes into luminance and counts those frames', async () => {
     const bytes = await readFile(path.join(fixturesDir, 'stills/thermal/wikimedia_Infrared_image_of_people_in_the_laboratory.jpg'));
     const frames = [0, 1, 2, 3].map((index) => ({ index, load: async () => bytes }));

@@ -9,6 +9,7 @@ import {
   InvalidImageError,
   openResizable,
   probeImage,
+  regionOf,
   resizableRgb,
   shrinkGrey,
   sniffImageFormat,
@@ -311,6 +312,19 @@ describe('openResizable', () => {
     const upright = await frame.resize(HEIGHT / 4, WIDTH / 4, 'cubic');
     const reference = await sharp(jpeg).rotate(90).resize(HEIGHT / 4, WIDTH / 4, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
     assert.ok(meanAbsDiff(upright, reference) < 3);
+  });
+
+  it('reads one region of the upright frame, from the file or from decoded pixels alike', async () => {
+    const tagged = await sharp(jpeg).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
+    const region = { left: 100, top: 300, width: 240, height: 180 };
+    const upright = await sharp(jpeg).rotate(90).raw().toBuffer();
+    const reference = await sharp(upright, { raw: { width: HEIGHT, height: WIDTH, channels: 3 } }).extract(region).raw().toBuffer();
+    const fromFile = await regionOf(await openResizable(tagged), region).resize(240, 180, 'linear');
+    assert.ok(meanAbsDiff(fromFile, reference) < 3, `mean difference ${meanAbsDiff(fromFile, reference)}`);
+    const fromPixels = await regionOf(resizableRgb({ width: HEIGHT, height: WIDTH, data: upright }), region).resize(240, 180, 'linear');
+    assert.ok(fromPixels.equals(reference));
+    const elsewhere = await sharp(upright, { raw: { width: HEIGHT, height: WIDTH, channels: 3 } }).extract({ ...region, top: 0 }).raw().toBuffer();
+    assert.ok(meanAbsDiff(fromFile, elsewhere) > 3, 'another region differs');
   });
 
   it('resizes BMPs through the BMP decoder', async () => {
