@@ -32,7 +32,7 @@ export type LlmCallOutcome =
 
 /** What a Temporal worker reports about itself (`Worker.getStatus()`); only what the slot gauges read. */
 export interface WorkerStatusSource {
-  getStatus(): { numInFlightActivities: number };
+  getStatus(): { numInFlightNonLocalActivities: number };
 }
 
 /** Seconds, from a few milliseconds (tenancy) to minutes (a detection queued behind a busy worker). */
@@ -53,17 +53,17 @@ function workerSlotMetrics(registry: Registry) {
   const workers = new Map<string, WorkerStatusSource>();
   const slots = new Gauge({
     name: 'vigil_worker_activity_slots',
-    help: 'Activities the worker may run at once (maxConcurrentActivityTaskExecutions).',
+    help: 'Task-queue activities the worker may run at once (maxConcurrentActivityTaskExecutions; local activities are bounded apart).',
     labelNames: ['task_queue'] as const,
     registers: [registry],
   });
   new Gauge({
     name: 'vigil_worker_activity_slots_used',
-    help: 'Activities the worker is running now (local and non-local).',
+    help: 'Task-queue activities the worker is running now.',
     labelNames: ['task_queue'] as const,
     registers: [registry],
     collect() {
-      for (const [taskQueue, worker] of workers) this.set({ task_queue: taskQueue }, worker.getStatus().numInFlightActivities);
+      for (const [taskQueue, worker] of workers) this.set({ task_queue: taskQueue }, worker.getStatus().numInFlightNonLocalActivities);
     },
   });
   return {

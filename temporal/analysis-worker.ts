@@ -46,6 +46,8 @@ export async function createAnalysisWorker({
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,
+    // The workflows' short steps (tenancy, analysis, storage) are local activities: bounded alike.
+    maxConcurrentLocalActivityExecutions: config.temporal.analysisConcurrency,
   });
   metrics.trackWorker(worker, config.temporal.analysisTaskQueue, config.temporal.analysisConcurrency);
   return worker;

@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -23,7 +24,12 @@ export const progressQuery = defineQuery<AlarmProgress>('progress');
 
 const databaseRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 };
 
-const alarm = proxyActivities<AlarmActivities>({
+/**
+ * The short database and analysis steps run as local activities, in the analysis worker that runs this
+ * workflow: no task-queue round trip per step, yet each is retried like any activity and its result is
+ * recorded in history (a marker) before the workflow moves on.
+ */
+const alarm = proxyLocalActivities<AlarmActivities>({
   startToCloseTimeout: '30s',
   retry: { ...databaseRetry, nonRetryableErrorTypes: ['INVALID_IMAGE', 'UNKNOWN_JOB'] },
 });

@@ -4,7 +4,7 @@
  * the primary (`C21`), and the local rules when no model answered (`Cbr`). Orchestration only: every
  * call is an activity with its own retry policy.
  */
-import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../activities/alarm.js';
 import type { AskModelInput, LlmActivities, ModelVerdict } from '../activities/llm.js';
 import type { LlmConfig } from '../config/index.js';
@@ -37,8 +37,8 @@ export interface DecideRequest extends Omit<AskModelInput, 'analysis'> {
   analysis: FrameAnalysis;
 }
 
-/** The local rules: pure computation, retried only for a worker lost mid-call. */
-const rules = proxyActivities<Pick<AlarmActivities, 'decide'>>({
+/** The local rules: pure computation in the workflow's own worker (a local activity), retried only for a worker lost mid-call. */
+const rules = proxyLocalActivities<Pick<AlarmActivities, 'decide'>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
 });

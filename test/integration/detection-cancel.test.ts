@@ -9,6 +9,7 @@ import { createDetectionEngine, type DetectionEngine } from '../../gpu-worker/en
 import { FileSystemMediaStore } from '../../media/store.js';
 import { connectNative } from '../../temporal/connection.js';
 import { alarmForm, api, defaultFields, enlargedEventFrames, waitForDetectionUnderWay, eventFrames, submitAlarm, waitForTerminal, type AlarmFile } from '../support/alarms.js';
+import { activityNames } from '../support/history.js';
 import { modelsDir } from '../support/paths.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
@@ -43,12 +44,12 @@ describe('cancelling a job while its detection runs', () => {
     const final = await waitForTerminal(stack.baseUrl, token, jobId, 60_000);
     assert.equal(final.status, 'cancelled', JSON.stringify(final));
     assert.equal(final.error?.code, 'CANCELLED');
-    const events = (await stack.temporal.workflow.getHandle(jobId).fetchHistory()).events ?? [];
+    const history = await stack.temporal.workflow.getHandle(jobId).fetchHistory();
+    const events = history.events ?? [];
     const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'detectFrames');
     const cancelRequested = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
     assert.equal(cancelRequested?.activityTaskCancelRequestedEventAttributes?.scheduledEventId?.toString(), scheduled?.eventId?.toString());
-    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    assert.deepEqual(activities, ['upsertTenancy', 'resolveSiteTime', 'detectFrames', 'failJob']);
+    assert.deepEqual(activityNames(history), ['upsertTenancy (local)', 'resolveSiteTime (local)', 'detectFrames', 'failJob (local)']);
     const exported = await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
     assert.notEqual(exported.status, 200, 'a cancelled job has no verdict to export');
   }
