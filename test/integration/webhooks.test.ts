@@ -102,6 +102,8 @@ describe('signed webhooks and Max-Processing-Time on the real stack', () => {
     assert.equal(response.status, 200, JSON.stringify(response.body));
     return response.body.data.deliveries;
   };
+  const firstDelivered = (jobId: string) =>
+    waitFor('the delivery to succeed', async () => (await deliveries(jobId)).find((d) => d.status === 'delivered'), 60_000, 200);
   const submit = async (fields: Record<string, string | undefined>, headers: Record<string, string> = {}) => {
     const response = await submitAlarm(stack.baseUrl, token, alarmForm(defaultFields(fields), frames), headers);
     assert.equal(response.status, 202, JSON.stringify(response.body));
@@ -185,12 +187,7 @@ describe('signed webhooks and Max-Processing-Time on the real stack', () => {
   test('answers 500, 500, 200: delivered on the third attempt, each attempt recorded and signed alike', async () => {
     receiver.answer('/flaky', [500, 500]);
     const jobId = await submit({ webhook_url: receiver.url('/flaky'), webhook_secret: secret });
-    const delivered = await waitFor(
-      'the delivery to succeed',
-      async () => (await deliveries(jobId)).find((d) => d.status === 'delivered'),
-      60_000,
-      200,
-    );
+    const delivered = await firstDelivered(jobId);
     assert.deepEqual(delivered.attempts.map((a) => [a.attempt, a.status_code, a.error]), [[1, 500, null], [2, 500, null], [3, 200, null]]);
     for (const attempt of delivered.attempts) {
       assert.equal(attempt.url, receiver.url('/flaky'));
@@ -215,12 +212,7 @@ describe('signed webhooks and Max-Processing-Time on the real stack', () => {
       { status: 429, headers: { 'retry-after': '3600' } },
     ]);
     const jobId = await submit({ webhook_url: receiver.url('/busy'), webhook_secret: secret });
-    const delivered = await waitFor(
-      'the delivery to succeed',
-      async () => (await deliveries(jobId)).find((d) => d.status === 'delivered'),
-      60_000,
-      200,
-    );
+    const delivered = await firstDelivered(jobId);
     assert.deepEqual(delivered.attempts.map((a) => a.status_code), [503, 429, 200]);
     const [first, second] = receiver.received('/busy');
     // The backoff alone would retry after 0.2 s.
