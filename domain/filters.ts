@@ -21,7 +21,7 @@ export const filterIndicators = [
   },
   {
     indicator: 'filtered_stationary_vehicle',
-    meaning: "a vehicle stood in the same place in every frame, or where the camera's previous event saw one",
+    meaning: "a vehicle stood in the same place from the first frame to the last, or where the camera's previous event saw one",
   },
   { indicator: 'filtered_not_persistent', meaning: 'a detection had no match near the same place in enough frames' },
 ] as const;
@@ -315,7 +315,7 @@ const lensObstruction: FilterStep = {
 };
 
 /**
- * Parked vehicles: a box the detector reported in every frame of the event (at any score, so one weak
+ * Parked vehicles: a box the detector reported from the first frame to the last (at any score, so one weak
  * frame does not make a parked car count), or one matching a vehicle of the camera's previous event.
  * Only vehicles: a person standing still is loitering, and thermal or snapshot cameras often send
  * near-identical frames of a real person.
@@ -330,8 +330,12 @@ const stationaryVehicle: FilterStep = {
         const box = scaledBox(candidate.box, other, frame);
         return iou(detection.box, box) >= threshold && accept(box);
       });
-    const inEveryFrame = detected.length > 1 && detected.every((other) => other.frameIndex === frame.frameIndex || sameBox(other, minIoU));
-    if (inEveryFrame) return true;
+    // Parked: in this place in the first and the last frame and in at least half of all. Frames between
+    // where the detector missed it (small and distant cars flicker) do not make it move; one that arrives
+    // or leaves during the event is missing at the start or the end.
+    const here = detected.map((other) => other.frameIndex === frame.frameIndex || sameBox(other, minIoU));
+    const parked = here.length > 1 && here[0] && here.at(-1) && here.filter(Boolean).length * 2 >= here.length;
+    if (parked) return true;
     const ownArea = area(detection.box);
     const similarArea = (box: Box) => Math.abs(area(box) - ownArea) <= previousEventMaxAreaChange * Math.max(area(box), ownArea);
     return previousEvent.some((other) => sameBox(other, previousEventMinIoU, similarArea));

@@ -305,14 +305,33 @@ describe('applyFilters at sensitivity 2: stationary vehicles', () => {
     assert.deepEqual(outcome.indicators, ['filtered_low_score', 'filtered_stationary_vehicle']);
   });
 
-  it('keeps a vehicle missing from one frame, and a vehicle that moves', () => {
+  it('keeps a vehicle that moves, or that leaves or arrives during the event', () => {
     const frames = petsEvent();
-    frames[5]!.detections.splice(0, 1);
+    frames[7]!.detections.splice(0, 1);
+    frames[0]!.detections.splice(0, 1);
     frames.forEach((frame, index) => frame.detections.push(detection('vehicle', [100 + 40 * index, 300, 250 + 40 * index, 380])));
     const vehicles = applyFilters(frames, 2).kept.flatMap((frame) => frame.detections).filter((d) => d.category === 'vehicle');
-    assert.equal(vehicles.filter((d) => d.box[0] > 700).length, 7, 'the car, absent once, counts');
+    assert.equal(vehicles.filter((d) => d.box[0] > 700).length, 6, 'the car, gone in the last frame, counts');
     assert.equal(vehicles.filter((d) => d.box[0] < 700 && d.box[1] > 200).length, 8, 'the moving car counts');
     assert.equal(vehicles.filter((d) => d.label === 'truck').length, 0, 'the van, there throughout, does not');
+
+    const leaving = petsEvent();
+    leaving[7]!.detections.splice(0, 1);
+    const left = applyFilters(leaving, 2).kept.flatMap((frame) => frame.detections).filter((d) => d.category === 'vehicle' && d.box[0] > 700);
+    assert.equal(left.length, 7, 'a car there until the last frame has left');
+  });
+
+  it('removes a parked car the detector misses in some frames between the first and the last', () => {
+    const frames = petsEvent();
+    for (const index of [2, 3, 5]) frames[index]!.detections.splice(0, 1);
+    const outcome = applyFilters(frames, 2);
+    assert.equal(outcome.kept.flatMap((frame) => frame.detections).filter((d) => d.category === 'vehicle').length, 0);
+    assert.deepEqual(outcome.indicators, ['filtered_stationary_vehicle']);
+
+    const mostlyMissed = petsEvent();
+    for (const index of [1, 2, 3, 4, 5]) mostlyMissed[index]!.detections.splice(0, 1);
+    const seenThrice = applyFilters(mostlyMissed, 2).kept.flatMap((frame) => frame.detections).filter((d) => d.box[0] > 700);
+    assert.equal(seenThrice.length, 3, 'in 3 of 8 frames is too little to call it parked');
   });
 
   it('never removes a person for standing in the same place in every frame', () => {
