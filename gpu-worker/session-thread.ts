@@ -29,8 +29,15 @@ port.on('message', async (request: RunRequest | 'release') => {
   } catch (error) {
     reply = { error: error instanceof Error ? error.message : String(error), input: request.input };
   }
-  // The input goes back to the caller's tensor pool; outputs are copied (they are small).
-  port.postMessage(reply, [reply.input.buffer as ArrayBuffer]);
+  // Moved, not copied: the input goes back to the caller's tensor pool, and the outputs (1.2–1.6 MB a
+  // frame) are the caller's to decode. A Set, in case two outputs ever share one buffer.
+  // Should a runtime ever hand out buffers that cannot move, they are copied as before.
+  const outputBuffers = 'outputs' in reply ? reply.outputs.map((output) => output.buffer as ArrayBuffer) : [];
+  try {
+    port.postMessage(reply, [...new Set([reply.input.buffer as ArrayBuffer, ...outputBuffers])]);
+  } catch {
+    port.postMessage(reply, [reply.input.buffer as ArrayBuffer]);
+  }
 });
 
 port.postMessage({
