@@ -1,22 +1,11 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import type { AlarmServerResult } from '../../db/schema.js';
 import { LOCAL_RULES_VERSION } from '../../domain/decision.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
 import { startLlmDouble, type DoubleVerdict, type LlmDouble } from '../support/llm-double.js';
 import { startStack, type TestStack } from '../support/stack.js';
-
-interface ServerResult {
-  crime_rate: number;
-  ai_analysis_called: boolean;
-  ai_analysis_time: number;
-  ai_engine: string;
-  ai_decision_method: string;
-  ai_decision_time: string;
-  ai_description: string;
-  ai_decision: string;
-  ai_decision_indicators: string[];
-}
 
 /** One scheduling of an activity as the workflow history tells it. */
 interface ActivityRun {
@@ -74,14 +63,14 @@ describe('AI decision through a vision LLM (chat-completions double)', () => {
 
   beforeEach(() => double.reset());
 
-  async function decide(event: string, fields: Record<string, string> = {}): Promise<{ jobId: string; server: ServerResult }> {
+  async function decide(event: string, fields: Record<string, string> = {}): Promise<{ jobId: string; server: AlarmServerResult }> {
     const form = alarmForm(defaultFields(fields), await eventFrames(event, 4));
     const submitted = await submitAlarm(stack.baseUrl, token, form);
     assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
     const jobId = submitted.body.data.job_id;
     const status = await waitForTerminal(stack.baseUrl, token, jobId);
     assert.equal(status.status, 'finished', JSON.stringify(status));
-    const exported = await api<{ server: ServerResult }>(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
+    const exported = await api<{ server: AlarmServerResult }>(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
     assert.equal(exported.status, 200, JSON.stringify(exported.body));
     return { jobId, server: exported.body.data.server };
   }
