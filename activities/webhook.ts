@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { presentExport } from '../api/alarms/presenter.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Db } from '../db/database.js';
 import { JobRepository } from '../db/repositories/jobs.js';
@@ -9,7 +8,8 @@ import { alarmWebhookPayload, responseOutcome, retryAfterSeconds, urlHost, webho
 import type { Logger } from '../logging/logger.js';
 import type { AnalysisWorkerMetrics, WebhookAttemptOutcome } from '../observability/metrics.js';
 import { createWebhookSender, type WebhookSender } from '../webhooks/sender.js';
-import { WebhookTargetRefusedError, assertWebhookTargetAllowed } from '../webhooks/target-guard.js';
+import { WebhookTargetRefusedError } from '../webhooks/target-guard.js';
+import { loadAlarmExport, presentExport } from './alarm-export.js';
 import { jobLogger } from './job-logger.js';
 
 export interface WebhookActivityDeps {
@@ -41,12 +41,10 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
   const sender = givenSender ?? createWebhookSender({ allowPrivate: webhooks.allowPrivate, timeoutSeconds: webhooks.delivery.timeoutSeconds });
 
   async function alarmPayload(accountId: string, jobId: string): Promise<AlarmWebhookPayload> {
-    const job = await jobs.getWithNames(accountId, jobId);
-    if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, 'UNKNOWN_JOB');
-    if (job.status === 'finished') {
-      const [frames, detections] = await Promise.all([jobs.frames(accountId, jobId), jobs.keptDetections(accountId, jobId)]);
-      return alarmWebhookPayload(jobId, { data: presentExport(job, frames, detections) });
-    }
+    const exported = await loadAlarmExport(jobs, accountId, jobId);
+    if (!exported) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, 'UNKNOWN_JOB');
+    const { job } = exported;
+    if (job.status === 'finished') return alarmWebhookPayload(jobId, { data: presentExport(exported) });
     if (job.status === 'failed' || job.status === 'cancelled') {
       return alarmWebhookPayload(jobId, { error: job.error ?? { code: 'CANCELLED', message: 'The job was cancelled.' } });
     }
@@ -111,8 +109,6 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
       let statusCode: number;
       let retryAfter: string | undefined;
       try {
-        // Checked again at each attempt: the host's addresses may have changed since the target was accepted.
-        await assertWebhookTargetAllowed(url, { allowPrivate: webhooks.allowPrivate });
         const headers = webhookHeaders({ webhookId: delivery.webhookId, sentAt: attemptedAt, body: delivery.payload, secret });
         ({ statusCode, retryAfter } = await sender.post({ url, body: delivery.payload, headers, signal: context.cancellationSignal }));
       } catch (error) {

@@ -22,3 +22,8 @@ export async function authenticate(accounts: AccountRepository, token: string | 
   if (!found) throw unauthenticated();
   return found;
 }
+
+/** Authenticates a request that may carry its token in `?token=` instead of `Authorization: Bearer`. */
+export function authenticateRequest(accounts: AccountRepository, ctx: Context): Promise<AuthenticatedToken> {
+  return authenticate(accounts, presentedToken(ctx, ctx.query.token));
+}

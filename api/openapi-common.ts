@@ -22,11 +22,14 @@ export const bearerAuth: SecurityRequirements = [{ [securitySchemes.bearer]: [] 
 
 export const isoDateTime = z.iso.datetime({ offset: true });
 
-export function envelopeOf<T extends z.ZodType>(data: T) {
+/** The `?token=` query parameter of the routes that accept it (tokenAuth). */
+export const tokenQuery = z.object({ token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) });
+
+function envelopeOf<T extends z.ZodType>(data: T) {
   return z.object({ success: z.literal(true), error: z.null(), data });
 }
 
-export function errorEnvelopeOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+function errorEnvelopeOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
   return z.object({
     success: z.literal(false),
     error: z.object({

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { validationError } from './errors.js';
 
+/** For optional form and query fields: a blank value counts as not sent. */
+export const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
 /** The first problem zod found: the field at fault (`fallbackField` for the input as a whole) and a message naming it. */
 export function firstIssue(error: z.ZodError, fallbackField = 'body'): { field: string; message: string } {
   const issue = error.issues[0]!;

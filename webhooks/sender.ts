@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { publicAddressLookup } from './target-guard.js';
+import { assertLiteralAddressAllowed, publicAddressLookup } from './target-guard.js';
 
 export interface WebhookRequest {
   url: string;
@@ -16,7 +16,11 @@ export interface WebhookResponse {
 }
 
 export interface WebhookSender {
-  /** POSTs once, without following redirects; resolves with the receiver's answer, rejects on network errors and timeouts. */
+  /**
+   * POSTs once, without following redirects; resolves with the receiver's answer, rejects on network errors and
+   * timeouts. Without `allowPrivate`, a target that is or resolves to a non-public address is refused
+   * (WebhookTargetRefusedError, itself or as the cause) before anything is sent.
+   */
   post(webhook: WebhookRequest): Promise<WebhookResponse>;
   close(): Promise<void>;
 }
@@ -26,13 +30,11 @@ const maxResponseBytes = 64 * 1024;
 
 export function createWebhookSender({ allowPrivate, timeoutSeconds }: { allowPrivate: boolean; timeoutSeconds: number }): WebhookSender {
   const timeoutMs = Math.round(timeoutSeconds * 1000);
-  const agent = new Agent({
-    connect: { timeout: timeoutMs, ...(allowPrivate ? {} : { lookup: publicAddressLookup }) },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
+  // The deadline below is the one timer for the exchange: undici's header and body timeouts (300 s) are never shorter.
+  const agent = new Agent({ connect: { timeout: timeoutMs, ...(allowPrivate ? {} : { lookup: publicAddressLookup }) } });
   return {
     async post({ url, body, headers, signal }) {
+      if (!allowPrivate) assertLiteralAddressAllowed(url);
       const deadline = AbortSignal.timeout(timeoutMs);
       try {
         const response = await request(url, {

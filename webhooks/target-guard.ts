@@ -31,6 +31,16 @@ export async function assertWebhookTargetAllowed(url: string, { allowPrivate }: 
 }
 
 /**
+ * Refuses (WebhookTargetRefusedError) a URL whose host is a non-public IP literal. A socket makes no
+ * lookup for an address, so `publicAddressLookup` never sees these; a host name is left to it.
+ */
+export function assertLiteralAddressAllowed(url: string): void {
+  const host = urlHost(url);
+  const refused = isIpAddress(host) ? refusal(host, [host]) : null;
+  if (refused) throw refused;
+}
+
+/**
  * A socket `lookup` that applies the same rule when the connection is made, so a host cannot answer
  * the check with a public address and the connection with a private one (DNS rebinding).
  */

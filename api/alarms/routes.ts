@@ -1,11 +1,11 @@
 import multer from '@koa/multer';
 import { Router } from '@koa/router';
 import type { Client } from '@temporalio/client';
+import { loadAlarmExport, presentExport, type AlarmExport } from '../../activities/alarm-export.js';
 import type { WebhookConfig } from '../../config/index.js';
 import type { AccountRepository } from '../../db/repositories/accounts.js';
 import type { Db } from '../../db/database.js';
-import { JobRepository, type StoredDetection } from '../../db/repositories/jobs.js';
-import type { Frame } from '../../db/schema.js';
+import { JobRepository } from '../../db/repositories/jobs.js';
 import { ExportLockRepository } from '../../db/repositories/export-locks.js';
 import { annotateFrame } from '../../media/annotate.js';
 import type { MediaStore } from '../../media/store.js';
@@ -14,11 +14,12 @@ import type { ApiMetrics } from '../../observability/metrics.js';
 import type { DetectionCategory } from '../../domain/types.js';
 import { progressQuery } from '../../workflows/alarm-verification.js';
 import type { LlmRouting } from '../../workflows/decision-routing.js';
-import { authenticate, presentedToken } from '../auth.js';
+import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound, validationError } from '../errors.js';
 import { maxProcessingSecondsOf, requireAllowedWebhookTarget } from '../job-options.js';
 import { parseInput } from '../validate.js';
-import { presentAccepted, presentExport, presentJobStatus } from './presenter.js';
+import { ownedJob } from './owned-job.js';
+import { presentAccepted, presentJobStatus } from './presenter.js';
 import { exportQuery, jobIdParams, submitAlarmFields } from './schema.js';
 import { submitAlarm } from './submit-alarm.js';
 
@@ -88,24 +89,23 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
   );
 
   router.get('/:job_id', async (ctx) => {
-    const auth = await authenticate(deps.accounts, presentedToken(ctx, ctx.query.token));
-    const { job_id } = parseInput(jobIdParams, ctx.params);
-    const job = await jobs.get(auth.accountId, job_id);
-    if (!job) throw notFound('Job');
+    const { job } = await ownedJob(ctx, deps.accounts, jobs);
     const liveStage = job.status === 'running' ? await readLiveStage(deps.temporal, job.id) : undefined;
     ctx.body = envelope(presentJobStatus(job, liveStage));
   });
 
   router.get('/:job_id/export', async (ctx) => {
     const query = parseInput(exportQuery, ctx.query);
-    const auth = await authenticate(deps.accounts, presentedToken(ctx, query.token));
+    const auth = await authenticateRequest(deps.accounts, ctx);
     const { job_id } = parseInput(jobIdParams, ctx.params);
     if (query.media_type !== 0 && auth.role !== 'admin') {
       throw new ApiError(403, 'FORBIDDEN', 'media_type other than 0 needs an admin token.');
     }
     if (query.media_type > 1) throw validationError('media_type', 'media_type must be 0 (boxes) or 1 (boxes and annotated images).');
-    const job = await jobs.getWithNames(auth.accountId, job_id);
-    if (!job) throw notFound('Job');
+    // Read before the transaction, which then needs no other connection than its own.
+    const exported = await loadAlarmExport(jobs, auth.accountId, job_id);
+    if (!exported) throw notFound('Job');
+    const { job } = exported;
     if (job.status === 'failed' || job.status === 'cancelled') {
       throw new ApiError(409, 'JOB_FAILED', `The job ended ${job.status}${job.error ? `: ${job.error.code}` : ''}; there is nothing to export.`);
     }
@@ -119,9 +119,8 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
           retryAfterSeconds: lock.retryAfterSeconds,
         });
       }
-      const [frames, detections] = await Promise.all([jobs.frames(auth.accountId, job.id), jobs.keptDetections(auth.accountId, job.id)]);
-      const annotated = query.media_type === 1 ? await annotateFrames(deps.media, frames, detections) : undefined;
-      return envelope(presentExport(job, frames, detections, annotated));
+      const annotated = query.media_type === 1 ? await annotateFrames(deps.media, exported) : undefined;
+      return envelope(presentExport(exported, annotated));
     });
   });
 
@@ -139,13 +138,14 @@ async function readLiveStage(temporal: Client, jobId: string): Promise<string | 
   }
 }
 
-async function annotateFrames(media: MediaStore, frames: Frame[], detections: StoredDetection[]): Promise<Map<number, string>> {
-  const annotated = new Map<number, string>();
-  for (const frame of frames) {
-    const boxes = detections
-      .filter((d) => d.frameIndex === frame.frame_index)
-      .map((d) => ({ category: d.category as DetectionCategory, box: d.box, score: d.score }));
-    annotated.set(frame.frame_index, (await annotateFrame(await media.get(frame.media_key), boxes)).toString('base64'));
-  }
-  return annotated;
+async function annotateFrames(media: MediaStore, { frames, detections }: AlarmExport): Promise<Map<number, string>> {
+  const annotated = await Promise.all(
+    frames.map(async (frame) => {
+      const boxes = detections
+        .filter((d) => d.frameIndex === frame.frame_index)
+        .map((d) => ({ category: d.category as DetectionCategory, box: d.box, score: d.score }));
+      return [frame.frame_index, (await annotateFrame(await media.get(frame.media_key), boxes)).toString('base64')] as const;
+    }),
+  );
+  return new Map(annotated);
 }

@@ -2,12 +2,11 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { identifierPattern } from '../../domain/identifiers.js';
 import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
-import { parseVendorTimestamp } from '../../domain/site-time.js';
+import { parseVendorTimestamp } from '../../domain/local-time.js';
 import { detectionCategories, siteCategories } from '../../domain/types.js';
 import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bearerAuth, errorResponses, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth } from '../openapi-common.js';
-
-const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+import { bearerAuth, errorResponses, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { emptyToUndefined } from '../validate.js';
 
 const identifier = z.string().regex(identifierPattern, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _, . or -');
 const optionalText = (max: number) => z.preprocess(emptyToUndefined, z.string().trim().max(max).optional());
@@ -160,7 +159,6 @@ const alarmForm = z.object({
 });
 
 const jobPath = z.object({ job_id: jobIdParams.shape.job_id.meta({ description: 'The job id returned on submission.' }) });
-const tokenQuery = z.object({ token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) });
 
 /** The alarm routes in the OpenAPI document (DESIGN §4). */
 export function registerAlarmPaths(registry: OpenAPIRegistry): void {

@@ -130,7 +130,8 @@ export async function submitAlarm(
       if (fields.webhook_url) {
         await webhooks.setJobTarget(auth.accountId, jobId, { url: fields.webhook_url, secret: fields.webhook_secret ?? null });
       }
-      const hasWebhook = (await webhooks.resolveTargetId(auth.accountId, jobId)) !== undefined;
+      // With its own target just set, the job has a webhook; without one, the account's default decides.
+      const hasWebhook = fields.webhook_url !== undefined || (await webhooks.resolveTargetId(auth.accountId, jobId)) !== undefined;
 
       const input: AlarmWorkflowInput = {
         jobId,

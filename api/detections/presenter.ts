@@ -3,7 +3,7 @@ import { formatCameraId } from './camera-id.js';
 import { enrichmentSummary } from './enrichment.js';
 import { roundScore, type DetectionField } from './fields.js';
 
-export const thumbnailPath = (id: string) => `/api/detections/${id}/thumbnail`;
+const thumbnailPath = (id: string) => `/api/detections/${id}/thumbnail`;
 
 export function presentDetection(detection: DetectionRecord, event: DetectionEvent | undefined): Record<DetectionField, unknown> {
   const [x1, y1, x2, y2] = detection.box;

@@ -16,7 +16,7 @@ import type { DetectionCategory } from '../../domain/types.js';
 import { renderDetectionOverlay, renderDetectionThumbnail } from '../../media/detection-image.js';
 import { alarmMediaPrefix, type MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
-import { authenticate, presentedToken } from '../auth.js';
+import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound } from '../errors.js';
 import { jsonBody } from '../json-body.js';
 import { bufferMedia, sendMedia, storedMedia, type ServableMedia } from '../media-response.js';
@@ -28,11 +28,10 @@ import { enrichmentDocument } from './enrichment.js';
 import { pickFields } from './fields.js';
 import { presentBulkResults, presentDetection, presentSearchResult, presentStats, type BulkItemResult } from './presenter.js';
 import {
-  bulkCreateBody,
   bulkCreateItem,
   bulkDeleteBody,
   bulkDeleteItem,
-  bulkUpdateBody,
+  bulkDetectionsBody,
   bulkUpdateItem,
   detectionParams,
   imageQuery,
@@ -61,21 +60,24 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   const detections = new DetectionRepository(deps.db);
   const limits = new RateLimitRepository(deps.db);
 
-  const authenticated = (ctx: Context) => authenticate(deps.accounts, presentedToken(ctx, ctx.query.token));
-
   const eventsOf = async (accountId: string, records: DetectionRecord[]) =>
     detections.events(accountId, records.flatMap((d) => (d.jobId ? [d.jobId] : [])));
   const eventOf = (events: Map<string, DetectionEvent>, detection: DetectionRecord) =>
     detection.jobId ? events.get(detection.jobId) : undefined;
 
-  /** A media request: authenticated, counted against the token's media limit, for a detection of its account. */
-  const mediaDetection = async (ctx: Context) => {
-    const auth = await authenticated(ctx);
-    await enforceRateLimit(limits, 'media', deps.rateLimits.media, auth.tokenId);
+  /** The detection named by the path, of the given account; another account's is a 404, like one that does not exist. */
+  const ownedDetection = async (ctx: Context, accountId: string) => {
     const { detection_id } = parseInput(detectionParams, ctx.params);
-    const detection = await detections.get(auth.accountId, detection_id);
+    const detection = await detections.get(accountId, detection_id);
     if (!detection) throw notFound('Detection');
     return detection;
+  };
+
+  /** A media request: authenticated, counted against the token's media limit, for a detection of its account. */
+  const mediaDetection = async (ctx: Context) => {
+    const auth = await authenticateRequest(deps.accounts, ctx);
+    await enforceRateLimit(limits, 'media', deps.rateLimits.media, auth.tokenId);
+    return ownedDetection(ctx, auth.accountId);
   };
 
   /** Bulk routes: the token from the Authorization header, then the bulk limit, and only then the body. */
@@ -86,7 +88,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   };
 
   router.get('/', async (ctx) => {
-    const auth = await authenticated(ctx);
+    const auth = await authenticateRequest(deps.accounts, ctx);
     const query = parseInput(listQuery, ctx.query);
     const page = await detections.list(auth.accountId, filtersOf(query), { limit: query.limit, after: query.cursor, offset: query.offset });
     const events = !query.fields || query.fields.includes('enrichment_data') ? await eventsOf(auth.accountId, page.items) : new Map();
@@ -105,13 +107,13 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   });
 
   router.get('/stats', async (ctx) => {
-    const auth = await authenticated(ctx);
+    const auth = await authenticateRequest(deps.accounts, ctx);
     const query = parseInput(statsQuery, ctx.query);
     ctx.body = envelope(presentStats(await detections.stats(auth.accountId, { camera: query.camera_id })));
   });
 
   router.get('/search', async (ctx) => {
-    const auth = await authenticated(ctx);
+    const auth = await authenticateRequest(deps.accounts, ctx);
     const query = parseInput(searchQuery, ctx.query);
     const found = await detections.search(auth.accountId, query.q, { ...filtersOf(query), labels: query.labels }, query);
     const events = await eventsOf(auth.accountId, found.items);
@@ -124,13 +126,13 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   });
 
   router.get('/labels', async (ctx) => {
-    const auth = await authenticated(ctx);
+    const auth = await authenticateRequest(deps.accounts, ctx);
     ctx.body = envelope({ labels: await detections.labelCounts(auth.accountId) });
   });
 
   router.post('/bulk', bulkRequest, jsonBody(), async (ctx) => {
     const { accountId } = ctx.state.auth;
-    const { detections: items } = parseInput(bulkCreateBody, ctx.request.body);
+    const { detections: items } = parseInput(bulkDetectionsBody, ctx.request.body);
     const parsed = items.map((item) => bulkCreateItem.safeParse(item, { reportInput: true }));
     const found = await detections.findCameras(accountId, parsed.flatMap((p) => (p.success ? [p.data.camera_id] : [])));
     const cameras = new Map(found.map(({ ref, id }) => [formatCameraId(ref), id]));
@@ -167,7 +169,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
 
   router.patch('/bulk', bulkRequest, jsonBody(), async (ctx) => {
     const { accountId } = ctx.state.auth;
-    const { detections: items } = parseInput(bulkUpdateBody, ctx.request.body);
+    const { detections: items } = parseInput(bulkDetectionsBody, ctx.request.body);
     const firstIndexOf = new Map<string, number>();
     const results: BulkItemResult[] = [];
     for (const [index, raw] of items.entries()) {
@@ -232,19 +234,15 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   });
 
   router.get('/:detection_id', async (ctx) => {
-    const auth = await authenticated(ctx);
-    const { detection_id } = parseInput(detectionParams, ctx.params);
-    const detection = await detections.get(auth.accountId, detection_id);
-    if (!detection) throw notFound('Detection');
+    const auth = await authenticateRequest(deps.accounts, ctx);
+    const detection = await ownedDetection(ctx, auth.accountId);
     const events = await eventsOf(auth.accountId, [detection]);
     ctx.body = envelope(presentDetection(detection, eventOf(events, detection)));
   });
 
   router.get('/:detection_id/enrichment', async (ctx) => {
-    const auth = await authenticated(ctx);
-    const { detection_id } = parseInput(detectionParams, ctx.params);
-    const detection = await detections.get(auth.accountId, detection_id);
-    if (!detection) throw notFound('Detection');
+    const auth = await authenticateRequest(deps.accounts, ctx);
+    const detection = await ownedDetection(ctx, auth.accountId);
     const events = await eventsOf(auth.accountId, [detection]);
     ctx.body = envelope(enrichmentDocument(detection, eventOf(events, detection)));
   });

@@ -5,9 +5,8 @@ import { objectTypes } from '../../domain/object-types.js';
 import { parseCameraId } from './camera-id.js';
 import { decodeCursor } from './cursor.js';
 import { detectionFields, parseFieldList } from './fields.js';
-import { bearerAuth, errorResponses, isoDateTime, jsonResponse, mediaResponses, retryAfterHeader, tokenAuth } from '../openapi-common.js';
-
-const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+import { bearerAuth, errorResponses, isoDateTime, jsonResponse, mediaResponses, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { emptyToUndefined } from '../validate.js';
 const optional = <S extends z.ZodType>(schema: S) => z.preprocess(emptyToUndefined, schema.optional());
 
 const cameraId = z.string().transform((value, ctx) => {
@@ -114,8 +113,8 @@ export const imageQuery = z.object({
 const bulkItems = <K extends string>(key: K) =>
   z.object({ [key]: z.array(z.unknown()).min(1, 'send at least one item').max(100, 'send at most 100 items') } as Record<K, z.ZodArray<z.ZodUnknown>>);
 
-export const bulkCreateBody = bulkItems('detections');
-export const bulkUpdateBody = bulkItems('detections');
+/** The body of bulk creation and of bulk update. */
+export const bulkDetectionsBody = bulkItems('detections');
 export const bulkDeleteBody = bulkItems('detection_ids');
 
 const objectType = z.enum(objectTypes as [string, ...string[]], { message: `must be one of ${objectTypes.join(', ')}` });
@@ -140,7 +139,6 @@ export const bulkCreateItem = z.strictObject({
   bbox_height: extent,
   labels: z.array(label).max(20).optional(),
 });
-export type BulkCreateItem = z.infer<typeof bulkCreateItem>;
 
 export const bulkUpdateItem = z
   .strictObject({
@@ -153,7 +151,6 @@ export const bulkUpdateItem = z
     bbox_height: extent.optional(),
   })
   .refine((item) => Object.keys(item).length > 1, { message: 'name at least one field to change besides id' });
-export type BulkUpdateItem = z.infer<typeof bulkUpdateItem>;
 
 export const bulkDeleteItem = detectionParams.shape.detection_id;
 
@@ -176,7 +173,7 @@ const enrichmentSummary = z.object({
   errors: z.array(z.string()),
 });
 
-export const detectionData = z.object({
+const detectionData = z.object({
   id: z.uuid(),
   camera_id: z.string().meta({ description: '<group_id>/<site_id>/<zone_id>', example: 'g001/site01/zone01' }),
   file_path: z.string().nullable(),
@@ -197,7 +194,7 @@ export const detectionData = z.object({
   enrichment_data: enrichmentSummary,
 });
 
-export const detectionPageData = z.object({
+const detectionPageData = z.object({
   items: z.array(detectionData.partial()).meta({ description: 'Newest first; with `fields`, only those fields.' }),
   pagination: z.object({
     total: z.int(),
@@ -209,7 +206,7 @@ export const detectionPageData = z.object({
   deprecation_warning: z.string().nullable(),
 });
 
-export const detectionStatsData = z.object({
+const detectionStatsData = z.object({
   total_detections: z.int(),
   detections_by_class: z.record(z.string(), z.int()),
   object_class_distribution: z.array(z.object({ object_class: z.string(), count: z.int() })),
@@ -217,7 +214,7 @@ export const detectionStatsData = z.object({
   trends: z.array(z.object({ timestamp: z.int().meta({ description: 'Epoch milliseconds of the UTC day.' }), detection_count: z.int() })),
 });
 
-export const detectionSearchData = z.object({
+const detectionSearchData = z.object({
   results: z.array(
     detectionData
       .pick({
@@ -241,9 +238,9 @@ export const detectionSearchData = z.object({
   offset: z.int(),
 });
 
-export const labelCountsData = z.object({ labels: z.array(z.object({ label: z.string(), count: z.int() })) });
+const labelCountsData = z.object({ labels: z.array(z.object({ label: z.string(), count: z.int() })) });
 
-export const bulkResultsData = z.object({
+const bulkResultsData = z.object({
   total: z.int(),
   succeeded: z.int(),
   failed: z.int(),
@@ -260,7 +257,7 @@ export const bulkResultsData = z.object({
 
 const nullableObject = z.record(z.string(), z.unknown()).nullable();
 
-export const enrichmentData = z.object({
+const enrichmentData = z.object({
   detection_id: z.uuid(),
   enriched_at: isoDateTime.nullable(),
   license_plate: z.null(),
@@ -297,14 +294,13 @@ export const enrichmentData = z.object({
   errors: z.array(z.string()),
 });
 
-const tokenParam = { token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) };
 const detectionPath = z.object({ detection_id: detectionParams.shape.detection_id });
 const commonFilterDocs = {
   camera_id: commonFilters.camera_id.meta({ description: '<group_id>/<site_id>/<zone_id>' }),
   start_date: commonFilters.start_date.meta({ description: 'ISO 8601 date-time with Z or an offset; a date alone is the start of its UTC day.' }),
   end_date: commonFilters.end_date.meta({ description: 'ISO 8601 date-time with Z or an offset; a date alone is the end of its UTC day.' }),
   min_confidence: commonFilters.min_confidence.meta({ type: 'number' }),
-  ...tokenParam,
+  ...tokenQuery.shape,
 };
 const readErrors = errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] });
 const mediaErrors = errorResponses({
@@ -346,7 +342,7 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
     },
     { 200: jsonResponse('A page of detections.', detectionPageData), ...readErrors },
   );
-  get('/api/detections/stats', 'Detection statistics', { query: z.object({ camera_id: commonFilterDocs.camera_id, ...tokenParam }) }, {
+  get('/api/detections/stats', 'Detection statistics', { query: z.object({ camera_id: commonFilterDocs.camera_id, ...tokenQuery.shape }) }, {
     200: jsonResponse('Totals, per class, average confidence and daily trends.', detectionStatsData),
     ...readErrors,
   });
@@ -364,16 +360,16 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
     },
     { 200: jsonResponse('Ranked results.', detectionSearchData), ...readErrors },
   );
-  get('/api/detections/labels', 'Labels with counts', { query: z.object(tokenParam) }, { 200: jsonResponse('Labels, most used first.', labelCountsData), ...readErrors });
-  get('/api/detections/{detection_id}', 'One detection', { params: detectionPath, query: z.object(tokenParam) }, {
+  get('/api/detections/labels', 'Labels with counts', { query: tokenQuery }, { 200: jsonResponse('Labels, most used first.', labelCountsData), ...readErrors });
+  get('/api/detections/{detection_id}', 'One detection', { params: detectionPath, query: tokenQuery }, {
     200: jsonResponse('The detection.', detectionData),
     ...readErrors,
   });
-  get('/api/detections/{detection_id}/enrichment', 'What Vigil knows about a detection', { params: detectionPath, query: z.object(tokenParam) }, {
+  get('/api/detections/{detection_id}/enrichment', 'What Vigil knows about a detection', { params: detectionPath, query: tokenQuery }, {
     200: jsonResponse('Enrichment; what Vigil has no model for is null.', enrichmentData),
     ...readErrors,
   });
-  get('/api/detections/{detection_id}/thumbnail', 'JPEG crop around the box', { params: detectionPath, query: z.object(tokenParam) }, {
+  get('/api/detections/{detection_id}/thumbnail', 'JPEG crop around the box', { params: detectionPath, query: tokenQuery }, {
     ...mediaResponses(['image/jpeg']),
     ...mediaErrors,
     ...errorResponses({ 500: ['MEDIA_GENERATION_FAILED', 'INTERNAL_ERROR'] }),
@@ -381,7 +377,7 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
   get(
     '/api/detections/{detection_id}/image',
     'The frame with the box drawn, or the original upload',
-    { params: detectionPath, query: z.object({ full: imageQuery.shape.full.meta({ type: 'string', enum: ['true', 'false', '1', '0'], description: 'true: the original upload.' }), ...tokenParam }) },
+    { params: detectionPath, query: z.object({ full: imageQuery.shape.full.meta({ type: 'string', enum: ['true', 'false', '1', '0'], description: 'true: the original upload.' }), ...tokenQuery.shape }) },
     {
       ...mediaResponses(['image/jpeg', 'image/png', 'image/bmp', 'image/webp']),
       ...mediaErrors,
@@ -392,9 +388,9 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
     ['/api/detections/{detection_id}/video', 'The video of a detection'],
     ['/api/detections/{detection_id}/video/thumbnail', 'A still of the video of a detection'],
   ] as const) {
-    get(path, summary, { params: detectionPath, query: z.object(tokenParam) }, {
+    get(path, summary, { params: detectionPath, query: tokenQuery }, {
       ...mediaErrors,
-      ...errorResponses({ 400: ['NOT_A_VIDEO', 'VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
+      ...errorResponses({ 400: ['NOT_A_VIDEO', 'VALIDATION_ERROR'] }),
     });
   }
 

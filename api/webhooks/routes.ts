@@ -7,10 +7,8 @@ import type { AccountRepository } from '../../db/repositories/accounts.js';
 import { JobRepository } from '../../db/repositories/jobs.js';
 import { WebhookRepository } from '../../db/repositories/webhooks.js';
 import type { Logger } from '../../logging/logger.js';
-import { jobIdParams } from '../alarms/schema.js';
-import { authenticate, presentedToken } from '../auth.js';
-import { ApiError, envelope, notFound } from '../errors.js';
-import { parseInput } from '../validate.js';
+import { ownedJob } from '../alarms/owned-job.js';
+import { ApiError, envelope } from '../errors.js';
 import { presentDeliveries, presentRedelivery } from './presenter.js';
 
 export interface AlarmDeliveryRouteDeps {
@@ -29,19 +27,13 @@ export function alarmDeliveryRoutes(deps: AlarmDeliveryRouteDeps): Router {
   const webhooks = new WebhookRepository(deps.db);
 
   router.get('/:job_id/deliveries', async (ctx) => {
-    const auth = await authenticate(deps.accounts, presentedToken(ctx, ctx.query.token));
-    const { job_id } = parseInput(jobIdParams, ctx.params);
-    const job = await jobs.get(auth.accountId, job_id);
-    if (!job) throw notFound('Job');
+    const { auth, job } = await ownedJob(ctx, deps.accounts, jobs);
     ctx.body = envelope(presentDeliveries(job.id, await webhooks.listForJob(auth.accountId, job.id)));
   });
 
   /** The final payload again, as a new delivery with its own attempts; X-Webhook-Id stays that of the job's outcome. */
   router.post('/:job_id/deliveries/redeliver', async (ctx) => {
-    const auth = await authenticate(deps.accounts, presentedToken(ctx, ctx.query.token));
-    const { job_id } = parseInput(jobIdParams, ctx.params);
-    const job = await jobs.get(auth.accountId, job_id);
-    if (!job) throw notFound('Job');
+    const { auth, job } = await ownedJob(ctx, deps.accounts, jobs);
     if (job.status === 'queued' || job.status === 'running') {
       throw new ApiError(409, 'NOT_READY', `The job is ${job.status}; its webhook is sent once it has ended.`);
     }

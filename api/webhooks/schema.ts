@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { jobIdParams } from '../alarms/schema.js';
-import { errorResponses, isoDateTime, jsonResponse, tokenAuth } from '../openapi-common.js';
+import { errorResponses, isoDateTime, jsonResponse, tokenAuth, tokenQuery } from '../openapi-common.js';
 
 export const deliveriesData = z.object({
   job_id: z.string(),
@@ -28,10 +28,7 @@ export const deliveriesData = z.object({
   ),
 });
 
-export const redeliveryData = z.object({ job_id: z.string(), delivery_id: z.uuid(), status: z.literal('queued') });
-
-const params = z.object({ job_id: jobIdParams.shape.job_id });
-const query = z.object({ token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) });
+const redeliveryData = z.object({ job_id: z.string(), delivery_id: z.uuid(), status: z.literal('queued') });
 
 /** The webhook delivery routes of an alarm in the OpenAPI document (DESIGN §5). */
 export function registerAlarmDeliveryPaths(registry: OpenAPIRegistry): void {
@@ -41,7 +38,7 @@ export function registerAlarmDeliveryPaths(registry: OpenAPIRegistry): void {
     tags: ['Webhooks'],
     summary: 'Webhook deliveries of a job and every attempt',
     security: tokenAuth,
-    request: { params, query },
+    request: { params: jobIdParams, query: tokenQuery },
     responses: {
       200: jsonResponse('Deliveries, oldest first; never the secret or the payload.', deliveriesData),
       ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
@@ -54,7 +51,7 @@ export function registerAlarmDeliveryPaths(registry: OpenAPIRegistry): void {
     summary: 'Send the final payload again',
     description: 'A new delivery with its own attempts and the same X-Webhook-Id, to the job\'s target or else the account\'s default.',
     security: tokenAuth,
-    request: { params, query },
+    request: { params: jobIdParams, query: tokenQuery },
     responses: {
       202: jsonResponse('The redelivery is queued.', redeliveryData, z.object({ Location: z.string().meta({ description: 'The job\'s deliveries.' }) })),
       ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'], 409: ['NOT_READY', 'WEBHOOK_NOT_CONFIGURED'] }),

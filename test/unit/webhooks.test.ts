@@ -178,6 +178,21 @@ describe('sender', () => {
     }
   });
 
+  test('without allowPrivate, a loopback IP literal is refused before connecting (no lookup guards it): the request never arrives', async () => {
+    const { server, port, hits } = await listen((_req, res) => res.writeHead(200).end());
+    const sender = createWebhookSender({ allowPrivate: false, timeoutSeconds: 5 });
+    try {
+      await assert.rejects(
+        sender.post({ url: `http://127.0.0.1:${port}/hook`, body: '{}', headers: {} }),
+        (error: unknown) => error instanceof WebhookTargetRefusedError && /127\.0\.0\.1 is a loopback address/.test(error.message),
+      );
+      assert.equal(hits(), 0);
+    } finally {
+      await sender.close();
+      await close(server);
+    }
+  });
+
   test('a receiver that does not answer in time is an error naming the timeout', async () => {
     const { server, port } = await listen(() => undefined);
     const sender = createWebhookSender({ allowPrivate: true, timeoutSeconds: 0.3 });
