@@ -4,6 +4,7 @@
  * its local time. Deterministic and pure: it may run in workflow code, and the circuit breaker
  * (`Cbr`) falls back to it.
  */
+import { iou } from './boxes.js';
 import { localHourOf } from './local-time.js';
 import { crimeRateOf } from './types.js';
 import type { Box, Decision, DetectionCategory, FrameDetections, Sensitivity, SiteCategory } from './types.js';
@@ -133,14 +134,6 @@ function boxesOf(frame: FrameDetections, category: DetectionCategory): Box[] {
   return frame.detections.filter((d) => d.category === category).map((d) => d.box);
 }
 
-function overlap(a: Box, b: Box): number {
-  const width = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const height = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  const intersection = Math.max(width, 0) * Math.max(height, 0);
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection;
-  return union > 0 ? intersection / union : 0;
-}
-
 /**
  * Vehicles move when the scene moves and a vehicle was seen in one frame only or left its place: some
  * vehicle box has no near-identical box in another frame with vehicles. A detector that misses a parked
@@ -151,7 +144,7 @@ function vehiclesMoving(frames: readonly FrameDetections[], hasMotion: boolean):
   const perFrame = frames.map((frame) => boxesOf(frame, 'vehicle')).filter((boxes) => boxes.length > 0);
   if (perFrame.length === 1) return true;
   return perFrame.some((boxes) =>
-    boxes.some((box) => perFrame.some((others) => !others.some((other) => overlap(box, other) >= stationaryOverlap))),
+    boxes.some((box) => perFrame.some((others) => !others.some((other) => iou(box, other) >= stationaryOverlap))),
   );
 }
 

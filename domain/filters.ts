@@ -5,6 +5,7 @@
  * Pure: no I/O.
  */
 import { z } from 'zod';
+import { area, intersectionArea, iou } from './boxes.js';
 import { defaultFrameQualitySettings, qualityIndicators, type FrameQualitySettings, type QualityIndicator } from './frame-quality.js';
 import { detectionCategories, siteCategories } from './types.js';
 import type { Box, Detection, DetectionCategory, FrameDetections, Sensitivity, SiteCategory } from './types.js';
@@ -219,10 +220,6 @@ function clampedBox([x1, y1, x2, y2]: Box, frame: FrameDetections): Box {
   return [Math.max(x1, 0), Math.max(y1, 0), Math.min(x2, frame.width), Math.min(y2, frame.height)];
 }
 
-function area([x1, y1, x2, y2]: Box): number {
-  return Math.max(x2 - x1, 0) * Math.max(y2 - y1, 0);
-}
-
 function areaFraction(box: Box, frame: FrameDetections): number {
   return area(clampedBox(box, frame)) / (frame.width * frame.height);
 }
@@ -232,16 +229,6 @@ function scaledBox([x1, y1, x2, y2]: Box, from: FrameDetections, to: FrameDetect
   const sx = to.width / from.width;
   const sy = to.height / from.height;
   return [x1 * sx, y1 * sy, x2 * sx, y2 * sy];
-}
-
-function intersectionArea(a: Box, b: Box): number {
-  return area([Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])]);
-}
-
-function iou(a: Box, b: Box): number {
-  const overlap = intersectionArea(a, b);
-  const union = area(a) + area(b) - overlap;
-  return union > 0 ? overlap / union : 0;
 }
 
 type Edge = 'top' | 'bottom' | 'left' | 'right';

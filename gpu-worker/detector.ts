@@ -24,6 +24,11 @@ export interface DetectorOptions {
   scoreThreshold?: number;
   /** Turn pseudo-colour (thermal palette) frames into luminance before the model sees them. Default true. */
   paletteToLuminance?: boolean;
+  /**
+   * Called with each frame's inference time, from its hand-over to a session's thread to its boxes
+   * decoded: the wait for a free session is left out.
+   */
+  onInference?: (ms: number, detector: DetectorInfo) => void;
   logger?: SessionLogger;
 }
 
@@ -52,9 +57,10 @@ export interface Detector {
   readonly inputName: string;
   /**
    * Resizes the frame for this model and fills its input tensor. The resize runs on libvips threads,
-   * so a prepare started before an `infer` overlaps it.
+   * so a prepare started before an `infer` overlaps it. `pseudoColour`: the decision an earlier pass made
+   * on the same frame, so each frame is judged once; without it, judged on this model's resized input.
    */
-  prepare(frame: ResizableImage): Promise<PreparedFrame>;
+  prepare(frame: ResizableImage, pseudoColour?: boolean): Promise<PreparedFrame>;
   /**
    * Runs the model on a free session (on its own thread) and decodes the boxes. Consumes the frame: its
    * tensor goes back to a pool for a later `prepare`.
@@ -116,10 +122,10 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   // Input tensors are 2 MB each: reused rather than allocated and zeroed for every frame.
   const spareTensors: Float32Array[] = [];
 
-  async function prepare(frame: ResizableImage): Promise<PreparedFrame> {
+  async function prepare(frame: ResizableImage, knownPseudoColour?: boolean): Promise<PreparedFrame> {
     const resize: InputResize = adapter.resizeFor(frame.width, frame.height);
     const rgb = await frame.resize(resize.width, resize.height, resize.kernel);
-    const pseudoColour = paletteToLuminance && isPseudoColour(rgb);
+    const pseudoColour = paletteToLuminance && (knownPseudoColour ?? isPseudoColour(rgb));
     if (pseudoColour) toLuminance(rgb);
     const tensor = spareTensors.pop() ?? new Float32Array(3 * INPUT_PLANE);
     adapter.fillTensor(rgb, resize, tensor);
@@ -127,14 +133,17 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   }
 
   async function infer(frame: PreparedFrame): Promise<Detection[]> {
-    const { outputs, input } = await pool.run({
+    const { outputs, input, ms: runMs } = await pool.run({
       inputName: adapter.inputName,
       input: frame.tensor,
       dims: [1, 3, INPUT_SIZE, INPUT_SIZE],
       outputNames: adapter.outputNames,
     });
     if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(input);
-    return toDetections(adapter.decode(outputs, frame, scoreThreshold), scoreThreshold, frame.width, frame.height);
+    const decodeStarted = performance.now();
+    const detections = toDetections(adapter.decode(outputs, frame, scoreThreshold), scoreThreshold, frame.width, frame.height);
+    opts.onInference?.(runMs + performance.now() - decodeStarted, info);
+    return detections;
   }
 
   return {

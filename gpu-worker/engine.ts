@@ -67,6 +67,8 @@ const msSince = (started: number) => Math.round((performance.now() - started) * 
 interface ModelInput {
   frameIndex: number;
   source: ResizableImage;
+  /** The frame's palette decision from the primary pass; unset in that pass, which makes it. */
+  pseudoColour?: boolean;
 }
 
 /**
@@ -82,18 +84,20 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
       const primary = await detectAll(detector, inputs, beforeFrame);
       const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
       let results = primary.map(({ result }) => result);
+      // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
+      const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
 
       let cascadeRun: EventDetections['cascade'] = null;
       if (cascade && !hasPerson(results)) {
         const started = performance.now();
-        results = (await detectAll(cascade, inputs, beforeFrame)).map(({ result }) => result);
+        results = (await detectAll(cascade, decided, beforeFrame)).map(({ result }) => result);
         cascadeRun = { model: cascade.info.model, ms: msSince(started) };
       }
 
       let tiledRun: EventDetections['tiled'] = null;
       if (tiling && !hasPerson(results)) {
         const started = performance.now();
-        const tiled = await detectTiled(detector, inputs, results, beforeFrame);
+        const tiled = await detectTiled(detector, decided, results, beforeFrame);
         results = tiled.frames;
         tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
       }
@@ -121,7 +125,7 @@ async function detectTiled(
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ frames: FrameDetections[]; tiles: number }> {
   const tiledFrames = await Promise.all(
-    inputs.map(async ({ frameIndex, source }) => {
+    inputs.map(async ({ frameIndex, source, pseudoColour }) => {
       const factor = tilingScale(source.width, source.height, INPUT_SIZE);
       const width = Math.max(1, Math.round(source.width * factor));
       const height = Math.max(1, Math.round(source.height * factor));
@@ -130,7 +134,7 @@ async function detectTiled(
       });
       const image = resizableRgb({ width, height, data });
       const scale = { x: source.width / width, y: source.height / height };
-      return tileRegions(width, height).map((region) => ({ frameIndex, region, scale, width, height, source: regionOf(image, region) }));
+      return tileRegions(width, height).map((region) => ({ frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }));
     }),
   );
   const tiles = tiledFrames.flat();
@@ -155,11 +159,11 @@ async function detectAll(
   const lane = async () => {
     while (!stopped && next < inputs.length) {
       const i = next++;
-      const { frameIndex, source } = inputs[i]!;
+      const { frameIndex, source, pseudoColour } = inputs[i]!;
       let frame: PreparedFrame;
       try {
         beforeFrame(frameIndex);
-        frame = await detector.prepare(source);
+        frame = await detector.prepare(source, pseudoColour);
       } catch (error) {
         stopped = true;
         throw asFrameError(frameIndex, error);

@@ -3,7 +3,7 @@ import { FileSystemMediaStore } from '../media/store.js';
 import { createLogger } from '../logging/logger.js';
 import { connectNative } from '../temporal/connection.js';
 import { installTemporalLogging } from '../temporal/runtime-logging.js';
-import { timedDetector } from '../observability/detector-metrics.js';
+import { observeInference } from '../observability/detector-metrics.js';
 import { createDetectionWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import { createDetector, type DetectorModel } from './detector.js';
@@ -23,10 +23,11 @@ const openDetector = (model: DetectorModel) =>
     intraOpThreads: config.detector.intraOpThreads,
     sessions: config.detector.sessions,
     paletteToLuminance: config.detector.paletteToLuminance,
+    onInference: observeInference(metrics),
     logger,
   });
-const detector = timedDetector(await openDetector(config.detector.model), metrics);
-const cascade = config.detector.cascadeModel ? timedDetector(await openDetector(config.detector.cascadeModel), metrics) : null;
+const detector = await openDetector(config.detector.model);
+const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
 const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir) });

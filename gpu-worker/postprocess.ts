@@ -1,3 +1,4 @@
+import { iou } from '../domain/boxes.js';
 import type { Box, Detection, DetectionCategory } from '../domain/types.js';
 
 /** One decoded model output in the original image's pixel coordinates, before filtering. */
@@ -28,15 +29,6 @@ const rules: ReadonlyMap<number, ClassRule> = new Map([
   [34, { label: 'baseball bat', category: 'weapon', minScore: WEAPON_MIN_SCORE }],
   [43, { label: 'knife', category: 'weapon', minScore: WEAPON_MIN_SCORE }],
 ]);
-
-export function iou(a: Box, b: Box): number {
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /** Greedy NMS: highest score first; a box is dropped when it overlaps a kept box of the same group by more than the threshold. */
 export function nms<T extends { score: number; box: Box }>(

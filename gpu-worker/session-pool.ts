@@ -30,6 +30,8 @@ export interface RunResult {
   outputs: Float32Array[];
   /** The input buffer, handed back for reuse. */
   input: Float32Array;
+  /** From handing the run to its session's thread to its reply: the run itself, without the wait for a free session. */
+  ms: number;
 }
 
 export interface SessionPool {
@@ -46,8 +48,8 @@ export interface SessionPool {
 
 interface SessionThread {
   worker: Worker;
-  /** The run in progress on it, if any. */
-  pending: { resolve(result: RunResult): void; reject(error: Error): void } | null;
+  /** The run in progress on it, if any, and when it was handed over (performance.now()). */
+  pending: { resolve(result: RunResult): void; reject(error: Error): void; dispatchedAt: number } | null;
 }
 
 interface QueuedRun {
@@ -111,7 +113,7 @@ export async function openSessionPool(
   const dispatch = (thread: SessionThread) => {
     const next = queue.shift();
     if (!next) return;
-    thread.pending = next;
+    thread.pending = { ...next, dispatchedAt: performance.now() };
     try {
       thread.worker.postMessage(next.request, [next.request.input.buffer as ArrayBuffer]);
     } catch (error) {
@@ -127,7 +129,7 @@ export async function openSessionPool(
       const pending = thread.pending!;
       thread.pending = null;
       if ('error' in reply) pending.reject(new Error(`onnxruntime run failed: ${reply.error}`));
-      else pending.resolve(reply);
+      else pending.resolve({ ...reply, ms: performance.now() - pending.dispatchedAt });
       dispatch(thread);
     });
     const stop = (error: Error) => {

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { annotateFrame, type BoxToDraw } from './annotate.js';
+import { drawBoxes, type BoxToDraw } from './annotate.js';
+import { decodeToRgb } from './image.js';
 
 export interface SheetFrame {
   bytes: Uint8Array;
@@ -36,15 +37,18 @@ function numberBadge(frameNumber: number, width: number): Buffer {
  */
 export async function buildContactSheet(frames: SheetFrame[]): Promise<ContactSheet> {
   if (frames.length === 0) throw new Error('a contact sheet needs at least one frame');
-  const annotated = await Promise.all(frames.map((frame) => annotateFrame(frame.bytes, frame.boxes)));
-  const first = await sharp(annotated[0]).metadata();
+  // Each frame is drawn on its decoded pixels and shrunk from them, with no full-size JPEG in between, and
+  // its full-size pixels are let go once its tile is made. The first goes ahead: it sets the tile size.
+  const annotate = async ({ bytes, boxes }: SheetFrame) => drawBoxes(await decodeToRgb(bytes), boxes);
+  const first = await annotate(frames[0]!);
   const tileHeight = Math.round((tileWidth * first.height) / first.width);
   const columns = Math.ceil(Math.sqrt(frames.length));
   const rows = Math.ceil(frames.length / columns);
 
   const tiles = await Promise.all(
-    annotated.map(async (jpeg, index) => {
-      const tile = await sharp(jpeg)
+    frames.map(async (frame, index) => {
+      const image = index === 0 ? first : await annotate(frame);
+      const tile = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
         .resize({ width: tileWidth, height: tileHeight, fit: 'contain', background })
         .composite([{ input: numberBadge(index + 1, tileWidth), top: 0, left: 0 }])
         .raw()

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Box } from '../domain/types.js';
-import { annotateFrame, type BoxToDraw } from './annotate.js';
+import { annotateFrame, drawBoxes, encodeAnnotated, type BoxToDraw } from './annotate.js';
 import { decodeToRgb } from './image.js';
 
 /** Images of one detection: its frame with only its box drawn, and a thumbnail cropped around that box. */
@@ -62,9 +62,9 @@ export async function renderDetectionThumbnail(frame: Uint8Array, detection: Box
   const crop = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .extract(region)
     .resize(width, height)
-    .png({ compressionLevel: 0 })
+    .raw()
     .toBuffer();
   const [x1, y1, x2, y2] = detection.box;
   const inCrop = (x: number, y: number) => [(x - region.left) * scale, (y - region.top) * scale] as const;
-  return annotateFrame(crop, [{ ...detection, box: [...inCrop(x1, y1), ...inCrop(x2, y2)] }]);
+  return encodeAnnotated(await drawBoxes({ width, height, data: crop }, [{ ...detection, box: [...inCrop(x1, y1), ...inCrop(x2, y2)] }]));
 }

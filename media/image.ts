@@ -1,6 +1,6 @@
 import decodeBmp from 'decode-bmp';
 import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 export type ImageFormat = 'jpeg' | 'png' | 'bmp' | 'webp';
 
@@ -63,6 +63,23 @@ async function readImageInfo(bytes: Uint8Array): Promise<ImageInfo> {
   return { format, width, height };
 }
 
+const decodeLimits = { limitInputPixels: MAX_IMAGE_SIDE ** 2 };
+
+/** Runs the decode of a `format` image; whatever fails in it is the image's fault. */
+async function decoding<T>(format: ImageFormat, decode: () => Promise<T> | T): Promise<T> {
+  try {
+    return await decode();
+  } catch (err) {
+    throw new InvalidImageError(`Cannot decode ${format} image: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** The start of every decode from a compressed file: EXIF orientation applied, then any alpha flattened onto black. */
+function orientedFlattened(bytes: Uint8Array, region?: ImageRegion): Sharp {
+  const oriented = sharp(bytes, decodeLimits).rotate();
+  return (region ? oriented.extract(region) : oriented).flatten({ background: '#000000' });
+}
+
 /**
  * The upload check: the header, then every pixel decoded at a reduced scale (JPEG shrink-on-load keeps
  * this near 15 ms even at 4096x3072), so a truncated or corrupt file is refused before it is accepted.
@@ -73,49 +90,33 @@ export async function probeImage(bytes: Uint8Array): Promise<ImageInfo> {
     assertBmpComplete(bytes, readBmpHeader(bytes));
     return info;
   }
-  try {
-    await sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 }).resize({ width: 64, height: 64, fit: 'inside' }).raw().toBuffer();
-  } catch (err) {
-    throw new InvalidImageError(`Cannot decode ${info.format} image: ${errorMessage(err)}`, { cause: err });
-  }
+  await decoding(info.format, () => sharp(bytes, decodeLimits).resize({ width: 64, height: 64, fit: 'inside' }).raw().toBuffer());
   return info;
 }
 
 /** Decodes to 8-bit sRGB with EXIF orientation applied and any alpha flattened onto black. */
 export async function decodeToRgb(bytes: Uint8Array): Promise<RgbImage> {
   const { format } = await readImageInfo(bytes);
-  try {
+  return decoding(format, async () => {
     if (format === 'bmp') return decodeBmpToRgb(bytes);
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 })
-      .rotate()
-      .flatten({ background: '#000000' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await orientedFlattened(bytes).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data };
-  } catch (err) {
-    throw new InvalidImageError(`Cannot decode ${format} image: ${errorMessage(err)}`, { cause: err });
-  }
+  });
 }
 
 /** Oriented greyscale scaled down to at most `width` pixels wide, aspect ratio kept (for motion analysis). */
 export async function decodeToGrey(bytes: Uint8Array, width: number): Promise<GreyImage> {
   const { format } = await readImageInfo(bytes);
-  // Straight from the compressed file: JPEG shrink-on-load skips most of a full-size decode.
-  const source =
-    format === 'bmp'
-      ? await decodeToRgb(bytes).then((rgb) => sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }))
-      : sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 }).rotate().flatten({ background: '#000000' });
-  try {
+  return decoding(format, async () => {
+    // Straight from the compressed file: JPEG shrink-on-load skips most of a full-size decode.
+    const source = format === 'bmp' ? rgbPixels(decodeBmpToRgb(bytes)) : orientedFlattened(bytes);
     const { data, info } = await source
       .resize({ width, withoutEnlargement: true })
       .toColourspace('b-w')
       .raw()
       .toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data };
-  } catch (err) {
-    throw new InvalidImageError(`Cannot decode ${format} image: ${errorMessage(err)}`, { cause: err });
-  }
+  });
 }
 
 /**
@@ -169,19 +170,10 @@ export async function openResizable(bytes: Uint8Array): Promise<ResizableImage> 
   return {
     width,
     height,
-    async resize(targetWidth, targetHeight, kernel, region) {
-      try {
-        const oriented = sharp(bytes, { limitInputPixels: MAX_IMAGE_SIDE ** 2 }).rotate();
-        return await (region ? oriented.extract(region) : oriented)
-          .flatten({ background: '#000000' })
-          .toColourspace('srgb')
-          .resize(targetWidth, targetHeight, { fit: 'fill', kernel })
-          .raw()
-          .toBuffer();
-      } catch (err) {
-        throw new InvalidImageError(`Cannot decode ${format} image: ${errorMessage(err)}`, { cause: err });
-      }
-    },
+    resize: (targetWidth, targetHeight, kernel, region) =>
+      decoding(format, () =>
+        orientedFlattened(bytes, region).toColourspace('srgb').resize(targetWidth, targetHeight, { fit: 'fill', kernel }).raw().toBuffer(),
+      ),
   };
 }
 
@@ -191,7 +183,7 @@ export function resizableRgb(image: RgbImage): ResizableImage {
     width: image.width,
     height: image.height,
     resize: (targetWidth, targetHeight, kernel, region) => {
-      const raw = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+      const raw = rgbPixels(image);
       return (region ? raw.extract(region) : raw)
         .resize(targetWidth, targetHeight, { fit: 'fill', kernel })
         .raw()
@@ -283,6 +275,10 @@ function decodeBmpToRgb(bytes: Uint8Array): RgbImage {
     }
   }
   return { width, height, data };
+}
+
+function rgbPixels(image: RgbImage): Sharp {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
 }
 
 function errorMessage(err: unknown): string {

@@ -5,10 +5,9 @@
  * Prints per-run times, then p50/p95 of the client-observed time and of the server's
  * created_at → finished_at, and one JSON summary as the last line.
  */
-import { readFile, readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
+import { alarmForm, loadEvent } from './lib/events.js';
 import { summarise } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -23,8 +22,7 @@ const { values } = parseArgs({
 if (!values.token) throw new Error('--token is required (npm run vigil -- token create --account bench)');
 const count = Math.min(Number(values.count), 500);
 const pollMs = Number(values['poll-ms']);
-const frameNames = (await readdir(values.event)).filter((name) => /\.(jpe?g|png|bmp|webp)$/i.test(name)).sort();
-const frames = await Promise.all(frameNames.map((name) => readFile(path.join(values.event, name))));
+const event = await loadEvent(values.event);
 const headers = { authorization: `Bearer ${values.token}` };
 const runTag = Date.now().toString(36);
 
@@ -32,10 +30,7 @@ const clientMs: number[] = [];
 const serverMs: number[] = [];
 const acceptMs: number[] = [];
 for (let i = 0; i < count; i++) {
-  const form = new FormData();
-  const fields = { group_id: 'bench', site_id: runTag, zone_id: `z${i}`, site_category: 'retail', vendor_event_id: `${runTag}-${i}`, timestamp: '2026-11-20 23:15:00' };
-  for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  frames.forEach((bytes, index) => form.append('images', new Blob([bytes]), frameNames[index]));
+  const form = alarmForm(event, { group_id: 'bench', site_id: runTag, zone_id: `z${i}`, vendor_event_id: `${runTag}-${i}` });
 
   const started = performance.now();
   const response = await fetch(`${values.url}/api/v1/alarms`, { method: 'POST', body: form, headers });
@@ -61,8 +56,8 @@ for (let i = 0; i < count; i++) {
 }
 
 const summary = {
-  event: path.basename(values.event),
-  frames: frames.length,
+  event: event.name,
+  frames: event.frames.length,
   runs: count,
   acceptMs: summarise(acceptMs, [50, 95])!,
   submitToFinishedMs: summarise(clientMs, [50, 95])!,

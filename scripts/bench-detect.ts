@@ -34,6 +34,7 @@ import { createDetectionEngine, type DetectionEngine, type EventDetections, type
 import { INPUT_SIZE } from '../gpu-worker/models/adapter.js';
 import { openSession } from '../gpu-worker/session.js';
 import { decodeToRgb, openResizable } from '../media/image.js';
+import { percentile } from './lib/stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,12 +101,11 @@ async function loadFrameSets(): Promise<FrameSet[]> {
   ].map((set) => ({ ...set, frames: set.events.reduce((sum, event) => sum + event.frames.length, 0) }));
 }
 
-const percentile = (values: readonly number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
+/** lib/stats' percentile of unsorted values; NaN when there are none (an adaptation that never ran). */
+const percentileOf = (values: readonly number[], p: number): number =>
+  values.length === 0 ? Number.NaN : percentile([...values].sort((a, b) => a - b), p);
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const stats = (values: readonly number[]) => ({ p50: round2(percentile(values, 0.5)), p95: round2(percentile(values, 0.95)), n: values.length });
+const stats = (values: readonly number[]) => ({ p50: round2(percentileOf(values, 50)), p95: round2(percentileOf(values, 95)), n: values.length });
 
 const eventFrames = (event: FixtureEvent): EventFrame[] => event.frames.map((bytes, index) => ({ index, load: async () => bytes }));
 
@@ -155,7 +155,7 @@ async function benchSet(detector: Detector, bareRun: () => Promise<number>, set:
       const gaps = await timeEvent(engine, event);
       bare.push(...bareBlock);
       full.push(...gaps);
-      pairedRatios.push(percentile(gaps, 0.5) / percentile(bareBlock, 0.5));
+      pairedRatios.push(percentileOf(gaps, 50) / percentileOf(bareBlock, 50));
       for (const bytes of event.frames) {
         sequential.push(await timed(async () => detector.infer(await detector.prepare(await openResizable(bytes)))));
         viaFullDecode.push(await timed(async () => detector.detect(await decodeToRgb(bytes))));
@@ -174,19 +174,19 @@ async function benchSet(detector: Detector, bareRun: () => Promise<number>, set:
       bareAlongside.push(...bareBlock);
       const ms = await timeAllEvents(engine, set, concurrency);
       busyMs.set(concurrency, busyMs.get(concurrency)! + ms);
-      boundShares.get(concurrency)!.push((set.frames * 1000) / ms / (1000 / percentile(bareBlock, 0.5)));
+      boundShares.get(concurrency)!.push((set.frames * 1000) / ms / (1000 / percentileOf(bareBlock, 50)));
     }
   }
   const framesPerSecond = Object.fromEntries(concurrencyLevels.map((level) => [`c${level}`, round2((rounds * set.frames * 1000) / busyMs.get(level)!)]));
-  const fpsBound = 1000 / percentile(bareAlongside, 0.5);
+  const fpsBound = 1000 / percentileOf(bareAlongside, 50);
   return {
     frameSet: set.name,
     frames: set.frames,
     bareMs: stats(bare),
     fullMs: stats(full),
-    fullOverBareP50: round2(percentile(full, 0.5) / percentile(bare, 0.5)),
+    fullOverBareP50: round2(percentileOf(full, 50) / percentileOf(bare, 50)),
     /** Median over events of (event's full p50 / adjacent bare block's p50): steadier on a busy machine. */
-    pairedFullOverBare: round2(percentile(pairedRatios, 0.5)),
+    pairedFullOverBare: round2(percentileOf(pairedRatios, 50)),
     sequentialMs: stats(sequential),
     viaFullDecodeMs: stats(viaFullDecode),
     framesPerSecond,
@@ -194,7 +194,7 @@ async function benchSet(detector: Detector, bareRun: () => Promise<number>, set:
     fpsBound: round2(fpsBound),
     bestFpsOverBound: round2(Math.max(...Object.values(framesPerSecond)) / fpsBound),
     /** Per level, the median over rounds of (frames/s / 1000 over the adjacent bare block's p50). */
-    pairedFpsOverBound: Object.fromEntries(concurrencyLevels.map((level) => [`c${level}`, round2(percentile(boundShares.get(level)!, 0.5))])),
+    pairedFpsOverBound: Object.fromEntries(concurrencyLevels.map((level) => [`c${level}`, round2(percentileOf(boundShares.get(level)!, 50))])),
   };
 }
 
@@ -208,7 +208,7 @@ async function bareBaseline(model: DetectorModelName, inputName: string, input: 
     for (let i = 0; i < WARMUP_RUNS; i++) await run();
     const sample: number[] = [];
     for (let i = 0; i < 3 * WARMUP_RUNS; i++) sample.push(await run());
-    candidates.push({ threads, session, run, p50: percentile(sample, 0.5) });
+    candidates.push({ threads, session, run, p50: percentileOf(sample, 50) });
   }
   candidates.sort((a, b) => a.p50 - b.p50);
   for (const slower of candidates.slice(1)) await slower.session.release();

@@ -19,13 +19,14 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
 import { detectorModels, loadConfig, type DetectorModelName } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
+import { iou } from '../domain/boxes.js';
 import { siteCategories, type Box, type FrameDetections } from '../domain/types.js';
 import { createDetector, type Detector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type EventDetections } from '../gpu-worker/engine.js';
-import { iou } from '../gpu-worker/postprocess.js';
 import { createLogger } from '../logging/logger.js';
 import { FileSystemMediaStore } from '../media/store.js';
 import type { FrameRef } from '../workflows/alarm-types.js';
+import { percentile } from './lib/stats.js';
 
 const usage =
   'usage: npm run eval -- --media <dir> [--model M] [--cascade M|none] [--palette-to-luminance true|false] ' +
@@ -368,10 +369,10 @@ console.log(
   ]),
 );
 
-const sortedDetectMs = [...detectMs].sort((a, b) => a - b);
+const detectMsMedian = detectMs.length > 0 ? percentile([...detectMs].sort((a, b) => a - b), 50) : null;
 const mean = (values: number[]) => (values.length > 0 ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : null);
 console.log(
-  `\nDetection per event: median ${fixed(sortedDetectMs[Math.floor(sortedDetectMs.length / 2)] ?? null, 0)} ms; ` +
+  `\nDetection per event: median ${fixed(detectMsMedian, 0)} ms; ` +
     `cascade ran on ${cascadeEventMs.length} of ${eventRows.length} events (${fixed(mean(cascadeEventMs), 0)} ms each on average) and ${cascadeStills} stills; ` +
     `the tiled pass on ${tiledEventMs.length} events (${fixed(mean(tiledEventMs), 0)} ms each on average) and ${tiledStills} stills`,
 );
@@ -397,7 +398,7 @@ console.log(
       personAgreement: ratio(presence.person.agree, presence.person.known),
       vehicleAgreement: ratio(presence.vehicle.agree, presence.vehicle.known),
       crimeRates,
-      detectMsMedian: Math.round(sortedDetectMs[Math.floor(sortedDetectMs.length / 2)] ?? 0),
+      detectMsMedian: Math.round(detectMsMedian ?? 0),
     },
     stills: Object.fromEntries(
       [...byLighting].map(([lighting, g]) => [

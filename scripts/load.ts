@@ -8,12 +8,13 @@
  * time: same host, same clock), throughput and lost jobs (accepted, not ended by the deadline), then one
  * JSON line. Exits 1 when a job was lost or a submission was not accepted.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import ipaddr from 'ipaddr.js';
+import { alarmForm, loadEvent, type FixtureEvent } from './lib/events.js';
 import { summarise } from './lib/stats.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,21 +58,13 @@ if (!(rate > 0 && rate <= MAX_RATE)) fail(`--rate must be above 0 and at most ${
 if (!(durationS > 0 && durationS <= MAX_DURATION_S)) fail(`--duration must be above 0 and at most ${MAX_DURATION_S} s.`);
 if (!(drainS >= 0 && drainS <= MAX_DRAIN_S)) fail(`--drain must be 0 to ${MAX_DRAIN_S} s.`);
 
-interface FixtureEvent {
-  name: string;
-  frames: { name: string; bytes: Buffer }[];
-}
-
 async function loadEvents(folder: string): Promise<FixtureEvent[]> {
   const events: FixtureEvent[] = [];
   for (const entry of (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const dir = path.join(folder, entry.name);
-    const names = (await readdir(dir)).filter((name) => /\.(jpe?g|png|bmp|webp)$/i.test(name)).sort();
+    const event = await loadEvent(path.join(folder, entry.name));
     // The API takes 4, 6 or 8 frames.
-    const count = [8, 6, 4].find((n) => names.length >= n);
-    if (count === undefined) continue;
-    const frames = await Promise.all(names.slice(0, count).map(async (name) => ({ name, bytes: await readFile(path.join(dir, name)) })));
-    events.push({ name: entry.name, frames });
+    const count = [8, 6, 4].find((n) => event.frames.length >= n);
+    if (count !== undefined) events.push({ ...event, frames: event.frames.slice(0, count) });
   }
   if (events.length === 0) fail(`No event folders with 4 or more frames in ${folder}.`);
   return events;
@@ -101,17 +94,7 @@ const total = Math.max(1, Math.round(rate * durationS));
 const submissions: Submission[] = [];
 
 async function submit(submission: Submission, event: FixtureEvent): Promise<void> {
-  const form = new FormData();
-  const fields = {
-    group_id: 'load',
-    site_id: `load_${runTag}`,
-    zone_id: `z${submission.index}`,
-    site_category: 'retail',
-    vendor_event_id: `${runTag}-${submission.index}`,
-    timestamp: '2026-11-20 23:15:00',
-  };
-  for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  for (const frame of event.frames) form.append('images', new Blob([frame.bytes]), frame.name);
+  const form = alarmForm(event, { group_id: 'load', site_id: `load_${runTag}`, zone_id: `z${submission.index}`, vendor_event_id: `${runTag}-${submission.index}` });
   const started = performance.now();
   try {
     const response = await fetch(new URL('/api/v1/alarms', baseUrl), { method: 'POST', body: form, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });

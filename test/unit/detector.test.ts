@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { iou } from '../../domain/boxes.js';
 import type { Box, Detection } from '../../domain/types.js';
 import { createDetector, ModelFileMissingError, type Detector, type DetectorModel } from '../../gpu-worker/detector.js';
-import { iou } from '../../gpu-worker/postprocess.js';
-import { decodeToRgb, type RgbImage } from '../../media/image.js';
+import { decodeToRgb, resizableRgb, type RgbImage } from '../../media/image.js';
 import { fixturesDir, modelsDir } from '../support/paths.js';
 
 const indoorPerson = path.join(modelsDir, 'testdata/indoor-person_768x432.png');
@@ -15,6 +15,7 @@ const parkingLot = path.join(modelsDir, 'testdata/parking-lot-car-cyclist_480x27
 const overheadCars = path.join(modelsDir, 'testdata/overhead-cars_768x432.png');
 // One small person working in a forest clearing (manifest: person true).
 const cameraTrapHuman = path.join(fixturesDir, 'stills/camera_trap/cameratrapai_human.jpg');
+const thermalDucks = path.join(fixturesDir, 'stills/thermal/wikimedia_Thermal_image_of_four_ducks_swimming.jpg');
 
 type Recorded = [label: string, score: number, box: Box];
 
@@ -171,6 +172,16 @@ for (const model of ['yolox_nano_416_coco', 'picodet_s_416_coco'] as const) {
       for (const [width, height] of [[4096, 1], [1, 4096], [1, 1]] as const) {
         const flat: RgbImage = { width, height, data: Buffer.alloc(width * height * 3, 128) };
         assert.deepEqual(await detector.detect(flat), [], `${width}x${height}`);
+      }
+    });
+
+    it('keeps a palette decision made on the frame before instead of judging its input again', async () => {
+      for (const [file, judged] of [[indoorPerson, false], [thermalDucks, true]] as const) {
+        const frame = resizableRgb(await image(file));
+        const own = await detector.prepare(frame);
+        const told = await detector.prepare(frame, !judged);
+        assert.deepEqual([own.pseudoColour, told.pseudoColour], [judged, !judged], path.basename(file));
+        assert.notDeepEqual(told.tensor, own.tensor, 'luminance reaches the model only for a pseudo-colour frame');
       }
     });
 

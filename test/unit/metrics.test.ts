@@ -12,7 +12,7 @@ import { httpMetrics } from '../../api/http-metrics.js';
 import { createDetector } from '../../gpu-worker/detector.js';
 import { createLogger } from '../../logging/logger.js';
 import { openResizable } from '../../media/image.js';
-import { timedDetector } from '../../observability/detector-metrics.js';
+import { observeInference } from '../../observability/detector-metrics.js';
 import { jobMetricsSinks } from '../../observability/job-metrics-sinks.js';
 import { createAnalysisWorkerMetrics, createApiMetrics, createDetectionWorkerMetrics } from '../../observability/metrics.js';
 import { serveMetrics } from '../../observability/metrics-server.js';
@@ -105,7 +105,8 @@ describe('worker metrics servers', () => {
 describe('detector timing', () => {
   it('observes one sample per inferred frame, labelled with the model and device', async () => {
     const metrics = createDetectionWorkerMetrics();
-    const detector = timedDetector(await createDetector({ modelsDir, model: 'yolox_nano_416_coco', device: { kind: 'cpu' }, intraOpThreads: 1 }), metrics);
+    const onInference = observeInference(metrics);
+    const detector = await createDetector({ modelsDir, model: 'yolox_nano_416_coco', device: { kind: 'cpu' }, intraOpThreads: 1, onInference });
     try {
       const frame = await detector.prepare(await openResizable(await readFile(path.join(modelsDir, 'testdata/indoor-person_768x432.png'))));
       const detections = await detector.infer(frame);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { iou } from '../../domain/boxes.js';
 import type { Box } from '../../domain/types.js';
 import { decodePicodet } from '../../gpu-worker/models/picodet.js';
 import { decodeYolox } from '../../gpu-worker/models/yolox.js';
-import { iou, nms, toDetections, type Candidate } from '../../gpu-worker/postprocess.js';
+import { nms, toDetections, type Candidate } from '../../gpu-worker/postprocess.js';
 
 const COCO = { person: 0, bicycle: 1, car: 2, motorcycle: 3, airplane: 4, bus: 5, truck: 7, dog: 16, bat: 34, knife: 43 };
 
