@@ -7,7 +7,8 @@ import { LOCAL_RULES_VERSION, decideLocally, defaultBusinessHours, type Business
 import { applyFilters, filterSettingsFor, type FilterIndicator, type FilterOutcome, type FilterOverrides } from '../domain/filters.js';
 import { assessFrameQuality, qualityThumbnailWidth, type FrameQuality, type QualityIndicator } from '../domain/frame-quality.js';
 import { frameActivityDiffs, hasMotion } from '../domain/motion.js';
-import { formatLocalTime, parseVendorTimestamp, resolveTimezone } from '../domain/site-time.js';
+import { parseVendorTimestamp } from '../domain/local-time.js';
+import { formatLocalTime, resolveTimezone } from '../domain/site-time.js';
 import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
 import { decodeToGrey, InvalidImageError, shrinkGrey } from '../media/image.js';
 import { alarmMediaPrefix, type MediaStore } from '../media/store.js';
@@ -88,8 +89,9 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
 
     /** The vendor's timestamp wins; otherwise the current time in the zone of the site's address (cached on the site). */
     async resolveSiteTime({ accountId, jobId, site, timestamp }: JobScope & { site: SiteContext; timestamp: string | null }): Promise<SiteTime> {
-      let timezone = site.cachedTimezone;
-      if (!timezone && site.address) {
+      // An address that resolves to no zone is cached as such too: it is not looked up again for every job.
+      let timezone = site.cachedTimezone?.timezone ?? null;
+      if (!site.cachedTimezone && site.address) {
         timezone = resolveTimezone(site.address);
         await tenancy.cacheTimezone(accountId, site.siteDbId, site.address, timezone);
       }
@@ -108,12 +110,10 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       return { vendorTime, timezone, indicators };
     },
 
-    /** Motion from consecutive frame differences, then the nuisance filters for the sensitivity. */
     /**
      * Motion from consecutive frame differences. At sensitivity 2 also the frame-quality flags and the
      * nuisance filters, with the site category's settings and the camera's previous event's vehicles.
-     * `cameraId` and `siteCategory` are optional for workflows started before they were passed (and for
-     * callers without a database): without them, the general defaults and no previous event.
+     * `cameraId` is optional for callers without a database (the eval script): without it, no previous event.
      */
     async analyseFrames({
       accountId,
@@ -125,7 +125,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       sensitivity,
     }: JobScope & {
       cameraId?: string;
-      siteCategory?: string;
+      siteCategory: string;
       frames: FrameRef[];
       detections: FrameDetections[];
       sensitivity: Sensitivity;
@@ -189,10 +189,9 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
     async persistResult({
       accountId,
       jobId,
-      detections,
       analysis,
       decision,
-    }: JobScope & { detections: FrameDetections[]; analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
+    }: JobScope & { analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
       const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null)));
       const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter));
       const keptCategories = new Set(kept.map((d) => d.category));
@@ -211,7 +210,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
         ai_decision_indicators: decision.indicators,
       };
       await jobs.finish(accountId, jobId, { result, activityDiffs: analysis.activityDiffs, detections: [...kept, ...removed] });
-      jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, detections: detections.length }, 'alarm job finished');
+      jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
     },
 
     async failJob({ accountId, jobId, error, cancelled }: JobScope & { error: { code: string; message: string }; cancelled: boolean }): Promise<void> {

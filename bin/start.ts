@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, inheritedEnv, loadConfig, type Config } from '../config/index.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
+import { classifyAddress } from '../domain/webhooks.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { findTemporalCli } from '../temporal/cli.js';
@@ -99,7 +100,7 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 7233 : Number(url.port) };
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+const isLoopback = (host: string) => host === 'localhost' || classifyAddress(host) === 'loopback';
 
 async function startStack(config: Config, supervisor: Supervisor, logger: Logger): Promise<void> {
   const modelFile = path.join(config.detector.modelsDir, `${config.detector.model}.onnx`);

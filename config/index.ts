@@ -5,6 +5,7 @@ import { maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
 import { siteCategories, type SiteCategory } from '../domain/types.js';
 import { filterOverridesSchema, type FilterOverrides } from '../domain/filters.js';
+import { embeddedPostgresUrl } from '../db/embedded.js';
 
 /** The one place where Vigil reads its environment. Every other module receives a `Config`. */
 
@@ -125,7 +126,6 @@ export interface LlmConfig {
 
 export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  dataDir: string;
   api: {
     host: string;
     port: number;
@@ -259,7 +259,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     logLevel: e.LOG_LEVEL,
-    dataDir,
     api: {
       host: e.API_HOST,
       port: e.API_PORT,
@@ -273,7 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     database: {
-      url: e.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${e.EMBEDDED_PG_PORT}/vigil`,
+      url: e.DATABASE_URL ?? embeddedPostgresUrl(e.EMBEDDED_PG_PORT),
       embedded: e.DATABASE_URL === undefined,
       embeddedPort: e.EMBEDDED_PG_PORT,
       embeddedDir: path.join(dataDir, 'postgres'),

@@ -23,6 +23,11 @@ const DATABASE = 'vigil';
 // Local superuser of a cluster that only listens on localhost; not a secret.
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+
+/** Where Vigil's database on an embedded server listening on `port` is. */
+export function embeddedPostgresUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+}
 const STOP_DEADLINE_MS = 15_000;
 
 /**
@@ -165,5 +170,5 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return stopping;
   };
 
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop };
+  return { url: embeddedPostgresUrl(port), stop };
 }

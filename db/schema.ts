@@ -234,10 +234,6 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
 }
 
-export type Account = Selectable<AccountsTable>;
-export type ApiToken = Selectable<ApiTokensTable>;
-export type Site = Selectable<SitesTable>;
 export type Job = Selectable<JobsTable>;
 export type Frame = Selectable<FramesTable>;
 export type NewFrame = Insertable<FramesTable>;
-export type DetectionRow = Selectable<DetectionsTable>;

@@ -9,8 +9,6 @@ import { getAllCountries, getCountry, getTimezone } from 'countries-and-timezone
 import { find as findZonesAt } from 'geo-tz';
 import zipcodes from 'zipcodes';
 
-export { localHourOf, parseVendorTimestamp } from './local-time.js';
-
 /** The share of a country's listed city population one clock must cover to count as its main zone. */
 const mainZonePopulationShare = 0.9;
 

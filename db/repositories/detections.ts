@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type InferResult } from 'kysely';
 import type { Box } from '../../domain/types.js';
 import type { Db } from '../database.js';
 import type { AlarmRequest, AlarmServerResult, MediaType } from '../schema.js';
-import type { CameraRef } from './tenancy.js';
+import { accountCameras, cameraIdOf, type CameraRef } from './tenancy.js';
 
 /**
  * Detections as the detections API sees them: only kept ones (a detection a nuisance filter removed is
@@ -115,7 +115,7 @@ export class DetectionRepository {
     filters: DetectionFilters,
     page: { limit: number; after?: DetectionPosition; offset?: number },
   ): Promise<{ items: DetectionRecord[]; hasMore: boolean; total: number }> {
-    let query = this.withColumns(this.visible(accountId, filters));
+    let query = withColumns(this.visible(accountId, filters));
     if (page.after) {
       const { detectedAt, id } = page.after;
       query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('d.detected_at', 'd.id'), '<', tuple(detectedAt, id)));
@@ -127,7 +127,7 @@ export class DetectionRepository {
         .offset(page.offset ?? 0)
         .limit(page.limit + 1)
         .execute(),
-      this.count(accountId, filters),
+      count(this.visible(accountId, filters)),
     ]);
     return { items: rows.slice(0, page.limit).map(toRecord), hasMore: rows.length > page.limit, total };
   }
@@ -145,8 +145,8 @@ export class DetectionRepository {
       if (filters.labels?.length) narrowed = narrowed.where(sql<boolean>`d.labels @> ${sql.val(filters.labels)}::text[]`);
       return narrowed;
     };
-    const [rows, counted] = await Promise.all([
-      this.withColumns(matching(this.visible(accountId, filters)))
+    const [rows, total] = await Promise.all([
+      withColumns(matching(this.visible(accountId, filters)))
         .select(sql<number>`ts_rank(d.search, ${query})`.as('relevance'))
         .orderBy('relevance', 'desc')
         .orderBy('d.detected_at', 'desc')
@@ -154,11 +154,9 @@ export class DetectionRepository {
         .offset(page.offset)
         .limit(page.limit)
         .execute(),
-      matching(this.visible(accountId, filters))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow(),
+      count(matching(this.visible(accountId, filters))),
     ]);
-    return { items: rows.map((row) => ({ ...toRecord(row), relevance: row.relevance })), total: Number(counted.n) };
+    return { items: rows.map((row) => ({ ...toRecord(row), relevance: row.relevance })), total };
   }
 
   async stats(accountId: string, filters: DetectionFilters): Promise<DetectionStats> {
@@ -188,12 +186,7 @@ export class DetectionRepository {
   }
 
   async labelCounts(accountId: string): Promise<{ label: string; count: number }[]> {
-    const labels = this.db
-      .selectFrom('detections')
-      .select([sql<string>`unnest(labels)`.as('label')])
-      .where('account_id', '=', accountId)
-      .where('kept', '=', true)
-      .as('l');
+    const labels = visibleDetections(this.db, accountId).select(sql<string>`unnest(d.labels)`.as('label')).as('l');
     const counted = await this.db
       .selectFrom(labels)
       .select((eb) => ['l.label', eb.fn.countAll<number>().as('n')])
@@ -205,7 +198,7 @@ export class DetectionRepository {
   }
 
   async get(accountId: string, id: string): Promise<DetectionRecord | undefined> {
-    const row = await this.withColumns(this.visible(accountId, {})).where('d.id', '=', id).executeTakeFirst();
+    const row = await withColumns(this.visible(accountId, {})).where('d.id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -254,15 +247,11 @@ export class DetectionRepository {
   /** The account's cameras among `refs`, with their database ids; refs of no camera of the account are left out. */
   async findCameras(accountId: string, refs: CameraRef[]): Promise<{ ref: CameraRef; id: string }[]> {
     if (refs.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('cameras as c')
-      .innerJoin('sites as s', 's.id', 'c.site_id')
-      .innerJoin('user_groups as g', 'g.id', 's.group_id')
-      .select(['c.id', 'g.external_id as group_ref', 's.external_id as site_ref', 'c.external_id as zone_ref'])
-      .where('c.account_id', '=', accountId)
+    const rows = await accountCameras(this.db, accountId)
+      .select(['cameras.id', 'user_groups.external_id as group_ref', 'sites.external_id as site_ref', 'cameras.external_id as zone_ref'])
       .where(({ eb, refTuple, tuple }) =>
         eb(
-          refTuple('g.external_id', 's.external_id', 'c.external_id'),
+          refTuple('user_groups.external_id', 'sites.external_id', 'cameras.external_id'),
           'in',
           refs.map((ref) => tuple(ref.groupId, ref.siteId, ref.zoneId)),
         ),
@@ -337,17 +326,7 @@ export class DetectionRepository {
     let query = visibleDetections(this.db, accountId);
     const { camera, objectType, from, to, minConfidence } = filters;
     if (camera) {
-      query = query.where('d.camera_id', '=', (eb) =>
-        eb
-          .selectFrom('cameras as fc')
-          .innerJoin('sites as fs', 'fs.id', 'fc.site_id')
-          .innerJoin('user_groups as fg', 'fg.id', 'fs.group_id')
-          .select('fc.id')
-          .where('fc.account_id', '=', accountId)
-          .where('fg.external_id', '=', camera.groupId)
-          .where('fs.external_id', '=', camera.siteId)
-          .where('fc.external_id', '=', camera.zoneId),
-      );
+      query = query.where('d.camera_id', '=', cameraIdOf(this.db, accountId, camera));
     }
     if (objectType) query = query.where((eb) => eb.or([eb('d.label', '=', objectType), eb('d.category', '=', objectType)]));
     if (from) query = query.where('d.detected_at', '>=', from);
@@ -355,72 +334,47 @@ export class DetectionRepository {
     if (minConfidence !== undefined) query = query.where('d.score', '>=', minConfidence);
     return query;
   }
-
-  /** Joins what a detection is presented with: its camera, site and group, and (alarm detections only) its frame. */
-  private withColumns(query: VisibleQuery) {
-    return query
-      .innerJoin('cameras as c', 'c.id', 'd.camera_id')
-      .innerJoin('sites as s', 's.id', 'c.site_id')
-      .innerJoin('user_groups as g', 'g.id', 's.group_id')
-      .leftJoin('frames as f', 'f.id', 'd.frame_id')
-      .select([
-        'd.id',
-        'd.job_id',
-        'd.frame_index',
-        'd.category',
-        'd.label',
-        'd.score',
-        'd.x1',
-        'd.y1',
-        'd.x2',
-        'd.y2',
-        'd.detected_at',
-        'd.media_type',
-        'd.labels',
-        sql<string | null>`coalesce(d.file_path, f.media_key)`.as('file_path'),
-        sql<string | null>`coalesce(d.file_type, 'image/' || f.format)`.as('file_type'),
-        'f.media_key',
-        'f.format',
-        'f.width',
-        'f.height',
-        'g.external_id as group_ref',
-        's.external_id as site_ref',
-        'c.external_id as zone_ref',
-      ]);
-  }
-
-  private async count(accountId: string, filters: DetectionFilters): Promise<number> {
-    const row = await this.visible(accountId, filters)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
 }
 
-interface JoinedRow {
-  id: string;
-  job_id: string | null;
-  frame_index: number;
-  category: string;
-  label: string;
-  score: number;
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  detected_at: Date;
-  media_type: MediaType;
-  labels: string[];
-  file_path: string | null;
-  file_type: string | null;
-  media_key: string | null;
-  format: string | null;
-  width: number | null;
-  height: number | null;
-  group_ref: string;
-  site_ref: string;
-  zone_ref: string;
+async function count(query: VisibleQuery): Promise<number> {
+  const row = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
+
+/** Joins what a detection is presented with: its camera, site and group, and (alarm detections only) its frame. */
+function withColumns(query: VisibleQuery) {
+  return query
+    .innerJoin('cameras as c', 'c.id', 'd.camera_id')
+    .innerJoin('sites as s', 's.id', 'c.site_id')
+    .innerJoin('user_groups as g', 'g.id', 's.group_id')
+    .leftJoin('frames as f', 'f.id', 'd.frame_id')
+    .select([
+      'd.id',
+      'd.job_id',
+      'd.frame_index',
+      'd.category',
+      'd.label',
+      'd.score',
+      'd.x1',
+      'd.y1',
+      'd.x2',
+      'd.y2',
+      'd.detected_at',
+      'd.media_type',
+      'd.labels',
+      sql<string | null>`coalesce(d.file_path, f.media_key)`.as('file_path'),
+      sql<string | null>`coalesce(d.file_type, 'image/' || f.format)`.as('file_type'),
+      'f.media_key',
+      'f.format',
+      'f.width',
+      'f.height',
+      'g.external_id as group_ref',
+      's.external_id as site_ref',
+      'c.external_id as zone_ref',
+    ]);
+}
+
+type JoinedRow = InferResult<ReturnType<typeof withColumns>>[number];
 
 function toRecord(row: JoinedRow): DetectionRecord {
   return {

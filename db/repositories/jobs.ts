@@ -230,16 +230,25 @@ export class JobRepository {
         .where('job_id', '=', jobId)
         .execute();
       const frameIdByIndex = new Map(frames.map((f) => [f.frame_index, f.id]));
-      for (const [index, diff] of outcome.activityDiffs.entries()) {
-        // diffs[i] compares frame i with frame i + 1; it is stored on the later frame.
+      if (outcome.activityDiffs.length > 0) {
+        // diffs[i] compares frame i with frame i + 1 and is stored on the later frame: as PostgreSQL
+        // arrays count from 1, frame f takes element f.
         await trx
           .updateTable('frames')
-          .set({ activity_diff: diff })
+          .set({ activity_diff: sql<number>`(${outcome.activityDiffs}::real[])[frame_index]` })
           .where('job_id', '=', jobId)
-          .where('frame_index', '=', index + 1)
+          .where('frame_index', '>=', 1)
+          .where('frame_index', '<=', outcome.activityDiffs.length)
           .execute();
       }
       await trx.deleteFrom('detections').where('job_id', '=', jobId).execute();
+      // The result first: the detections' insert trigger reads the job's labels and description from it,
+      // where setting it after the insert would rewrite every detection row once more.
+      await trx
+        .updateTable('jobs')
+        .set({ status: 'finished', stage: 'finished', result: JSON.stringify(outcome.result), finished_at: sql`now()` })
+        .where('id', '=', jobId)
+        .execute();
       if (outcome.detections.length > 0) {
         await trx
           .insertInto('detections')
@@ -267,11 +276,6 @@ export class JobRepository {
           )
           .execute();
       }
-      await trx
-        .updateTable('jobs')
-        .set({ status: 'finished', stage: 'finished', result: JSON.stringify(outcome.result), finished_at: sql`now()` })
-        .where('id', '=', jobId)
-        .execute();
     });
   }
 

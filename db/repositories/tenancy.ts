@@ -17,13 +17,10 @@ export interface TenancyNames {
 
 export interface SiteContext {
   siteDbId: string;
-  cameraDbId: string;
   category: string;
   address: string | null;
-  cachedTimezone: string | null;
-  groupName: string;
-  siteName: string;
-  cameraName: string;
+  /** The zone resolved for the current address, when it was (null: it could not be resolved). */
+  cachedTimezone: { timezone: string | null } | null;
 }
 
 export type CooldownClaim = { claimed: true } | { claimed: false; retryAfterSeconds: number };
@@ -76,17 +73,7 @@ export class TenancyRepository {
   }
 
   private async findCamera(accountId: string, ref: CameraRef): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('cameras')
-      .innerJoin('sites', 'sites.id', 'cameras.site_id')
-      .innerJoin('user_groups', 'user_groups.id', 'sites.group_id')
-      .select('cameras.id')
-      .where('cameras.account_id', '=', accountId)
-      .where('user_groups.external_id', '=', ref.groupId)
-      .where('sites.external_id', '=', ref.siteId)
-      .where('cameras.external_id', '=', ref.zoneId)
-      .executeTakeFirst();
-    return row?.id;
+    return (await cameraIdOf(this.db, accountId, ref).executeTakeFirst())?.id;
   }
 
   /**
@@ -130,13 +117,12 @@ export class TenancyRepository {
         .where('cameras.id', '=', cameraId)
         .where('cameras.account_id', '=', accountId)
         .executeTakeFirstOrThrow();
-      const group = await trx
+      await trx
         .updateTable('user_groups')
         .set((eb) => ({ name: names.groupName ?? eb.ref('name'), updated_at: now }))
         .where('id', '=', ids.group_id)
         .where('account_id', '=', accountId)
-        .returning('name')
-        .executeTakeFirstOrThrow();
+        .execute();
       const site = await trx
         .updateTable('sites')
         .set((eb) => ({
@@ -147,24 +133,19 @@ export class TenancyRepository {
         }))
         .where('id', '=', ids.site_id)
         .where('account_id', '=', accountId)
-        .returning(['id', 'name', 'category', 'address', 'timezone', 'timezone_address'])
+        .returning(['id', 'category', 'address', 'timezone', 'timezone_address'])
         .executeTakeFirstOrThrow();
-      const camera = await trx
+      await trx
         .updateTable('cameras')
         .set((eb) => ({ name: names.zoneName ?? eb.ref('name'), updated_at: now }))
         .where('id', '=', cameraId)
         .where('account_id', '=', accountId)
-        .returning(['id', 'name'])
-        .executeTakeFirstOrThrow();
+        .execute();
       return {
         siteDbId: site.id,
-        cameraDbId: camera.id,
         category: site.category,
         address: site.address,
-        cachedTimezone: site.timezone_address === site.address ? site.timezone : null,
-        groupName: group.name,
-        siteName: site.name,
-        cameraName: camera.name,
+        cachedTimezone: site.timezone_address === site.address ? { timezone: site.timezone } : null,
       };
     });
   }
@@ -177,4 +158,22 @@ export class TenancyRepository {
       .where('account_id', '=', accountId)
       .execute();
   }
+}
+
+/** An account's cameras with their site and group, to match the vendor's group / site / zone ids. */
+export function accountCameras(db: Db, accountId: string) {
+  return db
+    .selectFrom('cameras')
+    .innerJoin('sites', 'sites.id', 'cameras.site_id')
+    .innerJoin('user_groups', 'user_groups.id', 'sites.group_id')
+    .where('cameras.account_id', '=', accountId);
+}
+
+/** The database id of the account's camera `ref` (a query, usable as a subquery). */
+export function cameraIdOf(db: Db, accountId: string, ref: CameraRef) {
+  return accountCameras(db, accountId)
+    .select('cameras.id')
+    .where('user_groups.external_id', '=', ref.groupId)
+    .where('sites.external_id', '=', ref.siteId)
+    .where('cameras.external_id', '=', ref.zoneId);
 }
