@@ -197,6 +197,9 @@ function parseAnswer(completion: ChatCompletion): ParsedAnswer {
  * breaker, in this closure and so per worker process: after `breakerFailures` consecutive failed calls
  * it fails every call at once for `breakerCooldownSeconds`, then lets one trial call through.
  */
+/** Contact sheets kept per worker for the jobs whose models are being asked now. */
+const RECENT_SHEETS = 16;
+
 export function createLlmActivities({ llm, media, logger, businessHours = defaultBusinessHours, metrics }: LlmActivityDeps) {
   const endpoints: Record<LlmRole, LlmEndpoint | null> = { primary: llm.primary, secondary: llm.secondary };
   const breakers = {} as Record<LlmRole, CircuitBreakerPolicy>;
@@ -211,14 +214,24 @@ export function createLlmActivities({ llm, media, logger, businessHours = defaul
     breakers[role] = breaker;
   }
 
-  async function userMessage(input: AskModelInput): Promise<ChatMessage> {
+  // A job's sheet is the same for each of its calls (retries, the secondary, the confirmation): built once.
+  const recentSheets = new Map<string, string>();
+  async function contactSheetDataUrl(input: AskModelInput): Promise<string> {
+    const cached = recentSheets.get(input.jobId);
+    if (cached) return cached;
     const boxesOf = new Map(input.analysis.kept.map((frame) => [frame.frameIndex, frame.detections]));
     const frames = await Promise.all(
       [...input.frames]
         .sort((a, b) => a.index - b.index)
         .map(async (frame) => ({ bytes: await media.get(frame.key), boxes: boxesOf.get(frame.index) ?? [] })),
     );
-    const sheet = await buildContactSheet(frames);
+    const dataUrl = `data:image/jpeg;base64,${(await buildContactSheet(frames)).jpeg.toString('base64')}`;
+    recentSheets.set(input.jobId, dataUrl);
+    if (recentSheets.size > RECENT_SHEETS) recentSheets.delete(recentSheets.keys().next().value!);
+    return dataUrl;
+  }
+
+  async function userMessage(input: AskModelInput): Promise<ChatMessage> {
     const text = describeForModel({
       siteCategory: input.siteCategory as SiteCategory,
       vendorTime: input.vendorTime,
@@ -233,7 +246,7 @@ export function createLlmActivities({ llm, media, logger, businessHours = defaul
       role: 'user',
       content: [
         { type: 'text', text },
-        { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${sheet.jpeg.toString('base64')}` } },
+        { type: 'image_url', image_url: { url: await contactSheetDataUrl(input) } },
       ],
     };
   }

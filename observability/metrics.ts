@@ -12,8 +12,6 @@ export type JobApi = 'alarms';
 /** The alarm workflow's stages, in order (DESIGN §3); `queued` is never observed: nothing runs then. */
 export const jobStages = ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist'] as const;
 
-export type JobEndStatus = 'finished' | 'failed' | 'cancelled';
-
 /** What one webhook attempt came to: a receiver's answer (`responseOutcome`) or why none came. */
 export type WebhookAttemptOutcome = 'delivered' | 'retry' | 'rejected' | 'unreachable' | 'refused' | 'target_removed';
 
@@ -31,8 +29,10 @@ export type LlmCallOutcome =
   | 'error';
 
 /** What a Temporal worker reports about itself (`Worker.getStatus()`); only what the slot gauges read. */
+type WorkerStatus = { numInFlightNonLocalActivities: number; numInFlightLocalActivities: number };
+
 export interface WorkerStatusSource {
-  getStatus(): { numInFlightNonLocalActivities: number };
+  getStatus(): WorkerStatus;
 }
 
 /** Seconds, from a few milliseconds (tenancy) to minutes (a detection queued behind a busy worker). */
@@ -48,29 +48,35 @@ function newRegistry(role: string): Registry {
   return registry;
 }
 
-/** Slots of a worker's activity executor: how many it may run (`maxConcurrentActivityTaskExecutions`) and how many run now. */
+/**
+ * Slots of a worker's activity executors: how many activities it may run at once and how many run now,
+ * for task-queue activities and, apart, for the local activities of its workflows.
+ */
 function workerSlotMetrics(registry: Registry) {
-  const workers = new Map<string, WorkerStatusSource>();
-  const slots = new Gauge({
-    name: 'vigil_worker_activity_slots',
-    help: 'Task-queue activities the worker may run at once (maxConcurrentActivityTaskExecutions; local activities are bounded apart).',
-    labelNames: ['task_queue'] as const,
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'vigil_worker_activity_slots_used',
-    help: 'Task-queue activities the worker is running now.',
-    labelNames: ['task_queue'] as const,
-    registers: [registry],
-    collect() {
-      for (const [taskQueue, worker] of workers) this.set({ task_queue: taskQueue }, worker.getStatus().numInFlightNonLocalActivities);
-    },
-  });
+  const taskQueueWorkers = new Map<string, WorkerStatusSource>();
+  const localWorkers = new Map<string, WorkerStatusSource>();
+  const gauges = (name: string, what: string, workers: Map<string, WorkerStatusSource>, inFlight: (status: WorkerStatus) => number) => {
+    new Gauge({
+      name: `vigil_worker_${name}_slots_used`,
+      help: `${what} the worker is running now.`,
+      labelNames: ['task_queue'] as const,
+      registers: [registry],
+      collect() {
+        for (const [taskQueue, worker] of workers) this.set({ task_queue: taskQueue }, inFlight(worker.getStatus()));
+      },
+    });
+    return new Gauge({ name: `vigil_worker_${name}_slots`, help: `${what} the worker may run at once.`, labelNames: ['task_queue'] as const, registers: [registry] });
+  };
+  const activitySlots = gauges('activity', 'Task-queue activities (maxConcurrentActivityTaskExecutions)', taskQueueWorkers, (s) => s.numInFlightNonLocalActivities);
+  const localSlots = gauges('local_activity', 'Local activities of its workflows (maxConcurrentLocalActivityExecutions)', localWorkers, (s) => s.numInFlightLocalActivities);
   return {
-    /** Reports a worker's slots from now on; read at each scrape. */
-    trackWorker(worker: WorkerStatusSource, taskQueue: string, maxConcurrentActivities: number): void {
-      workers.set(taskQueue, worker);
-      slots.set({ task_queue: taskQueue }, maxConcurrentActivities);
+    /** Reports a worker's slots from now on; read at each scrape. Local slots for a worker that runs workflows. */
+    trackWorker(worker: WorkerStatusSource, taskQueue: string, maxActivities: number, maxLocalActivities?: number): void {
+      taskQueueWorkers.set(taskQueue, worker);
+      activitySlots.set({ task_queue: taskQueue }, maxActivities);
+      if (maxLocalActivities === undefined) return;
+      localWorkers.set(taskQueue, worker);
+      localSlots.set({ task_queue: taskQueue }, maxLocalActivities);
     },
   };
 }

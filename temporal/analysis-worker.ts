@@ -49,6 +49,6 @@ export async function createAnalysisWorker({
     // The workflows' short steps (tenancy, analysis, storage) are local activities: bounded alike.
     maxConcurrentLocalActivityExecutions: config.temporal.analysisConcurrency,
   });
-  metrics.trackWorker(worker, config.temporal.analysisTaskQueue, config.temporal.analysisConcurrency);
+  metrics.trackWorker(worker, config.temporal.analysisTaskQueue, config.temporal.analysisConcurrency, config.temporal.analysisConcurrency);
   return worker;
 }

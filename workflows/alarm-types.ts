@@ -24,7 +24,7 @@ export interface FrameRef {
 
 export interface DetectFramesInput {
   jobId: string;
-  /** For the detection worker's log lines; absent in workflows started before it was passed. */
+  /** For the detection worker's log lines; callers outside an alarm job may leave it out. */
   accountId?: string;
   frames: FrameRef[];
 }

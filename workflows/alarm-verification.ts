@@ -6,35 +6,22 @@ import {
   isCancellation,
   log,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AlarmActivities } from '../activities/alarm.js';
 import type { DetectionActivities } from '../activities/detection.js';
 import { VigilCrimeRate, VigilDecision, VigilStage } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmProgress, AlarmWorkflowInput } from './alarm-types.js';
 import { deliverAlarmWebhook, type WebhookDeliveryPolicy } from './webhook-delivery.js';
 import { decideAlarm, type LlmRouting } from './decision-routing.js';
+import { shortSteps as alarm } from './short-steps.js';
 import { jobMetrics } from './job-metrics.js';
 
 export const progressQuery = defineQuery<AlarmProgress>('progress');
 
-const databaseRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 };
-
-/**
- * The short database and analysis steps run as local activities, in the analysis worker that runs this
- * workflow: no task-queue round trip per step, yet each is retried like any activity and its result is
- * recorded in history (a marker) before the workflow moves on.
- */
-const alarm = proxyLocalActivities<AlarmActivities>({
-  startToCloseTimeout: '30s',
-  retry: { ...databaseRetry, nonRetryableErrorTypes: ['INVALID_IMAGE', 'UNKNOWN_JOB'] },
-});
-
-export function detectionActivities(taskQueue: string) {
+function detectionActivities(taskQueue: string) {
   return proxyActivities<DetectionActivities>({
     taskQueue,
     startToCloseTimeout: '2m',
@@ -162,7 +149,7 @@ async function runAnalysis(input: AlarmWorkflowInput, options: AlarmWorkflowOpti
   );
 
   enterStage('persist');
-  await alarm.persistResult({ ...scope, detections, analysis, decision });
+  await alarm.persistResult({ ...scope, analysis, decision });
   return { jobId: input.jobId, crimeRate: decision.crimeRate, decision: decision.decision };
 }
 

@@ -4,11 +4,12 @@
  * the primary (`C21`), and the local rules when no model answered (`Cbr`). Orchestration only: every
  * call is an activity with its own retry policy.
  */
-import { ActivityFailure, isCancellation, log, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../activities/alarm.js';
+import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { DecisionResult, FrameAnalysis } from '../activities/alarm.js';
 import type { AskModelInput, LlmActivities, ModelVerdict } from '../activities/llm.js';
 import type { LlmConfig } from '../config/index.js';
 import { crimeRateOf, type DecisionMethod } from '../domain/types.js';
+import { shortSteps } from './short-steps.js';
 
 /** The LLM settings a workflow runs with, fixed when it starts. Absent: no LLM, the local rules decide. */
 export interface LlmRouting {
@@ -36,12 +37,6 @@ export function llmRoutingOf(llm: LlmConfig): LlmRouting | undefined {
 export interface DecideRequest extends Omit<AskModelInput, 'analysis'> {
   analysis: FrameAnalysis;
 }
-
-/** The local rules: pure computation in the workflow's own worker (a local activity), retried only for a worker lost mid-call. */
-const rules = proxyLocalActivities<Pick<AlarmActivities, 'decide'>>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
-});
 
 function modelActivities(llm: LlmRouting) {
   const options: ActivityOptions = {
@@ -78,7 +73,7 @@ export async function decideAlarm(request: DecideRequest, llm: LlmRouting | unde
   const { frames: _frames, ...localRequest } = request;
   const anyTarget = request.analysis.kept.some((frame) => frame.detections.length > 0);
   // Sensitivity 0 and events with nothing left after the filters never reach a model.
-  if (!llm || request.sensitivity === 0 || !anyTarget) return rules.decide(localRequest);
+  if (!llm || request.sensitivity === 0 || !anyTarget) return shortSteps.decide(localRequest);
 
   const started = Date.now();
   const elapsedSeconds = () => Number(((Date.now() - started) / 1000).toFixed(3));
@@ -108,6 +103,6 @@ export async function decideAlarm(request: DecideRequest, llm: LlmRouting | unde
     }
   }
 
-  const local = await rules.decide(localRequest);
+  const local = await shortSteps.decide(localRequest);
   return { ...local, method: 'Cbr', analysisSeconds: elapsedSeconds() };
 }

@@ -1,5 +1,6 @@
 import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { DeliveryRef, PrepareDeliveryInput, WebhookActivities } from '../activities/webhook.js';
+import { databaseRetry } from './short-steps.js';
 
 /** How attempts are retried; from config (WEBHOOK_*), handed to the workflow by whoever starts it. */
 export interface WebhookDeliveryPolicy {
@@ -14,13 +15,7 @@ export type DeliveryOutcome = 'delivered' | 'failed' | 'no_target';
 
 const bookkeeping = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '10s',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: ['UNKNOWN_JOB', 'JOB_NOT_ENDED'],
-  },
+  retry: { ...databaseRetry, nonRetryableErrorTypes: ['UNKNOWN_JOB', 'JOB_NOT_ENDED'] },
 });
 
 /** One activity attempt is one HTTP request: the backoff between requests is this retry policy, nothing hand-written. */
@@ -39,7 +34,7 @@ function attempts(policy: WebhookDeliveryPolicy) {
 }
 
 /** Sends a recorded delivery until it is accepted, refused for good, or out of attempts; the record always ends. */
-export async function sendDelivery(ref: DeliveryRef, policy: WebhookDeliveryPolicy): Promise<'delivered' | 'failed'> {
+async function sendDelivery(ref: DeliveryRef, policy: WebhookDeliveryPolicy): Promise<'delivered' | 'failed'> {
   try {
     await attempts(policy).attemptWebhookDelivery(ref);
     return 'delivered';

@@ -54,8 +54,8 @@ describe('LLM activities against a chat-completions double', () => {
   after(async () => double.stop());
   beforeEach(() => double.reset());
 
-  function activities(overrides: Partial<LlmConfig> = {}) {
-    const llm: LlmConfig = {
+  function llmConfig(overrides: Partial<LlmConfig> = {}): LlmConfig {
+    return {
       primary: { baseUrl: double.baseUrl, model: 'vision-primary', apiKey: 'sk-unit-secret' },
       secondary: null,
       timeoutSeconds: 1,
@@ -67,8 +67,8 @@ describe('LLM activities against a chat-completions double', () => {
       breakerCooldownSeconds: 600,
       ...overrides,
     };
-    return createLlmActivities({ llm, media, logger });
   }
+  const activities = (overrides: Partial<LlmConfig> = {}) => createLlmActivities({ llm: llmConfig(overrides), media, logger });
 
   async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
     const error = await call.then(
@@ -105,6 +105,26 @@ describe('LLM activities against a chat-completions double', () => {
     assert.match(url, /^data:image\/jpeg;base64,/);
     const sheet = await sharp(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')).metadata();
     assert.deepEqual([sheet.format, sheet.width, sheet.height], ['jpeg', 960, 720]);
+  });
+
+  it("builds a job's contact sheet once for all its calls, and reads its frames once", async () => {
+    const reads: string[] = [];
+    const countingMedia = Object.assign(Object.create(media) as FileSystemMediaStore, {
+      get: (key: string) => {
+        reads.push(key);
+        return media.get(key);
+      },
+    });
+    const primary = llmConfig().primary;
+    const both = createLlmActivities({ llm: llmConfig({ secondary: primary }), media: countingMedia, logger });
+    double.script('vision-primary', { verdict }, { verdict }, { verdict });
+    await ask(both.askPrimaryModel);
+    await ask(both.askSecondaryModel);
+    await ask(both.askPrimaryModel);
+    const images = double.requestsFor('vision-primary').map(({ body }) => JSON.stringify(body.messages[1]!.content));
+    assert.equal(images.length, 3);
+    assert.equal(new Set(images).size, 1, 'the same sheet every time');
+    assert.deepEqual(reads.sort(), input.frames.map((frame) => frame.key).sort());
   });
 
   it('accepts JSON fenced in Markdown', async () => {
