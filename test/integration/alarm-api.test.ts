@@ -124,6 +124,7 @@ describe('alarm API rules', () => {
   });
 
   test('cooldown per camera, held in PostgreSQL, and duplicates return the existing job', async () => {
+    const cooldownSeconds = stack.config.api.alarmCooldownSeconds;
     const fields = defaultFields({ zone_id: 'cooldown_cam' });
     const first = await submitAlarm(stack.baseUrl, token, alarmForm(fields, frames));
     assert.equal(first.status, 202);
@@ -133,7 +134,7 @@ describe('alarm API rules', () => {
     assert.equal(again.status, 429);
     assert.equal(again.body.error?.code, 'RATE_LIMITED');
     const retryAfter = Number(again.headers.get('retry-after'));
-    assert.ok(retryAfter >= 1 && retryAfter <= 30, `Retry-After ${retryAfter}`);
+    assert.ok(retryAfter >= 1 && retryAfter <= cooldownSeconds, `Retry-After ${retryAfter}`);
     assert.deepEqual(await footprint(), before);
 
     const duplicate = await submitAlarm(stack.baseUrl, token, alarmForm(fields, frames));
@@ -146,7 +147,7 @@ describe('alarm API rules', () => {
     assert.equal(otherCamera.status, 202);
 
     // The cooldown lives in the database: moving the camera's last alarm back in time opens it again.
-    await sql`update cameras set last_alarm_at = now() - interval '31 seconds' where external_id = 'cooldown_cam'`.execute(stack.db);
+    await sql`update cameras set last_alarm_at = now() - make_interval(secs => ${cooldownSeconds + 1}) where external_id = 'cooldown_cam'`.execute(stack.db);
     const afterCooldown = await submitAlarm(stack.baseUrl, token, alarmForm({ ...fields, vendor_event_id: 'third-event' }, frames));
     assert.equal(afterCooldown.status, 202);
     await Promise.all(
@@ -183,7 +184,9 @@ describe('alarm API rules', () => {
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error?.code, 'EXPORT_LOCKED');
     const retryAfter = Number(locked.headers.get('retry-after'));
-    assert.ok(retryAfter > 590 && retryAfter <= 600, `Retry-After ${retryAfter}`);
+    // Within seconds of the whole lock period: the lock began at the first export, just before.
+    const lockSeconds = stack.config.api.exportLockSeconds;
+    assert.ok(retryAfter > lockSeconds - 10 && retryAfter <= lockSeconds, `Retry-After ${retryAfter}`);
     // The lock is per token and job: another token of the same account still exports once.
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: secondUserToken })).status, 200);
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: admin })).status, 200);

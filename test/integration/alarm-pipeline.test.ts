@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { progressQuery } from '../../workflows/alarm-verification.js';
 import { VigilDecision, VigilStage, VigilZoneId } from '../../temporal/search-attributes.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
-import { activityNames } from '../support/history.js';
+import { activityNames, scheduledActivity } from '../support/history.js';
 import { runVigilCli } from '../support/cli.js';
 import { startStack, type TestStack } from '../support/stack.js';
 
@@ -114,7 +114,7 @@ describe('alarm verification on the real stack', () => {
     // The row says finished once the verdict is stored; the workflow completes just after it.
     await handle.result();
     const history = await handle.fetchHistory();
-    const detect = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'detectFrames');
+    const detect = scheduledActivity(history, 'detectFrames');
     assert.equal(detect?.activityTaskScheduledEventAttributes?.taskQueue?.name, 'vigil-detect');
     // Only detection leaves the analysis worker; the short steps are its local activities.
     assert.deepEqual(activityNames(history), [

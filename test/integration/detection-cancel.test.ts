@@ -2,14 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { createDetectionActivities } from '../../activities/detection.js';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine, type DetectionEngine } from '../../gpu-worker/engine.js';
+import { createDetectionWorker } from '../../gpu-worker/worker.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import { connectNative } from '../../temporal/connection.js';
 import { alarmForm, api, defaultFields, enlargedEventFrames, waitForDetectionUnderWay, eventFrames, submitAlarm, waitForTerminal, type AlarmFile } from '../support/alarms.js';
-import { activityNames } from '../support/history.js';
+import { activityNames, scheduledActivity } from '../support/history.js';
 import { modelsDir } from '../support/paths.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
@@ -45,9 +44,8 @@ describe('cancelling a job while its detection runs', () => {
     assert.equal(final.status, 'cancelled', JSON.stringify(final));
     assert.equal(final.error?.code, 'CANCELLED');
     const history = await stack.temporal.workflow.getHandle(jobId).fetchHistory();
-    const events = history.events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'detectFrames');
-    const cancelRequested = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
+    const scheduled = scheduledActivity(history, 'detectFrames');
+    const cancelRequested = history.events?.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
     assert.equal(cancelRequested?.activityTaskCancelRequestedEventAttributes?.scheduledEventId?.toString(), scheduled?.eventId?.toString());
     assert.deepEqual(activityNames(history), ['upsertTenancy (local)', 'resolveSiteTime (local)', 'detectFrames', 'failJob (local)']);
     const exported = await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
@@ -55,40 +53,35 @@ describe('cancelling a job while its detection runs', () => {
   }
 
   test('the detection activity stops at its next frame once the cancellation reaches it', async () => {
-    // The detection worker's code with a short heartbeat throttle, in this process so the activity's
-    // own outcome can be observed. Heartbeat responses are what carry a cancellation to an activity.
+    // The detection worker as production builds it (its heartbeat throttle included: heartbeat responses
+    // are what carry a cancellation to an activity), in this process so the engine's outcome can be observed.
     const open = (model: 'yolox_nano_416_coco' | 'picodet_s_416_coco') =>
       createDetector({ modelsDir, model, device: { kind: 'cpu' }, intraOpThreads: 1 });
     const detectors: Detector[] = [await open('yolox_nano_416_coco'), await open('picodet_s_416_coco')];
     const engine = createDetectionEngine({ detector: detectors[0]!, cascade: detectors[1]! });
     const modelRuns: number[] = [];
-    const countingEngine: DetectionEngine = {
-      detectEvent: (frames, beforeFrame) =>
-        engine.detectEvent(frames, (frameIndex) => {
-          modelRuns.push(frameIndex);
-          beforeFrame?.(frameIndex);
-        }),
-    };
-    const { detectFrames } = createDetectionActivities({ engine: countingEngine, media: new FileSystemMediaStore(stack.config.mediaDir) });
     let outcome: unknown = 'still running';
-    const connection = await connectNative(stack.config);
-    const worker = await Worker.create({
-      connection,
-      namespace: stack.config.temporal.namespace,
-      taskQueue: stack.config.temporal.detectTaskQueue,
-      maxHeartbeatThrottleInterval: '500ms',
-      activities: {
-        async detectFrames(input: Parameters<typeof detectFrames>[0]) {
-          try {
-            const result = await detectFrames(input);
-            outcome = 'completed';
-            return result;
-          } catch (error) {
-            outcome = error;
-            throw error;
-          }
-        },
+    const observedEngine: DetectionEngine = {
+      async detectEvent(frames, beforeFrame) {
+        try {
+          const result = await engine.detectEvent(frames, (frameIndex) => {
+            modelRuns.push(frameIndex);
+            beforeFrame?.(frameIndex);
+          });
+          outcome = 'completed';
+          return result;
+        } catch (error) {
+          outcome = error;
+          throw error;
+        }
       },
+    };
+    const connection = await connectNative(stack.config);
+    const worker = await createDetectionWorker({
+      config: stack.config,
+      connection,
+      engine: observedEngine,
+      media: new FileSystemMediaStore(stack.config.mediaDir),
     });
     const running = worker.run();
     try {
@@ -114,6 +107,7 @@ describe('cancelling a job while its detection runs', () => {
     await assertCancelledDuringDetection(jobId);
 
     assert.equal(detectionWorker.process.exitCode, null, 'the detection worker is still running');
+    assert.equal(detectionWorker.process.signalCode, null, 'the detection worker was not killed');
     const next = await submitAlarm(stack.baseUrl, token, alarmForm(defaultFields({ zone_id: 'next_cam' }), await eventFrames('warehouse_worker_hardhat')));
     assert.equal(next.status, 202, JSON.stringify(next.body));
     const nextFinal = await waitForTerminal(stack.baseUrl, token, next.body.data.job_id, 90_000);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import proto from '@temporalio/proto';
 import { alarmForm, api, defaultFields, enlargedEventFrames, waitForDetectionUnderWay, submitAlarm, waitForTerminal, type AlarmFile } from '../support/alarms.js';
+import { scheduledActivity } from '../support/history.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -47,8 +48,9 @@ describe('durability: a detection worker killed mid-job', () => {
     // The row says finished once the verdict is stored; the workflow completes just after it.
     await handle.result();
 
-    const events = (await handle.fetchHistory()).events ?? [];
-    const detectScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'detectFrames');
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const detectScheduled = scheduledActivity(history, 'detectFrames');
     const detectStart = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === detectScheduled?.eventId?.toString());
     assert.ok((detectStart?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2, 'detection ran again on the new worker');
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED).length, 1);

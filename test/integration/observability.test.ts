@@ -9,7 +9,7 @@ import { deliveriesData } from '../../api/webhooks/schema.js';
 import { createLogger } from '../../logging/logger.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import { jobStages } from '../../observability/metrics.js';
-import { alarmForm, api, defaultFields, eventFrames, submitAlarm } from '../support/alarms.js';
+import { alarmForm, api, defaultFields, eventFrames, submitAlarm, type JobStatus } from '../support/alarms.js';
 import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
 import { labelValues, sampleValue, scrape } from '../support/prometheus.js';
 import { startStack, type DetectionWorkerProcess, type TestStack } from '../support/stack.js';
@@ -20,11 +20,6 @@ const primaryModel = 'vision-primary';
 const llmApiKey = 'sk-llm-9d1f3b7e5a2c48e0b6f4';
 const webhookSecret = 'whsec_4c8e2a6f0b9d1e3a7c5f';
 const hookPath = '/observability';
-
-interface JobStatus {
-  job_id: string;
-  status: string;
-}
 
 /** The documented schema accepts what the API answered. */
 function assertDocumented(schema: z.ZodType, data: unknown, what: string): void {

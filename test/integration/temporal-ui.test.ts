@@ -5,7 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { alarmForm, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
-import { repoRoot, startStack, type TestStack } from '../support/stack.js';
+import { repoRoot } from '../support/paths.js';
+import { startStack, type TestStack } from '../support/stack.js';
 
 /**
  * An ops engineer's path through the Temporal Web UI in a real browser (Debian's chromium): filter the

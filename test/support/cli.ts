@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from './stack.js';
+import { repoRoot } from './paths.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -18,3 +18,8 @@ export function activityNames(history: temporal.api.history.v1.IHistory): string
     return [`${name ?? ''} (local)`];
   });
 }
+
+/** The event that scheduled the workflow's first task-queue activity of that name, if any. */
+export function scheduledActivity(history: temporal.api.history.v1.IHistory, name: string): temporal.api.history.v1.IHistoryEvent | undefined {
+  return history.events?.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === name);
+}

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createDatabase, type Db } from '../../db/database.js';
@@ -12,9 +11,9 @@ import { createLogger } from '../../logging/logger.js';
 import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
-import { modelsDir } from './paths.js';
+import { modelsDir, repoRoot } from './paths.js';
 import { createApiToken } from './tokens.js';
-import { waitFor } from './wait.js';
+import { ProcessExitedError, waitFor } from './wait.js';
 
 /**
  * The embedded stack with every Vigil role as its own OS process, for fault tests: the API, the analysis
@@ -26,7 +25,7 @@ export interface ServiceProcess {
   readonly name: string;
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   kill(): Promise<void>;
-  /** Starts the process again after a kill and resolves once it is ready. */
+  /** Kills the process (SIGKILL, unless already gone) and starts it again; resolves once it is ready. */
   restart(): Promise<void>;
   /** Throws, with the process's output, when it exited without being killed by the test. */
   assertRunning(): void;
@@ -55,7 +54,6 @@ export interface ProcessStackOptions {
   env?: Record<string, string>;
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
 // A restart makes PostgreSQL log every connection it cuts; its start-up errors carry their own output anyway.
 const postgresLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
@@ -100,7 +98,7 @@ async function startService({ name, entry, env, isReady }: ServiceDefinition): P
       await waitFor(
         `${name} to start`,
         async () => {
-          if (current.exitCode !== null || current.signalCode !== null) throw new Error(`${name} exited early:\n${output.slice(-OUTPUT_IN_ERRORS_CHARS)}`);
+          if (current.exitCode !== null || current.signalCode !== null) throw new ProcessExitedError(`${name} exited early:\n${output.slice(-OUTPUT_IN_ERRORS_CHARS)}`);
           return isReady(output);
         },
         START_TIMEOUT_MS,
@@ -128,8 +126,7 @@ async function startService({ name, entry, env, isReady }: ServiceDefinition): P
     },
     assertRunning() {
       if (killing || !child || (child.exitCode === null && child.signalCode === null)) return;
-      // "exited early" makes waitFor stop polling at once.
-      throw new Error(`${name} exited early (${child.signalCode ?? `code ${child.exitCode}`}):\n${output.slice(-OUTPUT_IN_ERRORS_CHARS)}`);
+      throw new ProcessExitedError(`${name} exited early (${child.signalCode ?? `code ${child.exitCode}`}):\n${output.slice(-OUTPUT_IN_ERRORS_CHARS)}`);
     },
   };
 }

@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import pg from 'pg';
 import type { Client } from '@temporalio/client';
@@ -23,11 +22,9 @@ import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient, connectNative } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
 import { writeTemporalLogEntry } from '../../temporal/runtime-logging.js';
-import { modelsDir } from './paths.js';
+import { modelsDir, repoRoot } from './paths.js';
 import { createApiToken } from './tokens.js';
-import { waitFor } from './wait.js';
-
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { ProcessExitedError, waitFor } from './wait.js';
 
 export interface DetectionWorkerProcess {
   process: ChildProcess;
@@ -194,7 +191,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       };
       detectionWorkers.push(handle);
       await waitFor('the detection worker to start', () => {
-        if (child.exitCode !== null) throw new Error(`detection worker exited early:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new ProcessExitedError(`detection worker exited early (${child.signalCode ?? `code ${child.exitCode}`}):\n${output}`);
+        }
         return output.includes('detection worker started');
       }, 60_000);
       return handle;

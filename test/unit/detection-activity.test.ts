@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,8 @@ import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine } from '../../gpu-worker/engine.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import type { DetectFramesResult, FrameRef } from '../../workflows/alarm-types.js';
-import { fixturesDir, modelsDir } from '../support/paths.js';
+import { eventFrames } from '../support/alarms.js';
+import { modelsDir } from '../support/paths.js';
 
 describe('detectFrames activity', () => {
   let detector: Detector;
@@ -23,10 +24,9 @@ describe('detectFrames activity', () => {
     detector = await createDetector({ modelsDir, model: 'yolox_nano_416_coco', device: { kind: 'cpu' }, intraOpThreads: 0 });
     mediaDir = await mkdtemp(path.join(tmpdir(), 'vigil-detect-activity-'));
     media = new FileSystemMediaStore(mediaDir);
-    const eventDir = path.join(fixturesDir, 'events/warehouse_worker_hardhat');
-    for (const [index, file] of (await readdir(eventDir)).sort().entries()) {
+    for (const [index, { bytes }] of (await eventFrames('warehouse_worker_hardhat')).entries()) {
       const key = `alarms/job1/frame_0${index}.jpg`;
-      await media.put(key, await readFile(path.join(eventDir, file)));
+      await media.put(key, bytes);
       frames.push({ index, key });
     }
   });

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine, InvalidFrameError, type EventFrame } from '../../gpu-worker/engine.js';
 import { openResizable } from '../../media/image.js';
+import { eventFrames } from '../support/alarms.js';
 import { fixturesDir, modelsDir } from '../support/paths.js';
 
-async function eventFrames(event: string): Promise<EventFrame[]> {
-  const dir = path.join(fixturesDir, 'events', event);
-  const files = (await readdir(dir)).filter((name) => name.endsWith('.jpg')).sort();
-  return Promise.all(files.map(async (file, index) => {
-    const bytes = await readFile(path.join(dir, file));
-    return { index, load: async () => bytes };
-  }));
+/** An event's fixture frames as the engine takes them. */
+async function engineFrames(event: string): Promise<EventFrame[]> {
+  return (await eventFrames(event)).map(({ bytes }, index) => ({ index, load: async () => bytes }));
 }
 
 describe('detection engine', () => {
@@ -33,7 +30,7 @@ describe('detection engine', () => {
   });
 
   it('gives every frame, in order, what the detector finds in it alone', async () => {
-    const frames = await eventFrames('warehouse_worker_hardhat');
+    const frames = await engineFrames('warehouse_worker_hardhat');
     const seen: number[] = [];
     const result = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames, (index) => seen.push(index));
     assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -49,12 +46,12 @@ describe('detection engine', () => {
 
   it('re-detects an event without a person with the cascade model, and only such an event', async () => {
     const engine = createDetectionEngine({ detector: fast, cascade: accurate });
-    const empty = await engine.detectEvent(await eventFrames('parking_lot_empty_a'));
+    const empty = await engine.detectEvent(await engineFrames('parking_lot_empty_a'));
     assert.equal(empty.cascade?.model, 'picodet_s_416_coco');
     assert.ok(empty.cascade.ms > 0);
     assert.equal(empty.frames.length, 8);
 
-    const people = await engine.detectEvent(await eventFrames('pets2009_people_walking_a'));
+    const people = await engine.detectEvent(await engineFrames('pets2009_people_walking_a'));
     assert.equal(people.cascade, null);
   });
 
@@ -68,7 +65,7 @@ describe('detection engine', () => {
   });
 
   it('runs the tiled pass on an event still without a person: the distant cars of the WSDOT camera appear', async () => {
-    const frames = await eventFrames('wsdot_i5_traffic_cam_sequence');
+    const frames = await engineFrames('wsdot_i5_traffic_cam_sequence');
     const vehiclesIn = (result: { frames: { detections: { category: string; score: number }[] }[] }) =>
       result.frames.map((frame) => frame.detections.filter((d) => d.category === 'vehicle' && d.score >= 0.4).length);
     const whole = await createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames);
@@ -86,7 +83,7 @@ describe('detection engine', () => {
   });
 
   it('does not tile an event in which a person was found', async () => {
-    const result = await createDetectionEngine({ detector: fast, cascade: null, tiling: true }).detectEvent(await eventFrames('pets2009_people_walking_a'));
+    const result = await createDetectionEngine({ detector: fast, cascade: null, tiling: true }).detectEvent(await engineFrames('pets2009_people_walking_a'));
     assert.equal(result.tiled, null);
   });
 
@@ -100,7 +97,7 @@ describe('detection engine', () => {
   });
 
   it('names the frame that does not decode', async () => {
-    const frames = await eventFrames('tree_foliage_wind');
+    const frames = await engineFrames('tree_foliage_wind');
     const truncated = (await frames[5]!.load()).subarray(0, 2000);
     frames[5] = { index: 5, load: async () => truncated };
     await assert.rejects(createDetectionEngine({ detector: fast, cascade: null }).detectEvent(frames), (error: unknown) => {
@@ -109,7 +106,7 @@ describe('detection engine', () => {
       assert.equal(error.code, 'INVALID_IMAGE');
       return true;
     });
-    const garbage = await eventFrames('tree_foliage_wind');
+    const garbage = await engineFrames('tree_foliage_wind');
     garbage[2] = { index: 2, load: async () => Buffer.from('not an image at all') };
     await assert.rejects(createDetectionEngine({ detector: fast, cascade: null }).detectEvent(garbage), { name: 'InvalidFrameError', frameIndex: 2 });
   });
@@ -118,7 +115,7 @@ describe('detection engine', () => {
     const stop = new Error('cancelled');
     const seen: number[] = [];
     await assert.rejects(
-      createDetectionEngine({ detector: fast, cascade: null }).detectEvent(await eventFrames('tree_foliage_wind'), (index) => {
+      createDetectionEngine({ detector: fast, cascade: null }).detectEvent(await engineFrames('tree_foliage_wind'), (index) => {
         seen.push(index);
         if (index === 3) throw stop;
       }),

@@ -15,9 +15,10 @@ import {
 } from '../../domain/frame-quality.js';
 import type { GreyFrame } from '../../domain/motion.js';
 import { decodeToGrey } from '../../media/image.js';
+import { eventFrames } from '../support/alarms.js';
 import { fixturesDir } from '../support/paths.js';
 
-const eventFrame = (event: string, index: number) => readFile(path.join(fixturesDir, 'events', event, `frame_0${index}.jpg`));
+const eventFrame = async (event: string, index: number) => (await eventFrames(event))[index]!.bytes;
 const thumbnail = (bytes: Uint8Array) => decodeToGrey(bytes, qualityThumbnailWidth);
 const flagsOf = (frame: GreyFrame): QualityIndicator[] => assessFrameQuality([frame]).frames[0]!.flags;
 
@@ -35,7 +36,7 @@ const fixtureEvents = [
 ];
 
 /** Something dark and out of focus over a corner of the picture, as a finger or a leaf on the lens. */
-async function withBlobOverCorner(bytes: Buffer, coverage: number): Promise<Buffer> {
+async function withBlobOverCorner(bytes: Uint8Array, coverage: number): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(bytes).metadata();
   const blob = `<svg width="${width}" height="${height}"><ellipse cx="${width}" cy="0" rx="${width * coverage * 1.4}" ry="${
     height * (coverage + 0.15) * 1.4
@@ -44,7 +45,7 @@ async function withBlobOverCorner(bytes: Buffer, coverage: number): Promise<Buff
   return sharp(bytes).composite([{ input: soft }]).jpeg().toBuffer();
 }
 
-let pets: Buffer;
+let pets: Uint8Array;
 
 before(async () => {
   pets = await eventFrame('pets2009_people_walking_a', 3);
@@ -53,7 +54,7 @@ before(async () => {
 describe('frame quality on the fixture events', () => {
   for (const event of fixtureEvents) {
     it(`${event}: no frame flagged`, async () => {
-      const frames = await Promise.all(Array.from({ length: 8 }, async (_, index) => thumbnail(await eventFrame(event, index))));
+      const frames = await Promise.all((await eventFrames(event)).map(({ bytes }) => thumbnail(bytes)));
       const report = assessFrameQuality(frames);
       assert.deepEqual(report.indicators, [], JSON.stringify(report.frames.map((frame) => frame.measures)));
       assert.deepEqual(report.frames.map((frame) => frame.frameIndex), [0, 1, 2, 3, 4, 5, 6, 7]);

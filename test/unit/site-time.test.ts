@@ -115,7 +115,10 @@ describe('formatLocalTime', () => {
   }
 
   it('round-trips through parseVendorTimestamp', () => {
-    assert.notEqual(parseVendorTimestamp(formatLocalTime('Australia/Sydney', new Date('2024-05-05T13:14:15Z'))), null);
+    // AEST (UTC+10) in May.
+    assert.deepEqual(parseVendorTimestamp(formatLocalTime('Australia/Sydney', new Date('2024-05-05T13:14:15Z'))), {
+      year: 2024, month: 5, day: 5, hour: 23, minute: 14, second: 15,
+    });
   });
 
   it('rejects an unknown zone', () => {
