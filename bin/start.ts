@@ -6,6 +6,7 @@ import { startEmbeddedPostgres } from '../db/embedded.js';
 import { classifyAddress } from '../domain/webhooks.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { ModelFileMissingError, modelFilePath } from '../gpu-worker/model-files.js';
 import { findTemporalCli } from '../temporal/cli.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { ChildProcessGroup } from './child-process-group.js';
@@ -103,12 +104,9 @@ function parseAddress(address: string): { host: string; port: number } {
 const isLoopback = (host: string) => host === 'localhost' || classifyAddress(host) === 'loopback';
 
 async function startStack(config: Config, supervisor: Supervisor, logger: Logger): Promise<void> {
-  const modelFile = path.join(config.detector.modelsDir, `${config.detector.model}.onnx`);
-  if (!existsSync(modelFile)) {
-    throw new Error(
-      `Detector model not found: ${modelFile}. Set MODELS_DIR to the folder that holds ${config.detector.model}.onnx ` +
-        `(in this workspace: MODELS_DIR=../shared/models; see MODELS.md there).`,
-    );
+  for (const model of [config.detector.model, config.detector.cascadeModel]) {
+    const modelFile = model && modelFilePath(config.detector.modelsDir, model);
+    if (modelFile && !existsSync(modelFile)) throw new ModelFileMissingError(modelFile);
   }
 
   let temporalAddress = config.temporal.address;

@@ -1,7 +1,8 @@
 import { access } from 'node:fs/promises';
-import path from 'node:path';
+import type { DetectorModelName } from '../config/index.js';
 import type { Detection } from '../domain/types.js';
 import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
+import { ModelFileMissingError, modelFilePath } from './model-files.js';
 import { INPUT_PLANE, INPUT_SIZE, type InputResize, type ModelAdapter } from './models/adapter.js';
 import { picodet } from './models/picodet.js';
 import { yolox } from './models/yolox.js';
@@ -10,7 +11,8 @@ import { isPseudoColour, toLuminance } from './pseudo-colour.js';
 import type { SessionDevice, SessionLogger } from './session.js';
 import { openSessionPool } from './session-pool.js';
 
-export type DetectorModel = 'yolox_nano_416_coco' | 'picodet_s_416_coco';
+/** The models config names; each must have an adapter below. */
+export type DetectorModel = DetectorModelName;
 
 export interface DetectorOptions {
   modelsDir: string;
@@ -71,16 +73,6 @@ export interface Detector {
   release(): Promise<void>;
 }
 
-export class ModelFileMissingError extends Error {
-  constructor(readonly modelPath: string) {
-    super(
-      `Detector model file not found: ${modelPath}. Set MODELS_DIR to a folder holding ` +
-        `${path.basename(modelPath)} (e.g. the shared models folder).`,
-    );
-    this.name = 'ModelFileMissingError';
-  }
-}
-
 const adapters: Record<DetectorModel, ModelAdapter> = {
   yolox_nano_416_coco: yolox,
   picodet_s_416_coco: picodet,
@@ -92,7 +84,7 @@ const MAX_SPARE_TENSORS = 8;
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   const adapter = adapters[opts.model];
-  const modelPath = path.resolve(opts.modelsDir, `${opts.model}.onnx`);
+  const modelPath = modelFilePath(opts.modelsDir, opts.model);
   try {
     await access(modelPath);
   } catch {

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { DetectorDevice } from '../config/index.js';
 
-export type SessionDevice = { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
+export type SessionDevice = DetectorDevice;
 
 export interface SessionLogger {
   info(obj: object, msg: string): void;

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { iou } from '../../domain/boxes.js';
 import type { Box, Detection } from '../../domain/types.js';
-import { createDetector, ModelFileMissingError, type Detector, type DetectorModel } from '../../gpu-worker/detector.js';
+import { createDetector, type Detector, type DetectorModel } from '../../gpu-worker/detector.js';
+import { ModelFileMissingError } from '../../gpu-worker/model-files.js';
 import { decodeToRgb, resizableRgb, type RgbImage } from '../../media/image.js';
 import { fixturesDir, modelsDir } from '../support/paths.js';
 
