@@ -4,8 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `npm test [unit|integration|faults]`: runs test/unit/**\/*.test.ts, then test/integration/**\/*.test.ts, then
- * test/faults/**\/*.test.ts with the Node test runner. Integration and fault files run one at a time: each starts
+ * `npm test [unit|workflows|repository|integration|faults]`: runs each tier's test/<tier>/**\/*.test.ts with the
+ * Node test runner, cheapest first. Workflow tests run workflows against stub activities on a local Temporal
+ * server; repository tests talk to PostgreSQL alone; integration and fault files run one at a time, each with
  * its own Temporal dev server and PostgreSQL (fault tests also kill and restart Vigil's processes).
  */
 
@@ -13,6 +14,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 const suites = {
   unit: { dir: 'test/unit', runnerArgs: [] as string[] },
+  workflows: { dir: 'test/workflows', runnerArgs: ['--test-concurrency=1'] },
+  repository: { dir: 'test/repository', runnerArgs: ['--test-concurrency=1'] },
   integration: { dir: 'test/integration', runnerArgs: ['--test-concurrency=1'] },
   faults: { dir: 'test/faults', runnerArgs: ['--test-concurrency=1'] },
 };
