@@ -1,4 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { JobKind, JobStatus } from '../domain/job-kinds.js';
+
+export type { JobKind, JobStatus };
 
 /** Table types for kysely. Every tenant-owned table carries `account_id`; repositories filter on it. */
 
@@ -7,7 +10,6 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export type TokenRole = 'user' | 'admin';
-export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
 
 export interface AccountsTable {
   id: Generated<string>;
@@ -95,17 +97,29 @@ export interface JobError {
   message: string;
 }
 
+/**
+ * The request and result JSON each kind stores in `jobs`. A new kind adds its entry here; `TypedJob<K>`
+ * gives a repository's caller the row with that kind's documents.
+ */
+export interface JobDocuments {
+  alarm: { request: AlarmRequest; result: AlarmServerResult };
+}
+export type DocumentedJobKind = keyof JobDocuments & JobKind;
+
 export interface JobsTable {
   id: string;
   account_id: string;
-  camera_id: string;
+  kind: JobKind;
+  /** The camera that raised the job, for kinds that have one (alarms). */
+  camera_id: string | null;
   status: JobStatus;
   stage: string;
-  vendor_event_id: string;
-  request: Json<AlarmRequest>;
+  /** The sender's id of the event, for kinds that have one; unique per camera. */
+  vendor_event_id: string | null;
+  request: Json<JobDocuments[DocumentedJobKind]['request']>;
   vendor_time: string | null;
   site_timezone: string | null;
-  result: Json<AlarmServerResult> | null;
+  result: Json<JobDocuments[DocumentedJobKind]['result']> | null;
   error: Json<JobError> | null;
   created_at: CreatedAt;
   started_at: Timestamp | null;
@@ -218,6 +232,17 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** A claimed `Idempotency-Key`: the same key with the same request within its lifetime answers this job. */
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  /** sha256 of the request as the command saw it (fields and content), to tell a retry from a reuse. */
+  request_hash: string;
+  job_id: string;
+  /** Renewed when an expired claim of the key is replaced. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -232,8 +257,15 @@ export interface Database {
   webhook_targets: WebhookTargetsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type Job = Selectable<JobsTable>;
+/** A job row known to be of kind `K`, with that kind's request and result types. */
+export type TypedJob<K extends DocumentedJobKind> = Omit<Job, 'kind' | 'request' | 'result'> & {
+  kind: K;
+  request: JobDocuments[K]['request'];
+  result: JobDocuments[K]['result'] | null;
+};
 export type Frame = Selectable<FramesTable>;
 export type NewFrame = Insertable<FramesTable>;

@@ -3,8 +3,9 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { JobKind } from '../domain/job-kinds.js';
 
-/** Where uploaded frames live. Keys are relative paths such as `alarms/<job id>/frame_00.jpg`. */
+/** Where uploaded frames live. Keys are relative paths under a job's prefix (`jobMediaPrefix`), such as `alarms/<job id>/frame_00.jpg`. */
 export interface MediaStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer>;
@@ -62,6 +63,15 @@ export class FileSystemMediaStore implements MediaStore {
   }
 }
 
-export function alarmMediaPrefix(jobId: string): string {
-  return `alarms/${jobId}`;
+const mediaFolderOfKind: Record<JobKind, string> = {
+  alarm: 'alarms',
+  video: 'videos',
+  image_batch: 'image-batches',
+  classification: 'classifications',
+  vms_incident: 'vms-incidents',
+};
+
+/** Where a job's media live: everything of the job is under this prefix, so erasing it removes them all. */
+export function jobMediaPrefix(kind: JobKind, jobId: string): string {
+  return `${mediaFolderOfKind[kind]}/${jobId}`;
 }

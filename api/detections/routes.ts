@@ -14,7 +14,7 @@ import { RateLimitRepository, type RateLimit } from '../../db/repositories/rate-
 import { categoryOfObjectType } from '../../domain/object-types.js';
 import type { DetectionCategory } from '../../domain/types.js';
 import { renderDetectionOverlay, renderDetectionThumbnail } from '../../media/detection-image.js';
-import { alarmMediaPrefix, type MediaStore } from '../../media/store.js';
+import { jobMediaPrefix, type MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound } from '../errors.js';
@@ -314,7 +314,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
 }
 
 function renderedImagesPrefix(jobId: string, detectionId: string): string {
-  return `${alarmMediaPrefix(jobId)}/detections/${detectionId}`;
+  return `${jobMediaPrefix('alarm', jobId)}/detections/${detectionId}`;
 }
 
 function storedFrameOf(detection: DetectionRecord): StoredFrameRef {

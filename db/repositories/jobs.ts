@@ -1,17 +1,21 @@
 import { sql } from 'kysely';
+import { endedJobStatuses } from '../../domain/job-kinds.js';
 import type { FrameDetections } from '../../domain/types.js';
 import type { Db } from '../database.js';
-import type { AlarmRequest, AlarmServerResult, Frame, Job, JobError, NewFrame } from '../schema.js';
+import type { AlarmServerResult, DocumentedJobKind, Frame, Job, JobDocuments, JobError, NewFrame, TypedJob } from '../schema.js';
 
-export interface NewJob {
+export interface NewJob<K extends DocumentedJobKind> {
   id: string;
+  kind: K;
   accountId: string;
-  cameraId: string;
-  vendorEventId: string;
-  request: AlarmRequest;
+  /** For kinds raised by a camera, with the sender's event id (unique per camera). */
+  cameraId?: string;
+  vendorEventId?: string;
+  request: JobDocuments[K]['request'];
 }
 
-export interface JobWithNames extends Job {
+/** An alarm job with the names of its group, site and camera, as its export shows them. */
+export interface JobWithNames extends TypedJob<'alarm'> {
   group_name: string;
   site_name: string;
   camera_name: string;
@@ -27,8 +31,6 @@ export interface StoredDetection {
   kept: boolean;
   filteredBy: string | null;
 }
-
-const terminalStatuses = ['finished', 'failed', 'cancelled'] as const;
 
 export class JobRepository {
   constructor(private readonly db: Db) {}
@@ -47,20 +49,22 @@ export class JobRepository {
    * Inserts a job and its frames. Call inside the submission's transaction: the advisory lock it takes
    * is held until that transaction ends, so `markRunning` waits for the commit instead of missing the row.
    */
-  async insert(job: NewJob, frames: Omit<NewFrame, 'job_id' | 'account_id'>[]): Promise<void> {
+  async insert<K extends DocumentedJobKind>(job: NewJob<K>, frames: Omit<NewFrame, 'job_id' | 'account_id'>[]): Promise<void> {
     await sql`select pg_advisory_xact_lock(hashtext(${job.id}))`.execute(this.db);
     await this.db
       .insertInto('jobs')
       .values({
         id: job.id,
+        kind: job.kind,
         account_id: job.accountId,
-        camera_id: job.cameraId,
+        camera_id: job.cameraId ?? null,
         status: 'queued',
         stage: 'queued',
-        vendor_event_id: job.vendorEventId,
+        vendor_event_id: job.vendorEventId ?? null,
         request: JSON.stringify(job.request),
       })
       .execute();
+    if (frames.length === 0) return;
     await this.db
       .insertInto('frames')
       .values(frames.map((frame) => ({ ...frame, job_id: job.id, account_id: job.accountId })))
@@ -74,6 +78,12 @@ export class JobRepository {
       .where('account_id', '=', accountId)
       .where('id', '=', jobId)
       .executeTakeFirst();
+  }
+
+  /** The account's job if it is of `kind`, typed with that kind's documents; undefined otherwise. */
+  async getOfKind<K extends DocumentedJobKind>(accountId: string, jobId: string, kind: K): Promise<TypedJob<K> | undefined> {
+    const job = await this.get(accountId, jobId);
+    return job?.kind === kind ? (job as TypedJob<K>) : undefined;
   }
 
   async getWithNames(accountId: string, jobId: string): Promise<JobWithNames | undefined> {
@@ -91,7 +101,8 @@ export class JobRepository {
       ])
       .where('jobs.account_id', '=', accountId)
       .where('jobs.id', '=', jobId)
-      .executeTakeFirst();
+      .where('jobs.kind', '=', 'alarm')
+      .executeTakeFirst() as Promise<JobWithNames | undefined>;
   }
 
   async frames(accountId: string, jobId: string): Promise<Frame[]> {
@@ -223,7 +234,9 @@ export class JobRepository {
         .where('id', '=', jobId)
         .forUpdate()
         .executeTakeFirstOrThrow();
-      if ((terminalStatuses as readonly string[]).includes(job.status)) return;
+      if ((endedJobStatuses as readonly string[]).includes(job.status)) return;
+      const cameraId = job.camera_id;
+      if (cameraId === null && outcome.detections.length > 0) throw new Error(`job ${jobId} has detections but no camera`);
       const frames = await trx
         .selectFrom('frames')
         .select(['id', 'frame_index'])
@@ -260,7 +273,7 @@ export class JobRepository {
                 account_id: accountId,
                 job_id: jobId,
                 frame_id: frameId,
-                camera_id: job.camera_id,
+                camera_id: cameraId!,
                 frame_index: d.frameIndex,
                 category: d.category,
                 label: d.label,
@@ -286,7 +299,7 @@ export class JobRepository {
       .set({ status, stage: status, error: JSON.stringify(error), finished_at: sql`now()` })
       .where('account_id', '=', accountId)
       .where('id', '=', jobId)
-      .where('status', 'not in', terminalStatuses)
+      .where('status', 'not in', endedJobStatuses)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
