@@ -9,11 +9,12 @@ import { assessFrameQuality, qualityThumbnailWidth, type FrameQuality, type Qual
 import { frameActivityDiffs, hasMotion } from '../domain/motion.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
 import { formatLocalTime, resolveTimezone } from '../domain/site-time.js';
+import { FailureType } from '../domain/failure-types.js';
 import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
 import { decodeToGrey, InvalidImageError, shrinkGrey } from '../media/image.js';
-import { alarmMediaPrefix, type MediaStore } from '../media/store.js';
+import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
-import type { AlarmWorkflowInput, FrameRef } from '../workflows/alarm-types.js';
+import type { AlarmWorkflowInput, FrameRef } from '../workflows/contracts/alarm-verification.js';
 import { jobLogger } from './job-logger.js';
 
 export interface AlarmActivityDeps {
@@ -77,8 +78,8 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       if (!job) {
         // markRunning waited for the submitting transaction to end: no row now means it never committed
         // (the API died after starting this workflow), so the frames it stored belong to nothing.
-        if (!(await jobs.get(input.accountId, input.jobId))) await media.remove(alarmMediaPrefix(input.jobId));
-        throw ApplicationFailure.nonRetryable(`Job ${input.jobId} is not queued or running.`, 'UNKNOWN_JOB');
+        if (!(await jobs.get(input.accountId, input.jobId))) await media.remove(jobMediaPrefix('alarm', input.jobId));
+        throw ApplicationFailure.nonRetryable(`Job ${input.jobId} is not queued or running.`, FailureType.UnknownJob);
       }
       return tenancy.applySubmission(input.accountId, input.cameraId, {
         ...input.names,
@@ -102,7 +103,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
         vendorTime = timestamp.length === 16 ? `${timestamp}:00` : timestamp;
       } else {
         const job = await jobs.get(accountId, jobId);
-        if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, 'UNKNOWN_JOB');
+        if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, FailureType.UnknownJob);
         if (!timezone) indicators.push('timezone_unresolved');
         vendorTime = formatLocalTime(timezone ?? 'UTC', job.created_at);
       }
@@ -135,7 +136,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
           try {
             return await decodeToGrey(await media.get(frame.key), qualityThumbnailWidth);
           } catch (error) {
-            if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, 'INVALID_IMAGE');
+            if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage);
             throw error;
           }
         }),
@@ -211,11 +212,6 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       };
       await jobs.finish(accountId, jobId, { result, activityDiffs: analysis.activityDiffs, detections: [...kept, ...removed] });
       jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
-    },
-
-    async failJob({ accountId, jobId, error, cancelled }: JobScope & { error: { code: string; message: string }; cancelled: boolean }): Promise<void> {
-      const ended = await jobs.fail(accountId, jobId, error, cancelled ? 'cancelled' : 'failed');
-      jobLogger(logger, { jobId, accountId }).warn({ code: error.code, ended }, 'alarm job failed');
     },
   };
 }

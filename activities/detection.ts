@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../domain/failure-types.js';
 import type { MediaStore } from '../media/store.js';
 import { InvalidFrameError, type DetectionEngine } from '../gpu-worker/engine.js';
-import type { DetectFramesInput, DetectFramesResult } from '../workflows/alarm-types.js';
+import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
 
 export interface DetectionDeps {
   engine: DetectionEngine;
@@ -28,7 +29,7 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
         return result.frames;
       } catch (error) {
         if (error instanceof InvalidFrameError) {
-          throw ApplicationFailure.nonRetryable(`Frame ${error.frameIndex} of job ${jobId}: ${error.message}`, 'INVALID_IMAGE');
+          throw ApplicationFailure.nonRetryable(`Frame ${error.frameIndex} of job ${jobId}: ${error.message}`, FailureType.InvalidImage);
         }
         throw error;
       }

@@ -16,7 +16,7 @@ import { buildContactSheet } from '../media/contact-sheet.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import type { AnalysisWorkerMetrics, LlmCallOutcome } from '../observability/metrics.js';
-import type { FrameRef } from '../workflows/alarm-types.js';
+import type { FrameRef } from '../workflows/contracts/alarm-verification.js';
 import type { FrameAnalysis } from './alarm.js';
 import { jobLogger } from './job-logger.js';
 

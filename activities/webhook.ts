@@ -4,13 +4,14 @@ import type { Db } from '../db/database.js';
 import { JobRepository } from '../db/repositories/jobs.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { WebhookTrigger } from '../db/schema.js';
-import { alarmWebhookPayload, responseOutcome, retryAfterSeconds, urlHost, webhookHeaders, webhookMessageId, type AlarmWebhookPayload } from '../domain/webhooks.js';
+import { FailureType, RetryableFailureType } from '../domain/failure-types.js';
+import { jobWebhookPayload, responseOutcome, retryAfterSeconds, urlHost, webhookHeaders, webhookMessageId, type JobWebhookPayload } from '../domain/webhooks.js';
 import type { Logger } from '../logging/logger.js';
 import type { AnalysisWorkerMetrics, WebhookAttemptOutcome } from '../observability/metrics.js';
 import { createWebhookSender, type WebhookSender } from '../webhooks/sender.js';
 import { WebhookTargetRefusedError } from '../webhooks/target-guard.js';
-import { loadAlarmExport, presentExport } from './alarm-export.js';
 import { jobLogger } from './job-logger.js';
+import { resultDocumentLoader } from './job-results.js';
 
 export interface WebhookActivityDeps {
   db: Db;
@@ -40,38 +41,45 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
   const deliveries = new WebhookRepository(db);
   const sender = givenSender ?? createWebhookSender({ allowPrivate: webhooks.allowPrivate, timeoutSeconds: webhooks.delivery.timeoutSeconds });
 
-  async function alarmPayload(accountId: string, jobId: string): Promise<AlarmWebhookPayload> {
-    const exported = await loadAlarmExport(jobs, accountId, jobId);
-    if (!exported) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, 'UNKNOWN_JOB');
-    const { job } = exported;
-    if (job.status === 'finished') return alarmWebhookPayload(jobId, { data: presentExport(exported) });
+  async function finalPayload(accountId: string, jobId: string): Promise<JobWebhookPayload> {
+    const job = await jobs.get(accountId, jobId);
+    if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, FailureType.UnknownJob);
     if (job.status === 'failed' || job.status === 'cancelled') {
-      return alarmWebhookPayload(jobId, { error: job.error ?? { code: 'CANCELLED', message: 'The job was cancelled.' } });
+      return jobWebhookPayload(job.kind, jobId, { error: job.error ?? { code: FailureType.Cancelled, message: 'The job was cancelled.' } });
     }
-    throw ApplicationFailure.nonRetryable(`Job ${jobId} is ${job.status}; only an ended job has a webhook payload.`, 'JOB_NOT_ENDED');
+    if (job.status !== 'finished') {
+      throw ApplicationFailure.nonRetryable(`Job ${jobId} is ${job.status}; only an ended job has a webhook payload.`, FailureType.JobNotEnded);
+    }
+    const load = resultDocumentLoader(job.kind);
+    if (!load) throw ApplicationFailure.nonRetryable(`Jobs of kind ${job.kind} have no result document.`, FailureType.UnknownJob);
+    return jobWebhookPayload(job.kind, jobId, { data: await load(jobs, accountId, jobId) });
+  }
+
+  /**
+   * Records a delivery of the ended job's final payload to its webhook target (the job's own, else the
+   * account's default). Returns false when there is no target. The secret stays in the database.
+   */
+  async function prepareJobDelivery({ accountId, jobId, deliveryId, trigger }: PrepareDeliveryInput): Promise<boolean> {
+    const targetId = await deliveries.resolveTargetId(accountId, jobId);
+    if (!targetId) return false;
+    const payload = await finalPayload(accountId, jobId);
+    await deliveries.createDelivery({
+      id: deliveryId,
+      accountId,
+      jobId,
+      targetId,
+      webhookId: webhookMessageId(jobId, payload.type),
+      eventType: payload.type,
+      trigger,
+      payload: JSON.stringify(payload),
+    });
+    return true;
   }
 
   return {
-    /**
-     * Records a delivery of the ended alarm's final payload to its webhook target (the job's own, else the
-     * account's default). Returns false when there is no target. The secret stays in the database.
-     */
-    async prepareAlarmDelivery({ accountId, jobId, deliveryId, trigger }: PrepareDeliveryInput): Promise<boolean> {
-      const targetId = await deliveries.resolveTargetId(accountId, jobId);
-      if (!targetId) return false;
-      const payload = await alarmPayload(accountId, jobId);
-      await deliveries.createDelivery({
-        id: deliveryId,
-        accountId,
-        jobId,
-        targetId,
-        webhookId: webhookMessageId(jobId, payload.type),
-        eventType: payload.type,
-        trigger,
-        payload: JSON.stringify(payload),
-      });
-      return true;
-    },
+    prepareJobDelivery,
+    /** The same step under the name workflows started before every kind shared the envelope still schedule. */
+    prepareAlarmDelivery: prepareJobDelivery,
 
     /**
      * One HTTP attempt, recorded whatever happens. 408, 429, 5xx and network errors throw retryable failures
@@ -81,7 +89,7 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
     async attemptWebhookDelivery({ accountId, deliveryId }: DeliveryRef): Promise<{ statusCode: number | null }> {
       const context = Context.current();
       const delivery = await deliveries.deliveryToSend(accountId, deliveryId);
-      if (!delivery) throw ApplicationFailure.nonRetryable(`Delivery ${deliveryId} not found.`, 'UNKNOWN_DELIVERY');
+      if (!delivery) throw ApplicationFailure.nonRetryable(`Delivery ${deliveryId} not found.`, FailureType.UnknownDelivery);
       // An attempt whose answer was recorded but whose activity result was lost is not sent twice.
       if (delivery.status !== 'pending') return { statusCode: null };
 
@@ -103,7 +111,7 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
       if (!delivery.target) {
         await record(null, 'The webhook target was removed.');
         count('target_removed');
-        throw ApplicationFailure.nonRetryable('The webhook target was removed.', 'WEBHOOK_TARGET_REMOVED');
+        throw ApplicationFailure.nonRetryable('The webhook target was removed.', FailureType.WebhookTargetRemoved);
       }
       const { url, secret } = delivery.target;
       let statusCode: number;
@@ -117,9 +125,9 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
         await record(null, message);
         count(refused ? 'refused' : 'unreachable');
         log.warn({ host: urlHost(url), error: message }, 'webhook attempt failed');
-        if (refused) throw ApplicationFailure.nonRetryable(`Target refused: ${message}`, 'WEBHOOK_TARGET_REFUSED');
+        if (refused) throw ApplicationFailure.nonRetryable(`Target refused: ${message}`, FailureType.WebhookTargetRefused);
         if (context.cancellationSignal.aborted) throw error;
-        throw ApplicationFailure.retryable(message, 'WEBHOOK_UNREACHABLE');
+        throw ApplicationFailure.retryable(message, RetryableFailureType.WebhookUnreachable);
       }
 
       await record(statusCode, null);
@@ -135,11 +143,11 @@ export function createWebhookActivities({ db, logger, webhooks, sender: givenSen
         const askedSeconds = retryAfterSeconds(retryAfter, new Date());
         throw ApplicationFailure.create({
           message: `The receiver answered ${statusCode}.`,
-          type: 'WEBHOOK_RETRYABLE_STATUS',
+          type: RetryableFailureType.WebhookRetryableStatus,
           nextRetryDelay: askedSeconds === undefined ? undefined : Math.min(askedSeconds, webhooks.delivery.maxIntervalSeconds) * 1000,
         });
       }
-      throw ApplicationFailure.nonRetryable(`The receiver answered ${statusCode}.`, 'WEBHOOK_REJECTED');
+      throw ApplicationFailure.nonRetryable(`The receiver answered ${statusCode}.`, FailureType.WebhookRejected);
     },
 
     /** Marks a delivery failed once its attempts are spent or one was final. */

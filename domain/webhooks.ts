@@ -1,24 +1,27 @@
 import { createHash, createHmac } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import { webhookEventType, type JobKind, type WebhookEventType } from './job-kinds.js';
 
 /** Webhook payloads, signatures and target rules: pure, shared by the API, the CLI and the delivery activity. */
-
-export type WebhookEventType = 'alarm.finished' | 'alarm.failed';
 
 export interface WebhookError {
   code: string;
   message: string;
 }
 
-export type AlarmWebhookPayload =
-  | { type: 'alarm.finished'; job_id: string; data: unknown }
-  | { type: 'alarm.failed'; job_id: string; error: WebhookError };
+/** One envelope for every kind of job. */
+export type JobWebhookPayload =
+  | { type: WebhookEventType; job_id: string; data: unknown }
+  | { type: WebhookEventType; job_id: string; error: WebhookError };
 
-/** `data` is the job's export document (media_type 0); `error` the failed or cancelled job's error. */
-export function alarmWebhookPayload(jobId: string, outcome: { data: unknown } | { error: WebhookError }): AlarmWebhookPayload {
+/**
+ * `<kind>.finished` with `data`, the kind's result document as its family's result endpoint returns it; or
+ * `<kind>.failed` with the failed or cancelled job's `error`.
+ */
+export function jobWebhookPayload(kind: JobKind, jobId: string, outcome: { data: unknown } | { error: WebhookError }): JobWebhookPayload {
   return 'data' in outcome
-    ? { type: 'alarm.finished', job_id: jobId, data: outcome.data }
-    : { type: 'alarm.failed', job_id: jobId, error: { code: outcome.error.code, message: outcome.error.message } };
+    ? { type: webhookEventType(kind, 'finished'), job_id: jobId, data: outcome.data }
+    : { type: webhookEventType(kind, 'failed'), job_id: jobId, error: { code: outcome.error.code, message: outcome.error.message } };
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { InjectedSinks } from '@temporalio/worker';
+import type { JobKind } from '../domain/job-kinds.js';
 import type { JobMetricsSinks } from '../workflows/job-metrics.js';
 import type { AnalysisWorkerMetrics, JobApi } from './metrics.js';
 
-/** The API whose jobs each workflow type runs; other workflows (redeliveries) report nothing. */
-const apiOfWorkflowType: Record<string, JobApi> = { alarmVerification: 'alarms' };
+/** The API and job kind of each job workflow type; other workflows (redeliveries, retention) report nothing. */
+const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = { alarmVerification: { api: 'alarms', kind: 'alarm' } };
 
 /** The worker's side of `JobMetricsSinks`: stage durations and job ends into the analysis worker's registry. */
 export function jobMetricsSinks(metrics: Pick<AnalysisWorkerMetrics, 'stageDuration' | 'jobsEnded'>): InjectedSinks<JobMetricsSinks> {
@@ -11,15 +12,15 @@ export function jobMetricsSinks(metrics: Pick<AnalysisWorkerMetrics, 'stageDurat
     jobMetrics: {
       stageCompleted: {
         fn(info, stage, durationMs) {
-          const api = apiOfWorkflowType[info.workflowType];
-          if (api) metrics.stageDuration.observe({ api, stage }, durationMs / 1000);
+          const job = jobOfWorkflowType[info.workflowType];
+          if (job) metrics.stageDuration.observe({ ...job, stage }, durationMs / 1000);
         },
         callDuringReplay: false,
       },
       jobEnded: {
         fn(info, status) {
-          const api = apiOfWorkflowType[info.workflowType];
-          if (api) metrics.jobsEnded.inc({ api, status });
+          const job = jobOfWorkflowType[info.workflowType];
+          if (job) metrics.jobsEnded.inc({ ...job, status });
         },
         callDuringReplay: false,
       },

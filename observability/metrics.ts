@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The APIs that accept jobs; a job's metrics carry the one that accepted it. */
 export type JobApi = 'alarms';
 
-/** The alarm workflow's stages, in order (DESIGN §3); `queued` is never observed: nothing runs then. */
+/** The alarm workflow's stages, in order (workflows/alarm-verification.ts); `queued` is never observed: nothing runs then. */
 export const jobStages = ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist'] as const;
 
 /** What one webhook attempt came to: a receiver's answer (`responseOutcome`) or why none came. */
@@ -113,14 +113,14 @@ export function createAnalysisWorkerMetrics() {
     registry,
     jobsEnded: new Counter({
       name: 'vigil_jobs_ended_total',
-      help: 'Jobs that ended, by API and status (finished, failed, cancelled).',
-      labelNames: ['api', 'status'] as const,
+      help: 'Jobs that ended, by API, job kind and status (finished, failed, cancelled).',
+      labelNames: ['api', 'kind', 'status'] as const,
       registers: [registry],
     }),
     stageDuration: new Histogram({
       name: 'vigil_job_stage_duration_seconds',
-      help: "Duration of each completed stage of a job as its workflow saw it (queueing and retries included), by API and stage.",
-      labelNames: ['api', 'stage'] as const,
+      help: "Duration of each completed stage of a job as its workflow saw it (queueing and retries included), by API, job kind and stage.",
+      labelNames: ['api', 'kind', 'stage'] as const,
       buckets: stageBuckets,
       registers: [registry],
     }),

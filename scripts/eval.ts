@@ -25,7 +25,7 @@ import { createDetector, type Detector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type EventDetections } from '../gpu-worker/engine.js';
 import { createLogger } from '../logging/logger.js';
 import { FileSystemMediaStore } from '../media/store.js';
-import type { FrameRef } from '../workflows/alarm-types.js';
+import type { FrameRef } from '../workflows/contracts/alarm-verification.js';
 import { percentile } from './lib/stats.js';
 
 const usage =

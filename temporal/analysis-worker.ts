@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
+import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
@@ -40,6 +41,7 @@ export async function createAnalysisWorker({
     taskQueue: config.temporal.analysisTaskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: {
+      ...createJobLifecycleActivities({ db, logger, settings: workerJobSettingsOf(config) }),
       ...createAlarmActivities({ db, media, logger, businessHours: config.businessHours, filterOverrides: config.filterOverrides }),
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),

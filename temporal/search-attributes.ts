@@ -1,10 +1,13 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * Vigil's typed search attributes (DESIGN §3). Only @temporalio/common is imported so workflow code can
+ * Vigil's typed search attributes, registered by the dev-server bootstrap (temporal/dev-server.ts) and listed
+ * in the README for clusters. Only @temporalio/common is imported so workflow code can
  * use these keys. Values are identifiers and outcomes only: no secrets or personal data.
  */
 
+/** alarm, video, image_batch, classification or vms_incident. */
+export const VigilJobKind = defineSearchAttributeKey('VigilJobKind', SearchAttributeType.KEYWORD);
 export const VigilAccount = defineSearchAttributeKey('VigilAccount', SearchAttributeType.KEYWORD);
 export const VigilGroupId = defineSearchAttributeKey('VigilGroupId', SearchAttributeType.KEYWORD);
 export const VigilSiteId = defineSearchAttributeKey('VigilSiteId', SearchAttributeType.KEYWORD);
@@ -18,6 +21,7 @@ export const VigilCrimeRate = defineSearchAttributeKey('VigilCrimeRate', SearchA
 
 /** Every key, for registration (dev server bootstrap, README list for clusters). */
 export const vigilSearchAttributes = [
+  VigilJobKind,
   VigilAccount,
   VigilGroupId,
   VigilSiteId,

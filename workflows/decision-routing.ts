@@ -1,5 +1,5 @@
 /**
- * Who decides an alarm (DESIGN §4): the local rules (`Local`), or the primary vision LLM (`C1`), the
+ * Who decides an alarm: the local rules (`Local`), or the primary vision LLM (`C1`), the
  * secondary once the primary has failed its retries (`C2`), the secondary's unsure answer settled by
  * the primary (`C21`), and the local rules when no model answered (`Cbr`). Orchestration only: every
  * call is an activity with its own retry policy.
@@ -7,31 +7,9 @@
 import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { DecisionResult, FrameAnalysis } from '../activities/alarm.js';
 import type { AskModelInput, LlmActivities, ModelVerdict } from '../activities/llm.js';
-import type { LlmConfig } from '../config/index.js';
 import { crimeRateOf, type DecisionMethod } from '../domain/types.js';
-import { shortSteps } from './short-steps.js';
-
-/** The LLM settings a workflow runs with, fixed when it starts. Absent: no LLM, the local rules decide. */
-export interface LlmRouting {
-  secondary: boolean;
-  timeoutSeconds: number;
-  maxAttempts: number;
-  retryInitialSeconds: number;
-  retryMaxSeconds: number;
-  confirmBelowConfidence: number;
-}
-
-export function llmRoutingOf(llm: LlmConfig): LlmRouting | undefined {
-  if (!llm.primary) return undefined;
-  return {
-    secondary: llm.secondary !== null,
-    timeoutSeconds: llm.timeoutSeconds,
-    maxAttempts: llm.maxAttempts,
-    retryInitialSeconds: llm.retryInitialSeconds,
-    retryMaxSeconds: llm.retryMaxSeconds,
-    confirmBelowConfidence: llm.confirmBelowConfidence,
-  };
-}
+import type { LlmRouting } from './contracts/job.js';
+import { alarmSteps } from './short-steps.js';
 
 /** What a model is asked, with the full analysis the local rules also need. */
 export interface DecideRequest extends Omit<AskModelInput, 'analysis'> {
@@ -73,7 +51,7 @@ export async function decideAlarm(request: DecideRequest, llm: LlmRouting | unde
   const { frames: _frames, ...localRequest } = request;
   const anyTarget = request.analysis.kept.some((frame) => frame.detections.length > 0);
   // Sensitivity 0 and events with nothing left after the filters never reach a model.
-  if (!llm || request.sensitivity === 0 || !anyTarget) return shortSteps.decide(localRequest);
+  if (!llm || request.sensitivity === 0 || !anyTarget) return alarmSteps.decide(localRequest);
 
   const started = Date.now();
   const elapsedSeconds = () => Number(((Date.now() - started) / 1000).toFixed(3));
@@ -103,6 +81,6 @@ export async function decideAlarm(request: DecideRequest, llm: LlmRouting | unde
     }
   }
 
-  const local = await shortSteps.decide(localRequest);
+  const local = await alarmSteps.decide(localRequest);
   return { ...local, method: 'Cbr', analysisSeconds: elapsedSeconds() };
 }

@@ -1,2 +1,5 @@
-export { alarmVerification, progressQuery } from './alarm-verification.js';
-export { redeliverAlarmWebhook } from './webhook-delivery.js';
+/** Every workflow the analysis worker runs, by the name its starters use. */
+export { alarmVerification } from './alarm-verification.js';
+export { redeliverWebhook } from './webhook-delivery.js';
+// Redeliveries started before every kind shared the webhook envelope run under this name until they end.
+export { redeliverWebhook as redeliverAlarmWebhook } from './webhook-delivery.js';

@@ -1,22 +1,10 @@
-import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { DeliveryRef, PrepareDeliveryInput, WebhookActivities } from '../activities/webhook.js';
-import { databaseRetry } from './short-steps.js';
+import type { WebhookDeliveryPolicy } from './contracts/job.js';
+import type { DeliveryOutcome, RedeliveryRequest } from './contracts/webhook-redelivery.js';
+import { lifecycleSteps, databaseRetry } from './short-steps.js';
 
-/** How attempts are retried; from config (WEBHOOK_*), handed to the workflow by whoever starts it. */
-export interface WebhookDeliveryPolicy {
-  maxAttempts: number;
-  initialIntervalSeconds: number;
-  maxIntervalSeconds: number;
-  /** One HTTP attempt. */
-  timeoutSeconds: number;
-}
-
-export type DeliveryOutcome = 'delivered' | 'failed' | 'no_target';
-
-const bookkeeping = proxyActivities<WebhookActivities>({
-  startToCloseTimeout: '30s',
-  retry: { ...databaseRetry, nonRetryableErrorTypes: ['UNKNOWN_JOB', 'JOB_NOT_ENDED'] },
-});
+const bookkeeping = proxyActivities<WebhookActivities>({ startToCloseTimeout: '30s', retry: databaseRetry });
 
 /** One activity attempt is one HTTP request: the backoff between requests is this retry policy, nothing hand-written. */
 function attempts(policy: WebhookDeliveryPolicy) {
@@ -28,7 +16,6 @@ function attempts(policy: WebhookDeliveryPolicy) {
       backoffCoefficient: 2,
       maximumInterval: Math.round(policy.maxIntervalSeconds * 1000),
       maximumAttempts: policy.maxAttempts,
-      nonRetryableErrorTypes: ['UNKNOWN_DELIVERY', 'WEBHOOK_REJECTED', 'WEBHOOK_TARGET_REFUSED', 'WEBHOOK_TARGET_REMOVED'],
     },
   });
 }
@@ -45,17 +32,23 @@ async function sendDelivery(ref: DeliveryRef, policy: WebhookDeliveryPolicy): Pr
   }
 }
 
-/** Delivers an ended alarm's final payload to its webhook target: one delivery record, then its attempts. */
-export async function deliverAlarmWebhook(request: PrepareDeliveryInput, policy: WebhookDeliveryPolicy): Promise<DeliveryOutcome> {
-  const prepared = await bookkeeping.prepareAlarmDelivery(request);
+/**
+ * Records a delivery of an ended job's final payload (`<kind>.finished` or `<kind>.failed`), then sends it.
+ * Workflows started before every kind shared the envelope recorded `prepareAlarmDelivery`; they replay it.
+ */
+export async function deliverJobWebhook(request: PrepareDeliveryInput, policy: WebhookDeliveryPolicy): Promise<DeliveryOutcome> {
+  const prepared = patched('job-webhook-envelope')
+    ? await bookkeeping.prepareJobDelivery(request)
+    : await bookkeeping.prepareAlarmDelivery(request);
   if (!prepared) return 'no_target';
   return sendDelivery({ accountId: request.accountId, deliveryId: request.deliveryId }, policy);
 }
 
-/** `POST /api/v1/alarms/{job_id}/deliveries/redeliver`: the final payload again, as a new delivery. */
-export async function redeliverAlarmWebhook(
-  request: Omit<PrepareDeliveryInput, 'trigger'>,
-  policy: WebhookDeliveryPolicy,
-): Promise<DeliveryOutcome> {
-  return deliverAlarmWebhook({ ...request, trigger: 'redelivery' }, policy);
+/**
+ * `POST /api/v1/jobs/{job_id}/deliveries/redeliver`: the final payload again, as a new delivery. The retry
+ * policy is the analysis worker's unless the starter fixed one (redeliveries started before it was read there).
+ */
+export async function redeliverWebhook(request: RedeliveryRequest, policy?: WebhookDeliveryPolicy): Promise<DeliveryOutcome> {
+  const deliveryPolicy = policy ?? (await lifecycleSteps.workerSettings()).webhookDelivery;
+  return deliverJobWebhook({ ...request, trigger: 'redelivery' }, deliveryPolicy);
 }

@@ -10,7 +10,7 @@ import { createDetectionActivities } from '../../activities/detection.js';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine } from '../../gpu-worker/engine.js';
 import { FileSystemMediaStore } from '../../media/store.js';
-import type { DetectFramesResult, FrameRef } from '../../workflows/alarm-types.js';
+import type { DetectFramesResult, FrameRef } from '../../workflows/contracts/alarm-verification.js';
 import { eventFrames } from '../support/alarms.js';
 import { modelsDir } from '../support/paths.js';
 

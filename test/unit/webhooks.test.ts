@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import {
-  alarmWebhookPayload,
+  jobWebhookPayload,
   classifyAddress,
   responseOutcome,
   retryAfterSeconds,
@@ -50,8 +50,8 @@ describe('signing', () => {
 
 describe('payloads and answers', () => {
   test('finished carries data, failed carries the error', () => {
-    assert.deepEqual(alarmWebhookPayload('job1', { data: { job_id: 'job1' } }), { type: 'alarm.finished', job_id: 'job1', data: { job_id: 'job1' } });
-    assert.deepEqual(alarmWebhookPayload('job1', { error: { code: 'MAX_PROCESSING_TIME_EXCEEDED', message: 'late' } }), {
+    assert.deepEqual(jobWebhookPayload('alarm', 'job1', { data: { job_id: 'job1' } }), { type: 'alarm.finished', job_id: 'job1', data: { job_id: 'job1' } });
+    assert.deepEqual(jobWebhookPayload('alarm', 'job1', { error: { code: 'MAX_PROCESSING_TIME_EXCEEDED', message: 'late' } }), {
       type: 'alarm.failed',
       job_id: 'job1',
       error: { code: 'MAX_PROCESSING_TIME_EXCEEDED', message: 'late' },

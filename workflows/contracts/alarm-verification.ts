@@ -1,0 +1,35 @@
+import type { FrameDetections, Sensitivity } from '../../domain/types.js';
+import type { JobLifecycleInput } from './job.js';
+
+/** `alarmVerification(input, settings?)`: one alarm submission (see workflows/alarm-verification.ts). */
+
+/** What the submission hands the workflow: identifiers and media keys only, never image bytes nor webhook secrets. */
+export interface AlarmWorkflowInput extends JobLifecycleInput {
+  cameraId: string;
+  sensitivity: Sensitivity;
+  siteCategory: string;
+  timestamp: string | null;
+  siteAddress: string | null;
+  names: { groupName: string | null; siteName: string | null; zoneName: string | null };
+  frames: FrameRef[];
+}
+
+export interface FrameRef {
+  index: number;
+  key: string;
+}
+
+export interface DetectFramesInput {
+  jobId: string;
+  /** For the detection worker's log lines; callers outside a job may leave it out. */
+  accountId?: string;
+  frames: FrameRef[];
+}
+
+export type DetectFramesResult = FrameDetections[];
+
+export interface AlarmOutcome {
+  jobId: string;
+  crimeRate: 0 | 1 | 2;
+  decision: string;
+}
