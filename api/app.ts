@@ -7,7 +7,6 @@ import { AccountRepository } from '../db/repositories/accounts.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
-import { llmRoutingOf } from '../workflows/decision-routing.js';
 import { alarmRoutes } from './alarms/routes.js';
 import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
@@ -16,7 +15,7 @@ import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { alarmDeliveryRoutes } from './webhooks/routes.js';
+import { deliveryRoutes } from './webhooks/routes.js';
 
 export interface ApiDeps {
   config: Config;
@@ -56,12 +55,10 @@ export function apiRouters({ config, db, media, temporal, logger, metrics }: Api
       cooldownSeconds: config.api.alarmCooldownSeconds,
       exportLockSeconds: config.api.exportLockSeconds,
       analysisTaskQueue: config.temporal.analysisTaskQueue,
-      detectTaskQueue: config.temporal.detectTaskQueue,
       maxProcessingSeconds: config.api.maxProcessingSeconds,
-      webhooks: config.webhooks,
-      llm: llmRoutingOf(config.llm),
+      allowPrivateWebhooks: config.webhooks.allowPrivate,
     }),
-    alarmDeliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, webhooks: config.webhooks }),
+    ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
   ];
 }

@@ -1,11 +1,15 @@
 import type { Context } from 'koa';
+import type { Refusal } from '../commands/job-acceptance.js';
+import type { SubmitAlarmRefusalCode } from '../commands/submit-alarm.js';
 import { parseMaxProcessingTime, maxProcessingSecondsLimit } from '../domain/processing-time.js';
-import { WebhookTargetRefusedError, assertWebhookTargetAllowed } from '../webhooks/target-guard.js';
-import { validationError } from './errors.js';
+import { ApiError, validationError, type ErrorCode } from './errors.js';
 
-/** Options every job-submitting route shares: the Max-Processing-Time header and the webhook target. */
+/** What every job-submitting route shares: the Max-Processing-Time and Idempotency-Key headers, and refusals as HTTP errors. */
 
 const maxProcessingTimeHeader = 'Max-Processing-Time';
+const idempotencyKeyHeader = 'Idempotency-Key';
+/** Printable ASCII without spaces, as clients generate them (UUIDs, ULIDs, hashes). */
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
 /** Seconds from the `Max-Processing-Time` header (0: no limit), or the configured default when it is absent. */
 export function maxProcessingSecondsOf(ctx: Context, defaultSeconds: number): number {
@@ -16,13 +20,29 @@ export function maxProcessingSecondsOf(ctx: Context, defaultSeconds: number): nu
   return seconds;
 }
 
-/** Refuses a webhook URL whose host is, or resolves to, a non-public address (unless allowed), or does not resolve. */
-export async function requireAllowedWebhookTarget(url: string, field: string, options: { allowPrivate: boolean }): Promise<void> {
-  try {
-    await assertWebhookTargetAllowed(url, options);
-  } catch (error) {
-    if (error instanceof WebhookTargetRefusedError) throw validationError(field, `${field}: ${error.message}.`);
-    const code = (error as { code?: unknown })?.code;
-    throw validationError(field, `${field}: its host cannot be resolved${typeof code === 'string' ? ` (${code})` : ''}.`);
+/** The `Idempotency-Key` header, or undefined when absent. */
+export function idempotencyKeyOf(ctx: Context): string | undefined {
+  const key = ctx.get(idempotencyKeyHeader);
+  if (key === '') return undefined;
+  if (!idempotencyKeyPattern.test(key)) {
+    throw validationError(idempotencyKeyHeader, `${idempotencyKeyHeader} must be 1 to 255 printable ASCII characters without spaces.`);
   }
+  return key;
+}
+
+/** Every refusal a submission command can give; a new command adds its codes here. */
+type RefusalCode = SubmitAlarmRefusalCode;
+
+/** The HTTP answer to each refusal. */
+const refusalAnswers: Record<RefusalCode, { status: number; code: ErrorCode }> = {
+  WEBHOOK_TARGET_REFUSED: { status: 400, code: 'VALIDATION_ERROR' },
+  INVALID_IMAGE_COUNT: { status: 400, code: 'INVALID_IMAGE_COUNT' },
+  INVALID_IMAGE: { status: 400, code: 'INVALID_IMAGE' },
+  CAMERA_COOLDOWN: { status: 429, code: 'RATE_LIMITED' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
+};
+
+export function refusalError(refusal: Refusal<RefusalCode>): ApiError {
+  const answer = refusalAnswers[refusal.code];
+  return new ApiError(answer.status, answer.code, refusal.message, { field: refusal.field, retryAfterSeconds: refusal.retryAfterSeconds });
 }

@@ -5,10 +5,10 @@ import { registerDocsPaths } from './docs/schema.js';
 import { registerHealthPaths } from './health/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
 import { securitySchemes } from './openapi-common.js';
-import { registerAlarmDeliveryPaths } from './webhooks/schema.js';
+import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerAlarmDeliveryPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {

@@ -2,7 +2,7 @@ import multer from '@koa/multer';
 import { Router } from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { loadAlarmExport, presentExport, type AlarmExport } from '../../activities/alarm-export.js';
-import type { WebhookConfig } from '../../config/index.js';
+import { submitAlarm, type SubmitAlarmDeps } from '../../commands/submit-alarm.js';
 import type { AccountRepository } from '../../db/repositories/accounts.js';
 import type { Db } from '../../db/database.js';
 import { JobRepository } from '../../db/repositories/jobs.js';
@@ -12,18 +12,16 @@ import type { MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ApiMetrics } from '../../observability/metrics.js';
 import type { DetectionCategory } from '../../domain/types.js';
-import { progressQuery } from '../../workflows/alarm-verification.js';
-import type { LlmRouting } from '../../workflows/decision-routing.js';
+import { progressQuery } from '../../workflows/contracts/job.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound, validationError } from '../errors.js';
-import { maxProcessingSecondsOf, requireAllowedWebhookTarget } from '../job-options.js';
+import { idempotencyKeyOf, maxProcessingSecondsOf, refusalError } from '../job-options.js';
 import { parseInput } from '../validate.js';
-import { ownedJob } from './owned-job.js';
+import { jobIdParams, ownedJob } from '../owned-job.js';
 import { presentAccepted, presentJobStatus } from './presenter.js';
-import { exportQuery, jobIdParams, submitAlarmFields } from './schema.js';
-import { submitAlarm } from './submit-alarm.js';
+import { exportQuery, submitAlarmFields, type SubmitAlarmFields } from './schema.js';
 
-export interface AlarmRouteDeps {
+export interface AlarmRouteDeps extends SubmitAlarmDeps {
   db: Db;
   accounts: AccountRepository;
   media: MediaStore;
@@ -31,14 +29,9 @@ export interface AlarmRouteDeps {
   logger: Logger;
   metrics: Pick<ApiMetrics, 'jobsAccepted'>;
   maxImageBytes: number;
-  cooldownSeconds: number;
   exportLockSeconds: number;
-  analysisTaskQueue: string;
-  detectTaskQueue: string;
   /** Max-Processing-Time when a submission sends none. */
   maxProcessingSeconds: number;
-  webhooks: WebhookConfig;
-  llm: LlmRouting | undefined;
 }
 
 const imageFieldNames = new Set(['images', 'images[]']);
@@ -69,12 +62,18 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
       const stray = files.find((file) => !imageFieldNames.has(file.fieldname));
       if (stray) throw validationError(stray.fieldname, `Unexpected file field ${stray.fieldname}; send frames as images.`);
       const fields = parseInput(submitAlarmFields, body);
-      const maxProcessingSeconds = maxProcessingSecondsOf(ctx, deps.maxProcessingSeconds);
-      if (fields.webhook_url) await requireAllowedWebhookTarget(fields.webhook_url, 'webhook_url', deps.webhooks);
-      const result = await submitAlarm(deps, ctx.state.auth, fields, files.map((file) => file.buffer), { maxProcessingSeconds });
-      if (result.duplicate) {
+      const { accountId, accountName } = ctx.state.auth;
+      const result = await submitAlarm(deps, {
+        ...submissionOf(fields),
+        account: { accountId, accountName },
+        images: files.map((file) => file.buffer),
+        maxProcessingSeconds: maxProcessingSecondsOf(ctx, deps.maxProcessingSeconds),
+        idempotencyKey: idempotencyKeyOf(ctx),
+      });
+      if (result.outcome === 'refused') throw refusalError(result.refusal);
+      if (result.outcome === 'existing') {
         ctx.status = 200;
-        ctx.body = envelope(presentAccepted(result.jobId, result.status, true));
+        ctx.body = envelope(presentAccepted(result.existing.jobId, result.existing.status, true));
         return;
       }
       deps.metrics.jobsAccepted.inc({ api: 'alarms' });
@@ -89,7 +88,7 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
   );
 
   router.get('/:job_id', async (ctx) => {
-    const { job } = await ownedJob(ctx, deps.accounts, jobs);
+    const { job } = await ownedJob(ctx, deps.accounts, jobs, 'alarm');
     const liveStage = job.status === 'running' ? await readLiveStage(deps.temporal, job.id) : undefined;
     ctx.body = envelope(presentJobStatus(job, liveStage));
   });
@@ -125,6 +124,19 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
   });
 
   return router;
+}
+
+function submissionOf(fields: SubmitAlarmFields) {
+  return {
+    camera: { groupId: fields.group_id, siteId: fields.site_id, zoneId: fields.zone_id },
+    names: { groupName: fields.group_name ?? null, siteName: fields.site_name ?? null, zoneName: fields.zone_name ?? null },
+    siteCategory: fields.site_category,
+    vendorEventId: fields.vendor_event_id,
+    siteAddress: fields.site_address ?? null,
+    timestamp: fields.timestamp ?? null,
+    sensitivity: fields.detection_sensitive_level,
+    webhook: fields.webhook_url ? { url: fields.webhook_url, secret: fields.webhook_secret ?? null } : null,
+  };
 }
 
 async function readLiveStage(temporal: Client, jobId: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import { parseVendorTimestamp } from '../../domain/local-time.js';
 import { detectionCategories, siteCategories } from '../../domain/types.js';
 import { webhookUrlProblem } from '../../domain/webhooks.js';
 import { bearerAuth, errorResponses, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { jobIdParams } from '../owned-job.js';
 import { emptyToUndefined } from '../validate.js';
 
 const identifier = z.string().regex(identifierPattern, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _, . or -');
@@ -65,7 +66,6 @@ export const submitAlarmFields = z
   });
 export type SubmitAlarmFields = z.infer<typeof submitAlarmFields>;
 
-export const jobIdParams = z.object({ job_id: z.string().min(1).max(300) });
 
 export const exportQuery = z.object({
   media_type: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(0)),

@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { jobIdParams } from '../alarms/schema.js';
+import { jobIdParams } from '../owned-job.js';
 import { errorResponses, isoDateTime, jsonResponse, tokenAuth, tokenQuery } from '../openapi-common.js';
 
 export const deliveriesData = z.object({
@@ -30,31 +30,36 @@ export const deliveriesData = z.object({
 
 const redeliveryData = z.object({ job_id: z.string(), delivery_id: z.uuid(), status: z.literal('queued') });
 
-/** The webhook delivery routes of an alarm in the OpenAPI document (DESIGN §5). */
-export function registerAlarmDeliveryPaths(registry: OpenAPIRegistry): void {
-  registry.registerPath({
-    method: 'get',
-    path: '/api/v1/alarms/{job_id}/deliveries',
-    tags: ['Webhooks'],
-    summary: 'Webhook deliveries of a job and every attempt',
-    security: tokenAuth,
-    request: { params: jobIdParams, query: tokenQuery },
-    responses: {
-      200: jsonResponse('Deliveries, oldest first; never the secret or the payload.', deliveriesData),
-      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/alarms/{job_id}/deliveries/redeliver',
-    tags: ['Webhooks'],
-    summary: 'Send the final payload again',
-    description: 'A new delivery with its own attempts and the same X-Webhook-Id, to the job\'s target or else the account\'s default.',
-    security: tokenAuth,
-    request: { params: jobIdParams, query: tokenQuery },
-    responses: {
-      202: jsonResponse('The redelivery is queued.', redeliveryData, z.object({ Location: z.string().meta({ description: 'The job\'s deliveries.' }) })),
-      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'], 409: ['NOT_READY', 'WEBHOOK_NOT_CONFIGURED'] }),
-    },
-  });
+/** Where a job's deliveries are served: every kind's under /jobs, and an alarm's also under /alarms, where they began. */
+export const deliveryPrefixes = ['/api/v1/jobs', '/api/v1/alarms'] as const;
+
+/** The webhook delivery routes in the OpenAPI document: a job's of any kind, and an alarm's. */
+export function registerDeliveryPaths(registry: OpenAPIRegistry): void {
+  for (const prefix of deliveryPrefixes) {
+    registry.registerPath({
+      method: 'get',
+      path: `${prefix}/{job_id}/deliveries`,
+      tags: ['Webhooks'],
+      summary: 'Webhook deliveries of a job and every attempt',
+      security: tokenAuth,
+      request: { params: jobIdParams, query: tokenQuery },
+      responses: {
+        200: jsonResponse('Deliveries, oldest first; never the secret or the payload.', deliveriesData),
+        ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
+      },
+    });
+    registry.registerPath({
+      method: 'post',
+      path: `${prefix}/{job_id}/deliveries/redeliver`,
+      tags: ['Webhooks'],
+      summary: 'Send the final payload again',
+      description: 'A new delivery with its own attempts and the same X-Webhook-Id, to the job\'s target or else the account\'s default.',
+      security: tokenAuth,
+      request: { params: jobIdParams, query: tokenQuery },
+      responses: {
+        202: jsonResponse('The redelivery is queued.', redeliveryData, z.object({ Location: z.string().meta({ description: 'The job\'s deliveries.' }) })),
+        ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'], 409: ['NOT_READY', 'WEBHOOK_NOT_CONFIGURED'] }),
+      },
+    });
+  }
 }

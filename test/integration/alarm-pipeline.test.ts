@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { progressQuery } from '../../workflows/alarm-verification.js';
+import { progressQuery } from '../../workflows/contracts/job.js';
 import { VigilDecision, VigilStage, VigilZoneId } from '../../temporal/search-attributes.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
 import { activityNames, scheduledActivity } from '../support/history.js';

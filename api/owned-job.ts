@@ -1,0 +1,29 @@
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { AccountRepository, AuthenticatedToken } from '../db/repositories/accounts.js';
+import type { JobRepository } from '../db/repositories/jobs.js';
+import type { DocumentedJobKind, Job, TypedJob } from '../db/schema.js';
+import { authenticateRequest } from './auth.js';
+import { notFound } from './errors.js';
+import { parseInput } from './validate.js';
+
+export const jobIdParams = z.object({ job_id: z.string().min(1).max(300) });
+
+/**
+ * The job named by the path, for an authenticated request; another account's job is a 404, like one that does
+ * not exist. With `kind`, a job of another kind is a 404 too: each family's routes see only their own jobs.
+ */
+export async function ownedJob(ctx: Context, accounts: AccountRepository, jobs: JobRepository): Promise<{ auth: AuthenticatedToken; job: Job }>;
+export async function ownedJob<K extends DocumentedJobKind>(
+  ctx: Context,
+  accounts: AccountRepository,
+  jobs: JobRepository,
+  kind: K,
+): Promise<{ auth: AuthenticatedToken; job: TypedJob<K> }>;
+export async function ownedJob(ctx: Context, accounts: AccountRepository, jobs: JobRepository, kind?: DocumentedJobKind) {
+  const auth = await authenticateRequest(accounts, ctx);
+  const { job_id } = parseInput(jobIdParams, ctx.params);
+  const job = kind ? await jobs.getOfKind(auth.accountId, job_id, kind) : await jobs.get(auth.accountId, job_id);
+  if (!job) throw notFound('Job');
+  return { auth, job };
+}
