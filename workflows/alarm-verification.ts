@@ -11,7 +11,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DetectionActivities } from '../activities/detection.js';
+import type { DetectionActivities } from '../gpu-worker/activities.js';
 import { VigilCrimeRate, VigilDecision, VigilStage } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmProgress, AlarmWorkflowInput } from './alarm-types.js';
 import { deliverAlarmWebhook, type WebhookDeliveryPolicy } from './webhook-delivery.js';

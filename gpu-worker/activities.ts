@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { MediaStore } from '../media/store.js';
-import { InvalidFrameError, type DetectionEngine } from '../gpu-worker/engine.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/alarm-types.js';
+import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
 export interface DetectionDeps {
   engine: DetectionEngine;
