@@ -1,6 +1,6 @@
 /**
  * What Vigil asks a vision LLM and what it accepts back (DESIGN §4, methods C1, C2, C21): the
- * indicator vocabulary, the answer's schema (zod, and the JSON schema sent as `response_format`),
+ * indicator vocabulary, the answer's schema (zod; llm/vision-client.ts sends it as `response_format`),
  * and the prompt text. Pure: no I/O.
  */
 import { z } from 'zod';
@@ -39,16 +39,11 @@ export const llmVerdictSchema = z.object({
 });
 export type LlmVerdict = z.infer<typeof llmVerdictSchema>;
 
-/** `response_format` of the chat-completions request: the answer's JSON schema, derived from the zod schema. */
-export const llmResponseFormat = {
-  type: 'json_schema',
-  json_schema: {
-    name: 'alarm_verdict',
-    strict: true,
-    // The `$schema` tag is dropped: some servers refuse schemas that carry it.
-    schema: (({ $schema: _tag, ...schema }) => schema)(z.toJSONSchema(llmVerdictSchema)),
-  },
-} as const;
+/**
+ * The answer a model must give (llm/vision-client.ts sends the schema as the JSON-schema
+ * `response_format`), and room for it in tokens: a model that runs past it is cut off and gets its repair turn.
+ */
+export const llmVerdictAnswer = { name: 'alarm_verdict', schema: llmVerdictSchema, maxTokens: 600 };
 
 export const llmSystemPrompt = [
   'You verify security alarms for a remote monitoring centre.',

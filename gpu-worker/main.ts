@@ -3,11 +3,11 @@ import { FileSystemMediaStore } from '../media/store.js';
 import { createLogger } from '../logging/logger.js';
 import { connectNative } from '../temporal/connection.js';
 import { installTemporalLogging } from '../temporal/runtime-logging.js';
-import { observeInference } from '../observability/detector-metrics.js';
 import { createDetectionWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import { createDetector, type DetectorModel } from './detector.js';
 import { createDetectionEngine } from './engine.js';
+import { observeInference } from './metrics.js';
 import { createDetectionWorker } from './worker.js';
 
 const config = loadConfig();

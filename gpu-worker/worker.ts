@@ -1,5 +1,5 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createDetectionActivities } from '../activities/detection.js';
+import { createDetectionActivities } from './activities.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';

@@ -1,5 +1,5 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { DetectionActivities } from '../activities/detection.js';
+import type { DetectionActivities } from '../gpu-worker/activities.js';
 import { VigilCrimeRate, VigilDecision } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmWorkflowInput } from './contracts/alarm-verification.js';
 import type { WorkerJobSettings } from './contracts/job.js';

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createDetectionActivities } from '../../activities/detection.js';
+import { createDetectionActivities } from '../../gpu-worker/activities.js';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine } from '../../gpu-worker/engine.js';
 import { FileSystemMediaStore } from '../../media/store.js';

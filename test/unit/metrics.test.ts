@@ -12,7 +12,7 @@ import { httpMetrics } from '../../api/http-metrics.js';
 import { createDetector } from '../../gpu-worker/detector.js';
 import { createLogger } from '../../logging/logger.js';
 import { openResizable } from '../../media/image.js';
-import { observeInference } from '../../observability/detector-metrics.js';
+import { observeInference } from '../../gpu-worker/metrics.js';
 import { jobMetricsSinks } from '../../observability/job-metrics-sinks.js';
 import { createAnalysisWorkerMetrics, createApiMetrics, createDetectionWorkerMetrics } from '../../observability/metrics.js';
 import { serveMetrics } from '../../observability/metrics-server.js';

@@ -1,5 +1,5 @@
-import type { DetectorOptions } from '../gpu-worker/detector.js';
-import type { DetectionWorkerMetrics } from './metrics.js';
+import type { DetectorOptions } from './detector.js';
+import type { DetectionWorkerMetrics } from '../observability/metrics.js';
 
 /**
  * For a detector's `onInference`: each frame's inference into `vigil_detector_frame_duration_seconds`,

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../domain/failure-types.js';
 import type { MediaStore } from '../media/store.js';
-import { InvalidFrameError, type DetectionEngine } from '../gpu-worker/engine.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
+import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
 export interface DetectionDeps {
   engine: DetectionEngine;
