@@ -3,13 +3,12 @@ import type { Refusal } from '../commands/job-acceptance.js';
 import type { SubmitAlarmRefusalCode } from '../commands/submit-alarm.js';
 import { parseMaxProcessingTime, maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { ApiError, validationError, type ErrorCode } from './errors.js';
+import { idempotencyKeyHeader } from './openapi-common.js';
 
 /** What every job-submitting route shares: the Max-Processing-Time and Idempotency-Key headers, and refusals as HTTP errors. */
 
 const maxProcessingTimeHeader = 'Max-Processing-Time';
-const idempotencyKeyHeader = 'Idempotency-Key';
-/** Printable ASCII without spaces, as clients generate them (UUIDs, ULIDs, hashes). */
-const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
+const idempotencyKeyName = 'Idempotency-Key';
 
 /** Seconds from the `Max-Processing-Time` header (0: no limit), or the configured default when it is absent. */
 export function maxProcessingSecondsOf(ctx: Context, defaultSeconds: number): number {
@@ -22,10 +21,10 @@ export function maxProcessingSecondsOf(ctx: Context, defaultSeconds: number): nu
 
 /** The `Idempotency-Key` header, or undefined when absent. */
 export function idempotencyKeyOf(ctx: Context): string | undefined {
-  const key = ctx.get(idempotencyKeyHeader);
+  const key = ctx.get(idempotencyKeyName);
   if (key === '') return undefined;
-  if (!idempotencyKeyPattern.test(key)) {
-    throw validationError(idempotencyKeyHeader, `${idempotencyKeyHeader} must be 1 to 255 printable ASCII characters without spaces.`);
+  if (!idempotencyKeyHeader.safeParse(key).success) {
+    throw validationError(idempotencyKeyName, `${idempotencyKeyName} must be 1 to 255 printable ASCII characters without spaces.`);
   }
   return key;
 }

@@ -82,3 +82,14 @@ export function mediaResponses(contentTypes: string[]): Record<number, ResponseC
     304: { description: 'Not modified (`If-None-Match` matched the ETag).' },
   };
 }
+
+/** The `Idempotency-Key` request header of every create endpoint: printable ASCII without spaces (UUIDs, ULIDs, hashes). */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .optional()
+  .meta({
+    description:
+      'Makes a retried create safe: the same key and the same request within 24 hours answer the job already created; ' +
+      'the same key with a different request is 422 IDEMPOTENCY_KEY_REUSED.',
+  });

@@ -5,7 +5,7 @@ import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
 import { parseVendorTimestamp } from '../../domain/local-time.js';
 import { detectionCategories, siteCategories } from '../../domain/types.js';
 import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bearerAuth, errorResponses, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
 import { emptyToUndefined } from '../validate.js';
 
@@ -160,7 +160,7 @@ const alarmForm = z.object({
 
 const jobPath = z.object({ job_id: jobIdParams.shape.job_id.meta({ description: 'The job id returned on submission.' }) });
 
-/** The alarm routes in the OpenAPI document (DESIGN §4). */
+/** The alarm routes in the OpenAPI document. */
 export function registerAlarmPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
@@ -169,7 +169,8 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
     summary: 'Submit an alarm',
     description:
       'Stores the frames and starts the analysis; answers once the workflow is started, never waiting for it. ' +
-      'One alarm per camera (account + group + site + zone) per cooldown; the same vendor_event_id again answers the existing job.',
+      'One alarm per camera (account + group + site + zone) per cooldown; the same vendor_event_id again, or the same request ' +
+      'under the same Idempotency-Key within 24 hours, answers the existing job.',
     // Or the form's token field, which no security scheme can describe.
     security: [...bearerAuth, {}],
     request: {
@@ -179,6 +180,7 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
           .regex(/^\d+$/)
           .optional()
           .meta({ description: `Whole seconds, 0 (no limit) to ${maxProcessingSecondsLimit}, the analysis may take before it fails MAX_PROCESSING_TIME_EXCEEDED.` }),
+        'Idempotency-Key': idempotencyKeyHeader,
       }),
       body: { required: true, content: { 'multipart/form-data': { schema: alarmForm } } },
     },
@@ -188,11 +190,12 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
         acceptedAlarmData,
         z.object({ Location: z.string().meta({ description: 'The status URL of the job.' }) }),
       ),
-      200: jsonResponse('A duplicate: the job already accepted for this vendor_event_id.', acceptedAlarmData),
+      200: jsonResponse('A duplicate: the job already accepted for this vendor_event_id or Idempotency-Key.', acceptedAlarmData),
       ...errorResponses({
         400: ['VALIDATION_ERROR', 'INVALID_IMAGE_COUNT', 'INVALID_IMAGE'],
         401: ['UNAUTHENTICATED'],
         413: ['PAYLOAD_TOO_LARGE'],
+        422: ['IDEMPOTENCY_KEY_REUSED'],
         429: { codes: ['RATE_LIMITED'], headers: retryAfterHeader },
       }),
     },

@@ -48,7 +48,7 @@ export interface DetectionRouteDeps {
   rateLimits: { media: RateLimit; bulk: RateLimit };
 }
 
-/** Private: every response depends on the token. An hour, as spec 5 asks of images. */
+/** Private: every response depends on the token. An hour, as the detections API asks of images. */
 const mediaCacheControl = 'private, max-age=3600';
 /** Bump when the drawing changes, so cached thumbnails and overlays are drawn again. */
 const renderingVersion = 'v1';

@@ -322,7 +322,7 @@ const bulkBody = (items: z.ZodType, key: 'detections' | 'detection_ids') => ({
 });
 const bulkResponse = { 207: jsonResponse('One result per item, in request order.', bulkResultsData) };
 
-/** The detection routes (spec 5) in the OpenAPI document. */
+/** The detection routes in the OpenAPI document. */
 export function registerDetectionPaths(registry: OpenAPIRegistry): void {
   const get = (path: string, summary: string, request: Parameters<OpenAPIRegistry['registerPath']>[0]['request'], responses: Parameters<OpenAPIRegistry['registerPath']>[0]['responses']) =>
     registry.registerPath({ method: 'get', path, tags: ['Detections'], summary, security: tokenAuth, request, responses });
