@@ -4,7 +4,7 @@ import { boxFileName } from '../domain/identifiers.js';
 import { detectionCategories } from '../domain/types.js';
 
 /**
- * The alarm export document (DESIGN §4): the answer of GET /api/v1/alarms/{job_id}/export and the `data`
+ * The alarm export document: the answer of GET /api/v1/alarms/{job_id}/export and the `data`
  * of the alarm.finished webhook, loaded and presented here for both.
  */
 export interface AlarmExport {

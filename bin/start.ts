@@ -12,7 +12,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { ChildProcessGroup } from './child-process-group.js';
 
 /**
- * `npm start`: the embedded stack under one supervisor (DESIGN §2). Temporal dev server and PostgreSQL
+ * `npm start`: the embedded stack under one supervisor. Temporal dev server and PostgreSQL
  * first, then migrations, then the API and both workers as child processes. Ctrl-C or SIGTERM, or any child
  * dying, stops everything in reverse order.
  */

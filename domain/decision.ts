@@ -1,5 +1,5 @@
 /**
- * `Local`: the built-in rule engine (DESIGN §4). Weighs weapons, people (how many, in how many
+ * `Local`: the built-in rule engine. Weighs weapons, people (how many, in how many
  * frames, how close and where), vehicles (moving or standing still), motion, the site category and
  * its local time. Deterministic and pure: it may run in workflow code, and the circuit breaker
  * (`Cbr`) falls back to it.

@@ -1,5 +1,5 @@
 /**
- * Nuisance filters (DESIGN §4, sensitivity 2): drop detections that are too weak, too small or too
+ * Nuisance filters (sensitivity 2): drop detections that are too weak, too small or too
  * large, oddly shaped, made by something on the lens, parked vehicles, or seen only once, and say
  * which filter removed what. Defaults per site category, each value overridable (`FILTER_OVERRIDES`).
  * Pure: no I/O.

@@ -1,5 +1,5 @@
 /**
- * Frame quality (DESIGN §4, sensitivity 2): flags frames that are too dark, blurred, frozen or
+ * Frame quality (sensitivity 2): flags frames that are too dark, blurred, frozen or
  * blocked by something close to the lens, from grey thumbnails the caller decoded (`qualityThumbnailWidth`
  * wide). Pure: no I/O.
  *

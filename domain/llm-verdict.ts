@@ -1,5 +1,5 @@
 /**
- * What Vigil asks a vision LLM and what it accepts back (DESIGN §4, methods C1, C2, C21): the
+ * What Vigil asks a vision LLM and what it accepts back (methods C1, C2, C21 in workflows/decision-routing.ts): the
  * indicator vocabulary, the answer's schema (zod; llm/vision-client.ts sends it as `response_format`),
  * and the prompt text. Pure: no I/O.
  */

@@ -1,5 +1,5 @@
 /**
- * Site time (DESIGN §7): resolve a site address to an IANA zone offline, from packaged geo and
+ * Site time: resolve a site address to an IANA zone offline, from packaged geo and
  * timezone data, and read an instant as the site's wall-clock time. Runs in activities only: the data
  * sets are large, so workflow code reads vendor timestamps through local-time.ts instead.
  */

@@ -189,7 +189,7 @@ function match(detections: { score: number; box: Box }[], truths: LabelledObject
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 const expectedText = (value: Expected | undefined) => (value === undefined || value === null ? '?' : value === 'parked' ? 'parked' : yesNo(value));
-/** Stationary vehicles do not count (DESIGN §4), so a scene of parked vehicles should report none. */
+/** Stationary vehicles do not count (domain/filters.ts), so a scene of parked vehicles should report none. */
 const expectedPresence = (value: Expected | undefined): boolean | null => (value === undefined || value === null ? null : value === true);
 
 /** How detection adapted to the input: cascade, tiled pass, pseudo-colour frames (with their ms for events). */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { inheritedEnv, type Config } from '../config/index.js';
 
-/** Newest CLI release whose module has no replace directive, so `go install` works (DESIGN §2). */
+/** Newest CLI release whose module has no replace directive, so `go install` works (.ci/run builds the same one). */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 

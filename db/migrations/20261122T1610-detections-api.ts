@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The detections API (spec 5): detections created in bulk (no job or frame behind them), a detection
+ * The detections API: detections created in bulk (no job or frame behind them), a detection
  * time kept to the millisecond so cursors round-trip exactly through JavaScript dates, event labels,
  * a search document that also covers camera and site names and the event's decision text, and the
  * PostgreSQL-held token buckets of the API rate limits.

@@ -9,7 +9,7 @@ import { waitFor } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
- * DESIGN §8 "accepted work is never lost": with 20 jobs in flight, each role is killed with SIGKILL (and
+ * Accepted work is never lost: with 20 jobs in flight, each role is killed with SIGKILL (and
  * PostgreSQL restarted) and brought back; every job answered 202 must end exactly once: one job row, one
  * workflow run, one final webhook (one distinct X-Webhook-Id; repeats of an id are at-least-once redundancy).
  */

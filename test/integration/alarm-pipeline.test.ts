@@ -116,8 +116,10 @@ describe('alarm verification on the real stack', () => {
     const history = await handle.fetchHistory();
     const detect = scheduledActivity(history, 'detectFrames');
     assert.equal(detect?.activityTaskScheduledEventAttributes?.taskQueue?.name, 'vigil-detect');
-    // Only detection leaves the analysis worker; the short steps are its local activities.
+    // Only detection leaves the analysis worker; the short steps are its local activities. The job first reads
+    // the worker's settings (detection queue, webhook and LLM policies), which the API no longer sends.
     assert.deepEqual(activityNames(history), [
+      'workerSettings (local)',
       'upsertTenancy (local)',
       'resolveSiteTime (local)',
       'detectFrames',
