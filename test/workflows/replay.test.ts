@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { historyFromJson } from '../support/history-json.js';
+import { workflowBundle, workflowSinks } from '../support/workflow-env.js';
+import { alarmScenarios } from './alarm-scenarios.js';
+
+const historiesDir = fileURLToPath(new URL('histories/', import.meta.url));
+
+test('every recorded history replays against the current workflows', async () => {
+  const files = (await readdir(historiesDir)).filter((file) => file.endsWith('.json')).sort();
+  for (const scenario of Object.keys(alarmScenarios)) {
+    assert.ok(files.includes(`alarm-${scenario}.json`), `a recorded history of the ${scenario} scenario (record-histories.ts)`);
+  }
+
+  const histories = await Promise.all(
+    files.map(async (file) => ({ workflowId: file, history: historyFromJson(await readFile(path.join(historiesDir, file), 'utf8')) })),
+  );
+  const replayed: string[] = [];
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), sinks: workflowSinks() }, histories)) {
+    replayed.push(result.workflowId);
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+  assert.deepEqual(replayed.sort(), files);
+});
