@@ -1,15 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../../activities/alarm.js';
-import type { DetectionActivities } from '../../activities/detection.js';
+import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
+import type { DetectionActivities } from '../../gpu-worker/activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
  * checks), so a new activity is one more stub there, and one more module here if it is a new module.
  */
-export type VigilActivities = AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
+export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -74,7 +75,12 @@ export function keptAnalysis(detections: FrameDetections[]): FrameAnalysis {
 
 /** A plausible run: a person in every frame, a local decision, a model that answers, a webhook target that accepts. */
 function defaultStubs(): VigilActivities {
+  const prepareDelivery = async () => true;
   return {
+    // Tests give the settings of their own worker (its task queue for detection); these keep a forgotten one from hanging.
+    workerSettings: async () => {
+      throw ApplicationFailure.nonRetryable('the test did not give the worker settings', 'TEST_SETUP');
+    },
     upsertTenancy: async () => ({ siteDbId: 'site-1', category: 'retail', address: null, cachedTimezone: null }),
     resolveSiteTime: async ({ timestamp }) => ({ vendorTime: timestamp ?? '2024-05-01T23:15:00', timezone: 'Europe/London', indicators: [] }),
     detectFrames: async ({ frames }) => personInEveryFrame(frames),
@@ -84,7 +90,8 @@ function defaultStubs(): VigilActivities {
     failJob: async () => undefined,
     askPrimaryModel: async () => modelVerdict({ engine: 'stub-primary' }),
     askSecondaryModel: async () => modelVerdict({ engine: 'stub-secondary' }),
-    prepareAlarmDelivery: async () => true,
+    prepareJobDelivery: prepareDelivery,
+    prepareAlarmDelivery: prepareDelivery,
     attemptWebhookDelivery: async () => ({ statusCode: 200 }),
     abandonWebhookDelivery: async () => undefined,
   };

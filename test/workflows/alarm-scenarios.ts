@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait.js';
 import type { WorkflowTestEnv } from '../support/workflow-env.js';
 
 export type AlarmInput = Parameters<typeof alarmVerification>[0];
-export type AlarmOptions = Parameters<typeof alarmVerification>[1];
+export type AlarmOptions = NonNullable<Parameters<typeof alarmVerification>[1]>;
 export type AlarmOutcome = Awaited<ReturnType<typeof alarmVerification>>;
 export type LlmRouting = NonNullable<AlarmOptions['llm']>;
 
@@ -59,7 +59,7 @@ export function alarmInput(jobId: string, fields: Partial<AlarmInput> = {}): Ala
 
 export interface AlarmRunSetup {
   input?: Partial<AlarmInput>;
-  /** Over the defaults: detection on the worker's queue, fast webhook retries, no LLM. */
+  /** The analysis worker's settings over the defaults: detection on the test worker's queue, fast webhook retries, no LLM. */
   options?: Partial<AlarmOptions>;
   stubs?: Partial<VigilActivities>;
   /** What happens to the workflow once it is started, e.g. a cancellation. */
@@ -77,12 +77,13 @@ export interface EndedAlarmRun extends AlarmRun {
 
 export async function startAlarm(env: WorkflowTestEnv, setup: AlarmRunSetup = {}): Promise<AlarmRun> {
   const jobId = `job-${randomUUID()}`;
-  const stubs = env.stubActivities(jobId, setup.stubs);
-  const options: AlarmOptions = { detectTaskQueue: env.taskQueue, webhookDelivery, ...setup.options };
+  const settings: AlarmOptions = { detectTaskQueue: env.taskQueue, webhookDelivery, ...setup.options };
+  // As the API starts a job: the settings come from the worker (the workerSettings step), not from the starter.
+  const stubs = env.stubActivities(jobId, { workerSettings: answers(settings), ...setup.stubs });
   const handle = await env.client.workflow.start(alarmVerification, {
     workflowId: jobId,
     taskQueue: env.taskQueue,
-    args: [alarmInput(jobId, setup.input), options],
+    args: [alarmInput(jobId, setup.input)],
   });
   return { handle, stubs };
 }

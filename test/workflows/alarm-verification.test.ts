@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { DecisionResult } from '../../activities/alarm.js';
-import { progressQuery } from '../../workflows/index.js';
+import { progressQuery } from '../../workflows/contracts/job.js';
 import {
   answers,
   failsWith,
@@ -60,12 +60,12 @@ function assertFailedThenDelivered(run: EndedAlarmRun, code: string, cancelled: 
   assert.equal(callCount(run, 'persistResult'), 0);
   assertWebhookDelivered(run);
   const names = run.stubs.calls.map((call) => call.name);
-  assert.ok(names.indexOf('failJob') < names.indexOf('prepareAlarmDelivery'), `the job ends before its webhook: ${names.join(', ')}`);
+  assert.ok(names.indexOf('failJob') < names.indexOf('prepareJobDelivery'), `the job ends before its webhook: ${names.join(', ')}`);
 }
 
 /** One completion delivery of the job was recorded and then sent. */
 function assertWebhookDelivered(run: EndedAlarmRun): void {
-  const prepared = run.stubs.inputsOf('prepareAlarmDelivery');
+  const prepared = run.stubs.inputsOf('prepareJobDelivery');
   assert.equal(prepared.length, 1);
   assert.equal(prepared[0]!.jobId, run.handle.workflowId);
   assert.equal(prepared[0]!.trigger, 'completion');
@@ -90,7 +90,7 @@ describe('alarmVerification with stub activities', () => {
     assert.deepEqual(outcomeOf(run), { jobId: run.handle.workflowId, crimeRate: 1, decision: 'Maybe' });
     assert.deepEqual(
       run.stubs.calls.map((call) => call.name),
-      ['upsertTenancy', 'resolveSiteTime', 'detectFrames', 'analyseFrames', 'decide', 'persistResult', 'prepareAlarmDelivery', 'attemptWebhookDelivery'],
+      ['workerSettings', 'upsertTenancy', 'resolveSiteTime', 'detectFrames', 'analyseFrames', 'decide', 'persistResult', 'prepareJobDelivery', 'attemptWebhookDelivery'],
     );
     const [detected] = run.stubs.inputsOf('detectFrames');
     assert.deepEqual(detected!.frames.map((frame) => frame.index), [0, 1, 2]);
@@ -206,21 +206,21 @@ describe('alarmVerification with stub activities', () => {
     const run = await runAlarm(env, { input: { hasWebhook: false } });
     outcomeOf(run);
     assert.equal(callCount(run, 'persistResult'), 1);
-    assert.equal(callCount(run, 'prepareAlarmDelivery') + callCount(run, 'attemptWebhookDelivery'), 0);
+    assert.equal(callCount(run, 'prepareJobDelivery') + callCount(run, 'attemptWebhookDelivery'), 0);
   });
 
   test('a delivery that spends its attempts is abandoned and the job still finishes', async () => {
     const run = await runAlarm(env, { stubs: { attemptWebhookDelivery: failsWith('WEBHOOK_UNREACHABLE') } });
     outcomeOf(run);
-    const [prepared] = run.stubs.inputsOf('prepareAlarmDelivery');
+    const [prepared] = run.stubs.inputsOf('prepareJobDelivery');
     assert.equal(callCount(run, 'attemptWebhookDelivery'), 2, 'the policy allows two attempts');
     assert.deepEqual(run.stubs.inputsOf('abandonWebhookDelivery'), [{ accountId: prepared!.accountId, deliveryId: prepared!.deliveryId }]);
   });
 
   test('no attempt is made when the target is gone by the time the job ends', async () => {
-    const run = await runAlarm(env, { stubs: { prepareAlarmDelivery: answers(false) } });
+    const run = await runAlarm(env, { stubs: { prepareJobDelivery: answers(false) } });
     outcomeOf(run);
-    assert.equal(callCount(run, 'prepareAlarmDelivery'), 1);
+    assert.equal(callCount(run, 'prepareJobDelivery'), 1);
     assert.equal(callCount(run, 'attemptWebhookDelivery') + callCount(run, 'abandonWebhookDelivery'), 0);
   });
 

@@ -1,10 +1,11 @@
 /**
- * Records the histories the replay test replays: `npx tsx test/workflows/record-histories.ts [scenario…]`
+ * Records the histories the replay test replays: `npx tsx test/workflows/record-histories.ts <version> [scenario…]`
  * runs each alarm scenario (all when none is named) with stub activities on a local Temporal server and
- * writes its history to histories/alarm-<scenario>.json. Record with the workflow code as it is before a
- * change, so the replay test shows that histories of workflows started before the change still replay.
+ * writes its history to histories/<version>/alarm-<scenario>.json. After a change to workflow code, record the
+ * new code under a new version name: every version's histories keep replaying, so workflows started by any
+ * deployed version survive the next deploy.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyToJson } from '../support/history-json.js';
@@ -13,7 +14,11 @@ import { alarmScenarios, runAlarm, type AlarmScenario } from './alarm-scenarios.
 
 const historiesDir = fileURLToPath(new URL('histories/', import.meta.url));
 
-const requested = process.argv.slice(2);
+const [version, ...requested] = process.argv.slice(2);
+if (!version || !/^[a-z0-9-]+$/.test(version)) {
+  console.error('Name the workflow code version first (lower-case letters, digits and -), then the scenarios if not all.');
+  process.exit(2);
+}
 const unknown = requested.filter((name) => !(name in alarmScenarios));
 if (unknown.length > 0) {
   console.error(`Unknown scenario(s) ${unknown.join(', ')}; expected: ${Object.keys(alarmScenarios).join(', ')}.`);
@@ -21,11 +26,12 @@ if (unknown.length > 0) {
 }
 const scenarios = (requested.length > 0 ? requested : Object.keys(alarmScenarios)) as AlarmScenario[];
 
+await mkdir(path.join(historiesDir, version), { recursive: true });
 const env = await startWorkflowEnv();
 try {
   for (const scenario of scenarios) {
     const run = await runAlarm(env, alarmScenarios[scenario]());
-    const file = path.join(historiesDir, `alarm-${scenario}.json`);
+    const file = path.join(historiesDir, version, `alarm-${scenario}.json`);
     await writeFile(file, `${historyToJson(await run.handle.fetchHistory())}\n`);
     console.log(`${scenario}: ${run.ended.status === 'fulfilled' ? 'finished' : 'failed'}, written to ${path.relative(process.cwd(), file)}`);
   }

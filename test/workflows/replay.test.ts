@@ -10,11 +10,18 @@ import { alarmScenarios } from './alarm-scenarios.js';
 
 const historiesDir = fileURLToPath(new URL('histories/', import.meta.url));
 
-test('every recorded history replays against the current workflows', async () => {
-  const files = (await readdir(historiesDir)).filter((file) => file.endsWith('.json')).sort();
-  for (const scenario of Object.keys(alarmScenarios)) {
-    assert.ok(files.includes(`alarm-${scenario}.json`), `a recorded history of the ${scenario} scenario (record-histories.ts)`);
+test('every recorded history of every version replays against the current workflows', async () => {
+  const versions = (await readdir(historiesDir)).sort();
+  assert.ok(versions.length >= 2, 'histories of the code before and after the job lifecycle');
+  const files: string[] = [];
+  for (const version of versions) {
+    const recorded = (await readdir(path.join(historiesDir, version))).filter((file) => file.endsWith('.json'));
+    for (const scenario of Object.keys(alarmScenarios)) {
+      assert.ok(recorded.includes(`alarm-${scenario}.json`), `${version}: a recorded history of the ${scenario} scenario (record-histories.ts)`);
+    }
+    files.push(...recorded.map((file) => path.join(version, file)));
   }
+  files.sort();
 
   const histories = await Promise.all(
     files.map(async (file) => ({ workflowId: file, history: historyFromJson(await readFile(path.join(historiesDir, file), 'utf8')) })),
