@@ -112,12 +112,13 @@ describe('listing detections', () => {
 
     const expected = await keptInListOrder(accountId);
     assert.equal(expected.length, 23);
-    const { ids, pages } = await walk(accountId, {}, 3);
+    // Pages of two end inside the alarm's three: its cursor must hold the stored time exactly.
+    const { ids, pages } = await walk(accountId, {}, 2);
     assert.deepEqual(ids, expected);
-    assert.equal(pages, 8);
+    assert.equal(pages, 12);
     assert.ok(!ids.includes(alarm.filteredId), 'a detection a filter removed is not listed');
 
-    const lobbyOnly = await walk(accountId, { camera: lobby.ref }, 2);
+    const lobbyOnly = await walk(accountId, { camera: lobby.ref }, 3);
     assert.deepEqual(lobbyOnly.ids, await keptInListOrder(accountId, (r) => r.camera_id === lobby.id));
 
     const page = await detections().list(accountId, {}, { limit: 3 });
@@ -200,7 +201,7 @@ describe('searching detections', () => {
     assert.equal(found.total, 2 + described.keptIds.length);
     const relevance = found.items.map((d) => d.relevance);
     assert.ok(relevance[0]! > relevance[1]! && relevance[1]! > relevance[2]!, JSON.stringify(relevance));
-    assert.deepEqual((await detections().search(accountId, 'zebra', {}, { limit: 10, offset: 0 })).total, 0);
+    assert.equal((await detections().search(accountId, 'zebra', {}, { limit: 10, offset: 0 })).total, 0);
   });
 
   test('labels: all of those asked for, from the bulk request or from the event; filters and offset pages as listed', async () => {
@@ -397,9 +398,9 @@ test('another account, even with a camera of the same vendor ids, sees and chang
   assert.notEqual(lookalike.id, camera.id);
 
   const ours = [bulkId, ...alarm.keptIds];
-  assert.deepEqual((await detections().list(otherAccount, {}, { limit: 10 })).total, 0);
-  assert.deepEqual((await detections().list(otherAccount, { camera: camera.ref }, { limit: 10 })).total, 0);
-  assert.deepEqual((await detections().search(otherAccount, 'person', {}, { limit: 10, offset: 0 })).total, 0);
+  assert.equal((await detections().list(otherAccount, {}, { limit: 10 })).total, 0);
+  assert.equal((await detections().list(otherAccount, { camera: camera.ref }, { limit: 10 })).total, 0);
+  assert.equal((await detections().search(otherAccount, 'person', {}, { limit: 10, offset: 0 })).total, 0);
   assert.equal((await detections().stats(otherAccount, {})).total, 0);
   assert.deepEqual(await detections().labelCounts(otherAccount), []);
   assert.equal((await detections().events(otherAccount, [alarm.jobId])).size, 0);
