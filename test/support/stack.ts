@@ -1,17 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import pg from 'pg';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createDatabase, type Db } from '../../db/database.js';
-import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateToLatest } from '../../db/migrator.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
@@ -22,6 +19,7 @@ import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient, connectNative } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
 import { writeTemporalLogEntry } from '../../temporal/runtime-logging.js';
+import { startDatabase } from './database.js';
 import { modelsDir, repoRoot } from './paths.js';
 import { createApiToken } from './tokens.js';
 import { ProcessExitedError, waitFor } from './wait.js';
@@ -57,28 +55,6 @@ export interface TestStack {
 }
 
 const quietLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
-
-/** A fresh database: on DATABASE_URL's server when set, else an embedded PostgreSQL in a temp dir. */
-async function startDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return startEmbeddedPostgres({ port: await freePort(), logger: quietLogger, persistent: false });
-  const name = `vigil_test_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async stop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 let bundlePromise: ReturnType<typeof bundleWorkflowCode> | undefined;
 
