@@ -46,6 +46,7 @@ export async function seedJob(db: Db, camera: SeededCamera, options: { frames?: 
   await new JobRepository(db).insert(
     {
       id,
+      kind: 'alarm',
       accountId: camera.accountId,
       cameraId: camera.id,
       vendorEventId: options.vendorEventId ?? `event_${unique()}`,
