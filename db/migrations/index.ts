@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './20261122T1530-initial.js';
 import * as webhooks from './20261122T1600-webhooks.js';
 import * as detectionsApi from './20261122T1610-detections-api.js';
+import * as jobRetention from './20261202T1000-job-retention.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '20261122T1530-initial': initial,
   '20261122T1600-webhooks': webhooks,
   '20261122T1610-detections-api': detectionsApi,
+  '20261202T1000-job-retention': jobRetention,
 };
