@@ -14,6 +14,7 @@ import { docsRoutes } from './docs/routes.js';
 import { errorEnvelope } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
+import { jobRoutes } from './jobs/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { alarmDeliveryRoutes } from './webhooks/routes.js';
@@ -63,5 +64,6 @@ export function apiRouters({ config, db, media, temporal, logger, metrics }: Api
     }),
     alarmDeliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, webhooks: config.webhooks }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
+    jobRoutes({ db, accounts, media, temporal, logger }),
   ];
 }
