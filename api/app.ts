@@ -13,6 +13,7 @@ import { docsRoutes } from './docs/routes.js';
 import { errorEnvelope } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
+import { jobRoutes } from './jobs/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { deliveryRoutes } from './webhooks/routes.js';
@@ -60,5 +61,6 @@ export function apiRouters({ config, db, media, temporal, logger, metrics }: Api
     }),
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
+    jobRoutes({ db, accounts, media, temporal, logger }),
   ];
 }

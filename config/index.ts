@@ -35,6 +35,7 @@ const envSchema = z.object({
   MEDIA_RATE_LIMIT_PER_MIN: positiveInt.default(30),
   BULK_RATE_LIMIT_PER_MIN: positiveInt.default(10),
   BULK_RATE_LIMIT_BURST: positiveInt.default(2),
+  RESULT_RETENTION_DAYS: positiveInt.default(30),
 
   WEBHOOK_ALLOW_PRIVATE: boolFlag.default(false),
   WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(10),
@@ -157,6 +158,8 @@ export interface Config {
     analysisConcurrency: number;
   };
   mediaDir: string;
+  /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */
+  resultRetentionDays: number;
   /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */
   metrics: { host: string; workerPort: number; gpuWorkerPort: number };
   detector: {
@@ -290,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       analysisConcurrency: e.ANALYSIS_CONCURRENCY,
     },
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')),
+    resultRetentionDays: e.RESULT_RETENTION_DAYS,
     metrics: { host: e.METRICS_HOST, workerPort: e.WORKER_METRICS_PORT, gpuWorkerPort: e.GPU_WORKER_METRICS_PORT },
     detector: {
       modelsDir: path.resolve(e.MODELS_DIR ?? path.join(dataDir, 'models')),

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
+import { createRetentionActivities } from '../activities/retention.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -10,6 +12,7 @@ import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { jobMetricsSinks } from '../observability/job-metrics-sinks.js';
 import { createAnalysisWorkerMetrics, type AnalysisWorkerMetrics } from '../observability/metrics.js';
+import { ensureRetentionSchedule } from './retention-schedule.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -25,7 +28,7 @@ export interface AnalysisWorkerDeps {
   workflowBundle?: WorkflowBundle;
 }
 
-/** The `vigil-analysis` worker: every workflow and the CPU activities. */
+/** The `vigil-analysis` worker: every workflow and the CPU activities; its start also ensures the retention schedule. */
 export async function createAnalysisWorker({
   config,
   connection,
@@ -35,6 +38,7 @@ export async function createAnalysisWorker({
   metrics = createAnalysisWorkerMetrics(),
   workflowBundle,
 }: AnalysisWorkerDeps): Promise<Worker> {
+  await ensureRetentionSchedule(new Client({ connection, namespace: config.temporal.namespace }), config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -45,6 +49,7 @@ export async function createAnalysisWorker({
       ...createAlarmActivities({ db, media, logger, businessHours: config.businessHours, filterOverrides: config.filterOverrides }),
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
+      ...createRetentionActivities({ db, media, logger }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

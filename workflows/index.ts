@@ -3,3 +3,4 @@ export { alarmVerification } from './alarm-verification.js';
 export { redeliverWebhook } from './webhook-delivery.js';
 // Redeliveries started before every kind shared the webhook envelope run under this name until they end.
 export { redeliverWebhook as redeliverAlarmWebhook } from './webhook-delivery.js';
+export { retentionSweep } from './retention.js';

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './20261122T1530-initial.js';
 import * as webhooks from './20261122T1600-webhooks.js';
 import * as detectionsApi from './20261122T1610-detections-api.js';
+import * as jobRetention from './20261202T1000-job-retention.js';
 import * as jobKinds from './20261202T1200-job-kinds.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   '20261122T1530-initial': initial,
   '20261122T1600-webhooks': webhooks,
   '20261122T1610-detections-api': detectionsApi,
+  '20261202T1000-job-retention': jobRetention,
   '20261202T1200-job-kinds': jobKinds,
 };

@@ -58,6 +58,12 @@ const quietLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
 
 let bundlePromise: ReturnType<typeof bundleWorkflowCode> | undefined;
 
+/** The workflow code every analysis worker of this test process runs, bundled once. */
+export function testWorkflowBundle(): ReturnType<typeof bundleWorkflowCode> {
+  bundlePromise ??= bundleWorkflowCode({ workflowsPath, logger: undefined });
+  return bundlePromise;
+}
+
 /** A stack capturing its logs gets the SDK's own lines too, as the workers' entry points route them. */
 let sdkLogCapture: Logger | undefined;
 const sdkWarnings = new DefaultLogger('WARN');
@@ -121,9 +127,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const temporal = await connectClient(config);
     cleanups.push(() => temporal.connection.close());
     const connection: NativeConnection = await connectNative(config);
-    bundlePromise ??= bundleWorkflowCode({ workflowsPath, logger: undefined });
     const metrics = { api: createApiMetrics(), worker: createAnalysisWorkerMetrics() };
-    const worker: Worker = await createAnalysisWorker({ config, connection, db, media, logger, metrics: metrics.worker, workflowBundle: await bundlePromise });
+    const worker: Worker = await createAnalysisWorker({ config, connection, db, media, logger, metrics: metrics.worker, workflowBundle: await testWorkflowBundle() });
     const workerRun = worker.run();
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

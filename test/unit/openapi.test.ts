@@ -70,4 +70,12 @@ describe('the OpenAPI document', () => {
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Max-Processing-Time'));
     assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '429', '500']);
   });
+
+  it('documents the erasure of a job as a 204 without a body, owner only', () => {
+    const erase = operations(document).find((o) => o.method === 'delete' && o.path === '/api/v1/jobs/{job_id}')?.operation;
+    assert.ok(erase, 'DELETE /api/v1/jobs/{job_id} is documented');
+    assert.deepEqual(Object.keys(erase.responses).sort(), ['204', '400', '401', '404', '500']);
+    assert.equal(erase.responses['204']!.content, undefined);
+    assert.ok(erase.security?.length);
+  });
 });
