@@ -108,90 +108,10 @@ export interface LlmEndpoint {
   apiKey: string | undefined;
 }
 
-export interface LlmConfig {
-  /** null: no LLM, the local rules decide. */
-  primary: LlmEndpoint | null;
-  secondary: LlmEndpoint | null;
-  /** One HTTP call to a model. */
-  timeoutSeconds: number;
-  /** Attempts per model and alarm (Temporal retry policy), backing off exponentially between them. */
-  maxAttempts: number;
-  retryInitialSeconds: number;
-  retryMaxSeconds: number;
-  /** A secondary answer less confident than this goes to the primary for confirmation (C21). */
-  confirmBelowConfidence: number;
-  /** Consecutive failed calls to one model that open its circuit breaker, and how long it stays open. */
-  breakerFailures: number;
-  breakerCooldownSeconds: number;
-}
-
-export interface Config {
-  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  api: {
-    host: string;
-    port: number;
-    maxImageBytes: number;
-    alarmCooldownSeconds: number;
-    exportLockSeconds: number;
-    /** Max-Processing-Time of a submission that sends no header; 0: no limit. */
-    maxProcessingSeconds: number;
-    /** Per API token, held in PostgreSQL: detection media (thumbnails, images, video) and bulk operations. */
-    rateLimits: { media: { perMinute: number; burst: number }; bulk: { perMinute: number; burst: number } };
-  };
-  database: {
-    /** DATABASE_URL, or the embedded PostgreSQL that `npm start` runs when it is unset. */
-    url: string;
-    embedded: boolean;
-    embeddedPort: number;
-    embeddedDir: string;
-  };
-  temporal: {
-    address: string;
-    namespace: string;
-    apiKey: string | undefined;
-    tls: boolean;
-    cliPath: string | undefined;
-    uiPort: number;
-    devServerDbFile: string;
-    analysisTaskQueue: string;
-    detectTaskQueue: string;
-    analysisConcurrency: number;
-  };
-  mediaDir: string;
-  /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */
-  resultRetentionDays: number;
-  /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */
-  metrics: { host: string; workerPort: number; gpuWorkerPort: number };
-  detector: {
-    modelsDir: string;
-    model: DetectorModelName;
-    device: DetectorDevice;
-    /** Per session, at least 1: DETECTOR_THREADS, or the CPU cores shared among the sessions. */
-    intraOpThreads: number;
-    concurrency: number;
-    /** Sessions per model, each on its own thread. */
-    sessions: number;
-    /** Re-detects an event in which `model` saw no person; null: never. */
-    cascadeModel: DetectorModelName | null;
-    /** Thermal pseudo-colour frames go to the model as luminance. */
-    paletteToLuminance: boolean;
-    /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
-    tiling: boolean;
-  };
-  /** Nuisance-filter and frame-quality settings over the per-site-category defaults (FILTER_OVERRIDES). */
-  filterOverrides: FilterOverrides;
-  llm: LlmConfig;
-  /** Local opening hours per site category, the defaults with BUSINESS_HOURS over them; null: none. */
-  businessHours: Record<SiteCategory, BusinessHours | null>;
-  webhooks: WebhookConfig;
-}
-
-export interface WebhookConfig {
-  /** Lets webhooks reach private, loopback and link-local addresses (tests, closed networks). */
-  allowPrivate: boolean;
-  /** One attempt is one HTTP request; the attempts are a Temporal retry policy with exponential backoff. */
-  delivery: { maxAttempts: number; initialIntervalSeconds: number; maxIntervalSeconds: number; timeoutSeconds: number };
-}
+/** Every setting, once: declared and validated in `envSchema` above, shaped for the code here (its type is `Config`). */
+export type Config = ReturnType<typeof loadConfig>;
+export type LlmConfig = Config['llm'];
+export type WebhookConfig = Config['webhooks'];
 
 export class ConfigError extends Error {}
 
@@ -204,7 +124,7 @@ function parseDevice(value: string): DetectorDevice {
 type ParsedEnv = z.infer<typeof envSchema>;
 
 /** The secondary may share the primary's server and key: only its model is required. */
-function llmConfigOf(e: ParsedEnv): LlmConfig {
+function llmConfigOf(e: ParsedEnv) {
   const problems: string[] = [];
   if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('  LLM_MODEL: required when LLM_BASE_URL is set');
   if (!e.LLM_BASE_URL && (e.LLM_MODEL || e.LLM_FALLBACK_MODEL || e.LLM_FALLBACK_BASE_URL)) {
@@ -212,8 +132,8 @@ function llmConfigOf(e: ParsedEnv): LlmConfig {
   }
   if (e.LLM_FALLBACK_BASE_URL && !e.LLM_FALLBACK_MODEL) problems.push('  LLM_FALLBACK_MODEL: required when LLM_FALLBACK_BASE_URL is set');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  const primary = e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY } : null;
-  const secondary =
+  const primary: LlmEndpoint | null = e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY } : null;
+  const secondary: LlmEndpoint | null =
     primary && e.LLM_FALLBACK_MODEL
       ? {
           baseUrl: e.LLM_FALLBACK_BASE_URL ?? primary.baseUrl,
@@ -222,13 +142,18 @@ function llmConfigOf(e: ParsedEnv): LlmConfig {
         }
       : null;
   return {
+    /** null: no LLM, the local rules decide. */
     primary,
     secondary,
+    /** One HTTP call to a model. */
     timeoutSeconds: e.LLM_TIMEOUT_S,
+    /** Attempts per model and alarm (Temporal retry policy), backing off exponentially between them. */
     maxAttempts: e.LLM_MAX_ATTEMPTS,
     retryInitialSeconds: e.LLM_RETRY_INITIAL_S,
     retryMaxSeconds: e.LLM_RETRY_MAX_S,
+    /** A secondary answer less confident than this goes to the primary for confirmation (C21). */
     confirmBelowConfidence: e.LLM_CONFIRM_BELOW,
+    /** Consecutive failed calls to one model that open its circuit breaker, and how long it stays open. */
     breakerFailures: e.LLM_BREAKER_FAILURES,
     breakerCooldownSeconds: e.LLM_BREAKER_COOLDOWN_S,
   };
@@ -252,7 +177,7 @@ function businessHoursOf(value: string): Record<SiteCategory, BusinessHours | nu
   return hours;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
@@ -268,13 +193,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxImageBytes: e.MAX_IMAGE_BYTES,
       alarmCooldownSeconds: e.ALARM_COOLDOWN_S,
       exportLockSeconds: e.EXPORT_LOCK_S,
+      /** Max-Processing-Time of a submission that sends no header; 0: no limit. */
       maxProcessingSeconds: e.MAX_PROCESSING_TIME_S,
+      /** Per API token, held in PostgreSQL: detection media (thumbnails, images, video) and bulk operations. */
       rateLimits: {
         media: { perMinute: e.MEDIA_RATE_LIMIT_PER_MIN, burst: e.MEDIA_RATE_LIMIT_PER_MIN },
         bulk: { perMinute: e.BULK_RATE_LIMIT_PER_MIN, burst: e.BULK_RATE_LIMIT_BURST },
       },
     },
     database: {
+      /** DATABASE_URL, or the embedded PostgreSQL that `npm start` runs when it is unset. */
       url: e.DATABASE_URL ?? embeddedPostgresUrl(e.EMBEDDED_PG_PORT),
       embedded: e.DATABASE_URL === undefined,
       embeddedPort: e.EMBEDDED_PG_PORT,
@@ -293,25 +221,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       analysisConcurrency: e.ANALYSIS_CONCURRENCY,
     },
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')),
+    /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */
     resultRetentionDays: e.RESULT_RETENTION_DAYS,
+    /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */
     metrics: { host: e.METRICS_HOST, workerPort: e.WORKER_METRICS_PORT, gpuWorkerPort: e.GPU_WORKER_METRICS_PORT },
     detector: {
       modelsDir: path.resolve(e.MODELS_DIR ?? path.join(dataDir, 'models')),
       model: e.DETECTOR_MODEL,
       device: parseDevice(e.DETECTOR_DEVICE),
+      /** Per session, at least 1: DETECTOR_THREADS, or the CPU cores shared among the sessions. */
       intraOpThreads: e.DETECTOR_THREADS || Math.max(1, Math.floor(os.availableParallelism() / e.DETECTOR_SESSIONS)),
       concurrency: e.DETECTOR_CONCURRENCY,
+      /** Sessions per model, each on its own thread. */
       sessions: e.DETECTOR_SESSIONS,
-      // The same model again would only repeat its own answer.
+      /** Re-detects an event in which `model` saw no person; null: never (the same model again would only repeat its own answer). */
       cascadeModel: e.DETECTOR_CASCADE_MODEL === 'none' || e.DETECTOR_CASCADE_MODEL === e.DETECTOR_MODEL ? null : e.DETECTOR_CASCADE_MODEL,
+      /** Thermal pseudo-colour frames go to the model as luminance. */
       paletteToLuminance: e.DETECTOR_PALETTE_TO_LUMINANCE,
+      /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
       tiling: e.DETECTOR_TILING,
     },
+    /** Nuisance-filter and frame-quality settings over the per-site-category defaults. */
     filterOverrides: e.FILTER_OVERRIDES ?? {},
     llm: llmConfigOf(e),
+    /** Local opening hours per site category, the defaults with BUSINESS_HOURS over them; null: none. */
     businessHours: businessHoursOf(e.BUSINESS_HOURS),
     webhooks: {
+      /** Lets webhooks reach private, loopback and link-local addresses (tests, closed networks). */
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      /** One attempt is one HTTP request; the attempts are a Temporal retry policy with exponential backoff. */
       delivery: {
         maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
         initialIntervalSeconds: e.WEBHOOK_INITIAL_INTERVAL_S,
