@@ -1,3 +1,5 @@
+import type { JobKind } from './job-kinds.js';
+
 /** Vendor identifiers (group, site, zone, account names): safe in URLs, file names and job ids. */
 export const identifierPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -21,4 +23,18 @@ export function frameName(index: number, extension: string): string {
 
 export function boxFileName(frame: string): string {
   return frame.replace(/\.[^.]+$/, '_box.json');
+}
+
+const idPrefixOfKind: Record<Exclude<JobKind, 'alarm'>, string> = {
+  video: 'video_',
+  image_batch: 'image_batch_',
+  // Clip-classification clients expect the bare 24 hex digits of their API's ids.
+  classification: '',
+  vms_incident: 'vms_incident_',
+};
+
+/** The id of a job of a kind other than alarm (alarm ids carry their camera: `alarmJobId`), from 24 random hex digits. */
+export function jobIdOf(kind: Exclude<JobKind, 'alarm'>, randomHex: string): string {
+  if (!/^[0-9a-f]{24}$/.test(randomHex)) throw new Error('job ids need 24 lowercase hex digits');
+  return `${idPrefixOfKind[kind]}${randomHex}`;
 }
