@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
 import { siteCategories, type SiteCategory } from '../domain/types.js';
-import { filterOverridesSchema, type FilterOverrides } from '../domain/filters.js';
+import { filterOverridesSchema } from '../domain/filters.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
 
 /** The one place where Vigil reads its environment. Every other module receives a `Config`. */
