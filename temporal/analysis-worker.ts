@@ -55,6 +55,8 @@ export async function createAnalysisWorker({
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,
     // The workflows' short steps (tenancy, analysis, storage) are local activities: bounded alike.
     maxConcurrentLocalActivityExecutions: config.temporal.analysisConcurrency,
+    // A deadline or cancellation reaches a model call only with a heartbeat's answer: soon, not at 80 % of its timeout.
+    maxHeartbeatThrottleInterval: '500ms',
   });
   metrics.trackWorker(worker, config.temporal.analysisTaskQueue, config.temporal.analysisConcurrency, config.temporal.analysisConcurrency);
   return worker;
