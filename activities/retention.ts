@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { JobErasureRepository } from '../db/repositories/job-erasure.js';
 import type { Logger } from '../logging/logger.js';
 import type { MediaStore } from '../media/store.js';
-import { eraseJob } from './job-erasure.js';
+import { eraseEndedJob } from '../commands/erase-job.js';
 
 export interface RetentionActivityDeps {
   db: Db;
@@ -27,7 +27,7 @@ export function createRetentionActivities({ db, media, logger }: RetentionActivi
       const expired = await erasure.endedBefore(retentionDays, limit);
       for (const { accountId, jobId } of expired) {
         // False only when a DELETE erased it in the meantime.
-        if (await eraseJob({ db, media }, accountId, jobId)) logger.info({ jobId, accountId, retentionDays }, 'expired job erased');
+        if (await eraseEndedJob({ db, media }, accountId, jobId)) logger.info({ jobId, accountId, retentionDays }, 'expired job erased');
       }
       return expired.length;
     },
