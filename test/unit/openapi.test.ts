@@ -68,7 +68,8 @@ describe('the OpenAPI document', () => {
     for (const field of ['group_id', 'site_id', 'zone_id', 'site_category', 'vendor_event_id', 'images']) assert.ok(form.required.includes(field), field);
     assert.ok(form.properties.webhook_secret);
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Max-Processing-Time'));
-    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '429', '500']);
+    assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'));
+    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '422', '429', '500']);
   });
 
   it('documents the erasure of a job as a 204 without a body, owner only', () => {
