@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { allowedImageCounts } from '../../commands/submit-alarm.js';
 import { identifierPattern } from '../../domain/identifiers.js';
 import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
 import { parseVendorTimestamp } from '../../domain/local-time.js';
@@ -71,8 +72,6 @@ export const exportQuery = z.object({
   media_type: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(0)),
   token: z.string().optional(),
 });
-
-export const allowedImageCounts = [4, 6, 8] as const;
 
 const jobStatuses = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
 const jobError = z.object({ code: z.string().meta({ example: 'MAX_PROCESSING_TIME_EXCEEDED' }), message: z.string() });
