@@ -15,7 +15,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('jobs').alterColumn('kind', (c) => c.dropDefault()).execute();
   await db.schema.alterTable('jobs').alterColumn('camera_id', (c) => c.dropNotNull()).execute();
   await db.schema.alterTable('jobs').alterColumn('vendor_event_id', (c) => c.dropNotNull()).execute();
-  await db.schema.createIndex('jobs_account_kind_created_idx').on('jobs').columns(['account_id', 'kind', 'created_at']).execute();
 
   await db.schema
     .createTable('idempotency_keys')
@@ -30,7 +29,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('idempotency_keys').execute();
-  await db.schema.dropIndex('jobs_account_kind_created_idx').execute();
   await sql`delete from jobs where kind <> 'alarm'`.execute(db);
   await db.schema.alterTable('jobs').alterColumn('vendor_event_id', (c) => c.setNotNull()).execute();
   await db.schema.alterTable('jobs').alterColumn('camera_id', (c) => c.setNotNull()).execute();
