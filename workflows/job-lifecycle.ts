@@ -4,6 +4,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -82,6 +83,8 @@ export async function runJob<Outcome>(
     );
     enterStage(isCancellation(error) ? 'cancelled' : 'failed');
     await CancellationScope.nonCancellable(() => deliverOutcome(job, settings));
+    // A cancelled job closes as Canceled in Temporal, as its row says; workflows started before closed it as failed.
+    if (isCancellation(error) && patched('cancelled-jobs-close-cancelled')) throw error;
     throw ApplicationFailure.create({ type: failure.code, message: failure.message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
   }
   enterStage('finished');

@@ -191,6 +191,7 @@ describe('alarmVerification with stub activities', () => {
     assert.equal(run.ended.status, 'rejected');
     assertFailedThenDelivered(run, 'CANCELLED', true);
     assert.equal((await run.handle.query(progressQuery)).stage, 'cancelled');
+    assert.equal((await run.handle.describe()).status.name, 'CANCELLED', 'Temporal shows the job as cancelled, as its row does');
     await waitFor('the detection stub to be cancelled', () => run.stubs.cancelled.includes('detectFrames'));
   });
 
