@@ -122,7 +122,7 @@ async function startStack(config: Config, supervisor: Supervisor, logger: Logger
   let temporalAddress = config.temporal.address;
   const { host, port } = parseAddress(config.temporal.address);
   if (isLoopback(host)) {
-    const cliPath = await findTemporalCli(config, logger);
+    const cliPath = await findTemporalCli(config, logger, supervisor.stopSignal);
     const devServer = await startDevServer({
       cliPath,
       port,
