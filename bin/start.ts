@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, inheritedEnv, loadConfig, type Config } from '../config/index.js';
@@ -6,7 +5,7 @@ import { startEmbeddedPostgres } from '../db/embedded.js';
 import { classifyAddress } from '../domain/webhooks.js';
 import { migrateToLatest } from '../db/migrator.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { ModelFileMissingError, modelFilePath } from '../gpu-worker/model-files.js';
+import { configuredModels, ensureModelFiles } from '../gpu-worker/model-files.js';
 import { findTemporalCli } from '../temporal/cli.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { ChildProcessGroup } from './child-process-group.js';
@@ -39,6 +38,7 @@ class Supervisor {
   private resolveStop!: (request: StopRequest) => void;
   private readonly stopRequested = new Promise<StopRequest>((resolve) => (this.resolveStop = resolve));
   private stopping = false;
+  private readonly stopController = new AbortController();
   readonly children: ChildProcessGroup;
 
   constructor(private readonly logger: Logger) {
@@ -65,10 +65,16 @@ class Supervisor {
     return this.stopping;
   }
 
+  /** Aborted when a stop is requested: downloads under way stop and remove their temporary files. */
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
   requestStop(request: StopRequest): void {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.info(`stopping (${request.reason})`);
+    this.stopController.abort(new Error(request.reason));
     this.resolveStop(request);
   }
 
@@ -104,15 +110,19 @@ function parseAddress(address: string): { host: string; port: number } {
 const isLoopback = (host: string) => host === 'localhost' || classifyAddress(host) === 'loopback';
 
 async function startStack(config: Config, supervisor: Supervisor, logger: Logger): Promise<void> {
-  for (const model of [config.detector.model, config.detector.cascadeModel]) {
-    const modelFile = model && modelFilePath(config.detector.modelsDir, model);
-    if (modelFile && !existsSync(modelFile)) throw new ModelFileMissingError(modelFile);
-  }
+  // Before anything starts, so a model that cannot be had stops the start with how to place it by hand.
+  await ensureModelFiles(configuredModels(config), {
+    modelsDir: config.detector.modelsDir,
+    downloads: config.downloads,
+    logger,
+    signal: supervisor.stopSignal,
+  });
+  if (supervisor.isStopping) return;
 
   let temporalAddress = config.temporal.address;
   const { host, port } = parseAddress(config.temporal.address);
   if (isLoopback(host)) {
-    const cliPath = await findTemporalCli(config, logger);
+    const cliPath = await findTemporalCli(config, logger, supervisor.stopSignal);
     const devServer = await startDevServer({
       cliPath,
       port,

@@ -56,6 +56,14 @@ const envSchema = z.object({
   TASK_QUEUE_DETECT: z.string().min(1).default('vigil-detect'),
   ANALYSIS_CONCURRENCY: positiveInt.default(8),
 
+  VIGIL_OFFLINE: boolFlag.default(false),
+  DOWNLOAD_MIRRORS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  DOWNLOAD_TIMEOUT_S: positiveSeconds.default(30),
+
   MEDIA_DIR: z.string().min(1).optional(),
   MODELS_DIR: z.string().min(1).optional(),
   DETECTOR_MODEL: z.enum(detectorModels).default('yolox_nano_416_coco'),
@@ -112,6 +120,7 @@ export interface LlmEndpoint {
 export type Config = ReturnType<typeof loadConfig>;
 export type LlmConfig = Config['llm'];
 export type WebhookConfig = Config['webhooks'];
+export type DownloadConfig = Config['downloads'];
 
 export class ConfigError extends Error {}
 
@@ -219,6 +228,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       analysisTaskQueue: e.TASK_QUEUE_ANALYSIS,
       detectTaskQueue: e.TASK_QUEUE_DETECT,
       analysisConcurrency: e.ANALYSIS_CONCURRENCY,
+    },
+    /** What `npm start`, the detection worker and `npm run models` may fetch: the models and the Temporal CLI. */
+    downloads: {
+      /** Nothing is downloaded; a missing model or CLI stops with how to place it by hand. */
+      offline: e.VIGIL_OFFLINE,
+      /** Base URLs serving the files by name, tried in order instead of the public URLs; empty: the public URLs. */
+      mirrors: e.DOWNLOAD_MIRRORS,
+      /** A download that receives nothing for this long is abandoned for the next URL. */
+      idleTimeoutSeconds: e.DOWNLOAD_TIMEOUT_S,
     },
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')),
     /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */

@@ -88,7 +88,7 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   try {
     await access(modelPath);
   } catch {
-    throw new ModelFileMissingError(modelPath);
+    throw new ModelFileMissingError(modelPath, opts.model);
   }
   const sessions = opts.sessions ?? 1;
   const pool = await openSessionPool(modelPath, opts.device, opts.intraOpThreads, sessions, opts.logger);

@@ -5,13 +5,24 @@ import { connectNative } from '../temporal/connection.js';
 import { installTemporalLogging } from '../temporal/runtime-logging.js';
 import { createDetectionWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
+import { abortedByInterrupt } from '../downloads/verified-download.js';
 import { createDetector, type DetectorModel } from './detector.js';
 import { createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
+import { configuredModels, ensureModelFiles } from './model-files.js';
 import { createDetectionWorker } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'gpu-worker');
+// Before the Temporal runtime takes over Ctrl-C, so an interrupted download still ends the process.
+try {
+  await abortedByInterrupt((signal) =>
+    ensureModelFiles(configuredModels(config), { modelsDir: config.detector.modelsDir, downloads: config.downloads, logger, signal }),
+  );
+} catch (error) {
+  logger.fatal(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
 installTemporalLogging(logger);
 const metrics = createDetectionWorkerMetrics();
 // Each model's sessions open once for the whole process: the cascade model's too, up front.
