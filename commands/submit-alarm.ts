@@ -4,6 +4,8 @@ import { TenancyRepository } from '../db/repositories/tenancy.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { AlarmRequest } from '../db/schema.js';
 import { alarmJobId, frameName } from '../domain/identifiers.js';
+import { parseVendorTimestamp } from '../domain/local-time.js';
+import { happensInZone, resolveTimezone } from '../domain/site-time.js';
 import type { Sensitivity, SiteCategory } from '../domain/types.js';
 import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
 import { jobMediaPrefix } from '../media/store.js';
@@ -40,6 +42,7 @@ export const allowedImageCounts = [4, 6, 8] as const;
 
 export type SubmitAlarmRefusalCode =
   | 'WEBHOOK_TARGET_REFUSED'
+  | 'NONEXISTENT_LOCAL_TIME'
   | 'INVALID_IMAGE_COUNT'
   | 'INVALID_IMAGE'
   | 'CAMERA_COOLDOWN'
@@ -57,6 +60,14 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
   const { account, camera, images } = submission;
   const webhookProblem = submission.webhook && (await webhookTargetProblem(submission.webhook.url, { allowPrivate: deps.allowPrivateWebhooks }));
   if (webhookProblem) return refused({ code: 'WEBHOOK_TARGET_REFUSED', message: `webhook_url: ${webhookProblem}.`, field: 'webhook_url' });
+  const skippedIn = skippingZone(submission);
+  if (skippedIn) {
+    return refused({
+      code: 'NONEXISTENT_LOCAL_TIME',
+      message: `timestamp: ${submission.timestamp} does not exist in ${skippedIn}: its clocks skip it when they go forward.`,
+      field: 'timestamp',
+    });
+  }
   if (!(allowedImageCounts as readonly number[]).includes(images.length)) {
     return refused({ code: 'INVALID_IMAGE_COUNT', message: `Send exactly 4, 6 or 8 images; got ${images.length}.`, field: 'images' });
   }
@@ -147,6 +158,16 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     });
     return { outcome: 'accepted', jobId };
   });
+}
+
+/**
+ * The zone of the site's address when its clocks never show the submission's timestamp (a daylight-saving
+ * gap); undefined when they do, or when no address is given or it resolves to no zone.
+ */
+function skippingZone({ timestamp, siteAddress }: AlarmSubmission): string | undefined {
+  const local = timestamp ? parseVendorTimestamp(timestamp) : null;
+  const zone = local && siteAddress ? resolveTimezone(siteAddress) : null;
+  return zone && local && !happensInZone(zone, local) ? zone : undefined;
 }
 
 /** Every image decoded (the content, not the name, decides), or the first that does not decode. */

@@ -141,7 +141,9 @@ const alarmForm = z.object({
   ...submitAlarmFields.shape,
   site_category: submitAlarmFields.shape.site_category.meta({ enum: [...siteCategories], description: 'Case-insensitive.' }),
   timestamp: submitAlarmFields.shape.timestamp.meta({
-    description: 'Local time at the site, YYYY-MM-DD HH:MM[:SS]. Wins over site_address; one of the two is required.',
+    description:
+      'Local time at the site, YYYY-MM-DD HH:MM[:SS]. Wins over site_address; one of the two is required. ' +
+      'With a site_address that resolves to a time zone, a time its clocks skip (a daylight-saving gap) is refused.',
     example: '2026-11-20 23:15:00',
   }),
   site_address: submitAlarmFields.shape.site_address.meta({ description: 'Resolved offline to the site\'s time zone when no timestamp is given.' }),

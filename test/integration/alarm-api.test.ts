@@ -51,6 +51,11 @@ describe('alarm API rules', () => {
       { name: 'timestamp with slashes', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026/11/20 10:00' }), frames) }) },
       { name: 'timestamp on 30 February', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-02-30 10:00' }), frames) }) },
       { name: 'timestamp at 25:00', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-11-20 25:00' }), frames) }) },
+      { name: 'timestamp in the year 0000', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '0000-01-01 10:00' }), frames) }) },
+      {
+        name: 'timestamp the clocks of the site skip (DST)', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp',
+        request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-03-08 02:30', site_address: '123 Main St, New York, NY 10001' }), frames) }),
+      },
       { name: 'detection_sensitive_level 3', status: 400, code: 'VALIDATION_ERROR', field: 'detection_sensitive_level', request: async () => ({ form: alarmForm(defaultFields({ detection_sensitive_level: '3' }), frames) }) },
       { name: 'no images', status: 400, code: 'INVALID_IMAGE_COUNT', field: 'images', request: async () => ({ form: alarmForm(defaultFields(), []) }) },
       { name: '3 images', status: 400, code: 'INVALID_IMAGE_COUNT', field: 'images', request: async () => ({ form: alarmForm(defaultFields(), frames.slice(0, 3)) }) },
