@@ -221,7 +221,9 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
     path: '/api/v1/alarms/{job_id}/export',
     tags: ['Alarms'],
     summary: 'Export the verdict',
-    description: 'Once per token and job every 10 minutes; keep the first response.',
+    description:
+      'Once per token and job every 10 minutes; keep the first response. A HEAD answers with the status a GET would have now ' +
+      '(200, 409, 429 EXPORT_LOCKED with Retry-After, …), without a body and without taking the lock.',
     security: tokenAuth,
     request: {
       params: jobPath,

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { sql } from 'kysely';
+import { AccountRepository } from '../../db/repositories/accounts.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal, type AlarmFile } from '../support/alarms.js';
+import { finishJob, seedCamera, seedJob, storedDetection } from '../support/seed.js';
 import { startStack, type TestStack } from '../support/stack.js';
 
 async function countFiles(dir: string): Promise<number> {
@@ -195,5 +197,20 @@ describe('alarm API rules', () => {
     // The lock is per token and job: another token of the same account still exports once.
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: secondUserToken })).status, 200);
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: admin })).status, 200);
+  });
+
+  test('a HEAD on an export answers as a GET would, without taking the export lock', async () => {
+    const accountId = (await new AccountRepository(stack.db).findIdByName('acme'))!;
+    const jobId = await seedJob(stack.db, await seedCamera(stack.db, accountId));
+    await finishJob(stack.db, accountId, jobId, [storedDetection()]);
+    const exportPath = `/api/v1/alarms/${jobId}/export`;
+    const head = () => fetch(stack.baseUrl + exportPath, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+
+    assert.equal((await head()).status, 200);
+    const exported = await api(stack.baseUrl, exportPath, { token });
+    assert.equal(exported.status, 200, JSON.stringify(exported.body));
+    const locked = await head();
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
   });
 });
