@@ -89,6 +89,8 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     const tenancy = new TenancyRepository(trx);
     const jobs = new JobRepository(trx);
     const cameraId = await tenancy.ensureCamera(account.accountId, camera, submission.siteCategory);
+    // Before the duplicate check: a concurrent submission of the same event waits here, then finds its job.
+    await tenancy.lockCamera(account.accountId, cameraId);
     const existing = await jobs.findByVendorEvent(account.accountId, cameraId, submission.vendorEventId);
     if (existing) return { outcome: 'existing', existing: { jobId: existing.id, status: existing.status, matchedBy: 'vendor_event_id' } };
 

@@ -162,6 +162,19 @@ describe('alarm API rules', () => {
     );
   });
 
+  test('concurrent submissions of one event for an existing camera make one job and answer it as a duplicate', async () => {
+    const accountId = (await new AccountRepository(stack.db).findIdByName('acme'))!;
+    const camera = await seedCamera(stack.db, accountId);
+    const fields = defaultFields({ group_id: camera.ref.groupId, site_id: camera.ref.siteId, zone_id: camera.ref.zoneId });
+    const responses = await Promise.all(Array.from({ length: 10 }, () => submitAlarm(stack.baseUrl, token, alarmForm(fields, frames.slice(0, 4)))));
+
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 200, 202], JSON.stringify(responses.find((r) => r.status === 429)?.body));
+    const accepted = responses.find((r) => r.status === 202)!.body.data.job_id;
+    for (const duplicate of responses.filter((r) => r.status === 200)) assert.deepEqual([duplicate.body.data.job_id, duplicate.body.data.duplicate], [accepted, true]);
+    await waitForTerminal(stack.baseUrl, token, accepted);
+  });
+
   test('accounts are isolated, and export rules hold: admin-only media_type, lock per token and job', async () => {
     const other = await stack.createToken('globex');
     const admin = await stack.createToken('acme', 'admin');
