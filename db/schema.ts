@@ -232,13 +232,17 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
-/** A claimed `Idempotency-Key`: the same key with the same request within its lifetime answers this job. */
+/**
+ * A claimed `Idempotency-Key`: the same key with the same request within its lifetime answers the job the
+ * request created or, for a request that creates no job, the answer it was given. Exactly one of the two is set.
+ */
 export interface IdempotencyKeysTable {
   account_id: string;
   key: string;
   /** sha256 of the request as the command saw it (fields and content), to tell a retry from a reuse. */
   request_hash: string;
-  job_id: string;
+  job_id: string | null;
+  answer: Json<unknown> | null;
   /** Renewed when an expired claim of the key is replaced. */
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -4,6 +4,7 @@ import * as webhooks from './20261122T1600-webhooks.js';
 import * as detectionsApi from './20261122T1610-detections-api.js';
 import * as jobRetention from './20261202T1000-job-retention.js';
 import * as jobKinds from './20261202T1200-job-kinds.js';
+import * as idempotentAnswers from './20261203T1000-idempotent-answers.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '20261122T1610-detections-api': detectionsApi,
   '20261202T1000-job-retention': jobRetention,
   '20261202T1200-job-kinds': jobKinds,
+  '20261203T1000-idempotent-answers': idempotentAnswers,
 };
