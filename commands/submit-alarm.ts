@@ -6,6 +6,7 @@ import type { AlarmRequest } from '../db/schema.js';
 import { alarmJobId, frameName } from '../domain/identifiers.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
 import { happensInZone, resolveTimezone } from '../domain/site-time.js';
+import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { Sensitivity, SiteCategory } from '../domain/types.js';
 import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
 import { jobMediaPrefix } from '../media/store.js';
@@ -19,6 +20,8 @@ export interface SubmitAlarmDeps extends AcceptanceDeps {
   cooldownSeconds: number;
   /** Lets webhook targets on private and loopback addresses through (closed networks, tests). */
   allowPrivateWebhooks: boolean;
+  /** Seals a webhook secret before it is stored. */
+  secrets: SecretKeyring;
 }
 
 /** An alarm as its sender describes it: the camera, the event, its frames and how it wants the answer. */
@@ -127,7 +130,7 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     );
     await acceptance.claimIdempotencyKey(account.accountId, idempotencyKey, fingerprint, jobId);
 
-    const webhooks = new WebhookRepository(trx);
+    const webhooks = new WebhookRepository(trx, deps.secrets);
     if (webhook) await webhooks.setJobTarget(account.accountId, jobId, webhook);
     // With its own target just set, the job has a webhook; without one, the account's default decides.
     const hasWebhook = webhook !== null || (await webhooks.resolveTargetId(account.accountId, jobId)) !== undefined;

@@ -195,8 +195,12 @@ export interface WebhookTargetsTable {
   account_id: string;
   job_id: string | null;
   url: string;
-  /** Kept to sign deliveries; never returned by the API nor logged. */
+  /**
+   * Kept to sign deliveries, sealed under the key `secret_key_id` names (domain/secret-keyring.ts); never
+   * returned by the API nor logged. Without a key id it is plain text stored before sealing, until sealed.
+   */
   secret: string | null;
+  secret_key_id: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -5,6 +5,7 @@ import * as detectionsApi from './20261122T1610-detections-api.js';
 import * as jobRetention from './20261202T1000-job-retention.js';
 import * as jobKinds from './20261202T1200-job-kinds.js';
 import * as idempotentAnswers from './20261203T1000-idempotent-answers.js';
+import * as sealedWebhookSecrets from './20261203T1100-sealed-webhook-secrets.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1000-job-retention': jobRetention,
   '20261202T1200-job-kinds': jobKinds,
   '20261203T1000-idempotent-answers': idempotentAnswers,
+  '20261203T1100-sealed-webhook-secrets': sealedWebhookSecrets,
 };

@@ -574,6 +574,7 @@ describe('detections API on the real stack', () => {
       media: new FileSystemMediaStore(stack.config.mediaDir),
       temporal: stack.temporal,
       logger: createLogger('silent', 'test'),
+      secrets: stack.secrets,
     }).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => secondApi.once('listening', () => resolve()));
     try {
