@@ -5,7 +5,6 @@ import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { AlarmRequest } from '../db/schema.js';
 import { alarmJobId, frameName } from '../domain/identifiers.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
-import { happensInZone, resolveTimezone } from '../domain/site-time.js';
 import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { Sensitivity, SiteCategory } from '../domain/types.js';
 import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
@@ -63,7 +62,7 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
   const { account, camera, images } = submission;
   const webhookProblem = submission.webhook && (await webhookTargetProblem(submission.webhook.url, { allowPrivate: deps.allowPrivateWebhooks }));
   if (webhookProblem) return refused({ code: 'WEBHOOK_TARGET_REFUSED', message: `webhook_url: ${webhookProblem}.`, field: 'webhook_url' });
-  const skippedIn = skippingZone(submission);
+  const skippedIn = await skippingZone(submission);
   if (skippedIn) {
     return refused({
       code: 'NONEXISTENT_LOCAL_TIME',
@@ -169,10 +168,13 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
  * The zone of the site's address when its clocks never show the submission's timestamp (a daylight-saving
  * gap); undefined when they do, or when no address is given or it resolves to no zone.
  */
-function skippingZone({ timestamp, siteAddress }: AlarmSubmission): string | undefined {
+async function skippingZone({ timestamp, siteAddress }: AlarmSubmission): Promise<string | undefined> {
   const local = timestamp ? parseVendorTimestamp(timestamp) : null;
-  const zone = local && siteAddress ? resolveTimezone(siteAddress) : null;
-  return zone && local && !happensInZone(zone, local) ? zone : undefined;
+  if (!local || !siteAddress) return undefined;
+  // Loaded on first need: its address data take about 100 MB, which an API whose senders give no timestamp never holds.
+  const { happensInZone, resolveTimezone } = await import('../domain/site-time.js');
+  const zone = resolveTimezone(siteAddress);
+  return zone && !happensInZone(zone, local) ? zone : undefined;
 }
 
 /** Every image decoded (the content, not the name, decides), or the first that does not decode. */
