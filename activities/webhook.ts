@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WebhookConfig } from '../config/index.js';
 import type { Db } from '../db/database.js';
+import type { SecretKeyring } from '../domain/secret-keyring.js';
 import { JobRepository } from '../db/repositories/jobs.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { WebhookTrigger } from '../db/schema.js';
@@ -17,6 +18,8 @@ export interface WebhookActivityDeps {
   db: Db;
   logger: Logger;
   webhooks: WebhookConfig;
+  /** Opens the targets' stored secrets. */
+  secrets: SecretKeyring;
   /** The HTTP side; by default one that honours `webhooks.allowPrivate` and the attempt timeout. */
   sender?: WebhookSender;
   /** Counts every attempt by outcome; none counted when not given. */
@@ -36,9 +39,9 @@ export interface DeliveryRef {
   deliveryId: string;
 }
 
-export function createWebhookActivities({ db, logger, webhooks, sender: givenSender, metrics }: WebhookActivityDeps) {
+export function createWebhookActivities({ db, logger, webhooks, secrets, sender: givenSender, metrics }: WebhookActivityDeps) {
   const jobs = new JobRepository(db);
-  const deliveries = new WebhookRepository(db);
+  const deliveries = new WebhookRepository(db, secrets);
   const sender = givenSender ?? createWebhookSender({ allowPrivate: webhooks.allowPrivate, timeoutSeconds: webhooks.delivery.timeoutSeconds });
 
   async function finalPayload(accountId: string, jobId: string): Promise<JobWebhookPayload> {

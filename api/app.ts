@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
+import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   media: MediaStore;
   temporal: Client;
   logger: Logger;
+  /** Seals the webhook secrets submissions bring. */
+  secrets: SecretKeyring;
   /** This process's registry, served at GET /metrics; one of its own when not given. */
   metrics?: ApiMetrics;
 }
@@ -39,7 +42,7 @@ export function createApp(deps: ApiDeps): Koa {
 }
 
 /** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
-export function apiRouters({ config, db, media, temporal, logger, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
+export function apiRouters({ config, db, media, temporal, logger, secrets, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
   const accounts = new AccountRepository(db);
   return [
     healthRoutes({ db, temporal }),
@@ -58,8 +61,9 @@ export function apiRouters({ config, db, media, temporal, logger, metrics }: Api
       analysisTaskQueue: config.temporal.analysisTaskQueue,
       maxProcessingSeconds: config.api.maxProcessingSeconds,
       allowPrivateWebhooks: config.webhooks.allowPrivate,
+      secrets,
     }),
-    ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue }),
+    ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
     jobRoutes({ db, accounts, media, temporal, logger }),
   ];

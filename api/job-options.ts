@@ -35,6 +35,7 @@ type RefusalCode = SubmitAlarmRefusalCode;
 /** The HTTP answer to each refusal. */
 const refusalAnswers: Record<RefusalCode, { status: number; code: ErrorCode }> = {
   WEBHOOK_TARGET_REFUSED: { status: 400, code: 'VALIDATION_ERROR' },
+  NONEXISTENT_LOCAL_TIME: { status: 400, code: 'VALIDATION_ERROR' },
   INVALID_IMAGE_COUNT: { status: 400, code: 'INVALID_IMAGE_COUNT' },
   INVALID_IMAGE: { status: 400, code: 'INVALID_IMAGE' },
   CAMERA_COOLDOWN: { status: 429, code: 'RATE_LIMITED' },

@@ -5,6 +5,7 @@ import { createLogger } from '../logging/logger.js';
 import { createApiMetrics } from '../observability/metrics.js';
 import { connectClient } from '../temporal/connection.js';
 import { runUntilSignal } from '../bin/lifecycle.js';
+import { loadSecretKeyring } from '../bin/secret-keys.js';
 import { createApp } from './app.js';
 
 const config = loadConfig();
@@ -12,7 +13,8 @@ const logger = createLogger(config.logLevel, 'api');
 const db = createDatabase(config.database.url);
 const temporal = await connectClient(config);
 const metrics = createApiMetrics();
-const server = createApp({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, metrics }).listen(config.api.port, config.api.host);
+const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
+const server = createApp({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
 
 await runUntilSignal(logger, async () => {

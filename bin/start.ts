@@ -9,6 +9,7 @@ import { configuredModels, ensureModelFiles } from '../gpu-worker/model-files.js
 import { findTemporalCli } from '../temporal/cli.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { ChildProcessGroup } from './child-process-group.js';
+import { secretKeysOf, secretKeysSetting } from './secret-keys.js';
 
 /**
  * `npm start`: the embedded stack under one supervisor. Temporal dev server and PostgreSQL
@@ -158,7 +159,9 @@ async function startStack(config: Config, supervisor: Supervisor, logger: Logger
 
   // Resolved here so the children find tsx whatever their working directory.
   const tsx = import.meta.resolve('tsx');
-  const env = inheritedEnv({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+  // Given DATABASE_URL, the children need SECRETS_KEYS too: the configured keys, or the one kept for the embedded database.
+  const secretKeys = await secretKeysOf(config, (message) => logger.warn(message));
+  const env = inheritedEnv({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SECRETS_KEYS: secretKeysSetting(secretKeys) });
   for (const { name, entry } of roles) {
     supervisor.children.start(name, process.execPath, ['--import', tsx, path.join(repoRoot, entry)], env);
   }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
+import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
 import { identifierPattern } from '../domain/identifiers.js';
 import { webhookUrlProblem } from '../domain/webhooks.js';
@@ -16,7 +17,9 @@ const usage = `Usage: npm run vigil -- <command>
   webhook set --account <name> --url <url> [--secret <s>]
                                              the account's default webhook (jobs without their own);
                                              the secret signs deliveries and is never shown again
-  webhook clear --account <name>             remove the account's default webhook`;
+  webhook clear --account <name>             remove the account's default webhook
+  secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
+                                             (the others may go once it has run)`;
 
 class UsageError extends Error {}
 
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
   const db = createDatabase(config.database.url, 1);
   const accounts = new AccountRepository(db);
+  // Only the commands that touch secrets need the keys.
+  const webhooks = async () => new WebhookRepository(db, await loadSecretKeyring(config, (message) => console.error(message)));
   try {
     switch (command) {
       case 'token create': {
@@ -70,14 +75,19 @@ async function main(argv: string[]): Promise<void> {
         await assertWebhookTargetAllowed(url, { allowPrivate: config.webhooks.allowPrivate }).catch((error: unknown) => {
           throw new UsageError(`--url refused: ${error instanceof Error ? error.message : String(error)}`);
         });
-        await new WebhookRepository(db).setAccountDefault(accountId, { url, secret: values.secret || null });
+        await (await webhooks()).setAccountDefault(accountId, { url, secret: values.secret || null });
         console.log(`Default webhook of account ${values.account}: ${url} (${values.secret ? 'signed' : 'unsigned'})`);
         return;
       }
       case 'webhook clear': {
         const accountId = await existingAccount(accounts, values.account);
-        const cleared = await new WebhookRepository(db).clearAccountDefault(accountId);
+        const cleared = await (await webhooks()).clearAccountDefault(accountId);
         console.log(cleared ? `Removed the default webhook of account ${values.account}.` : `Account ${values.account} had no default webhook.`);
+        return;
+      }
+      case 'secrets rotate': {
+        const resealed = await (await webhooks()).resealSecrets('stale');
+        console.log(`Sealed ${resealed} webhook secret${resealed === 1 ? '' : 's'} again; every stored secret is under the first key of SECRETS_KEYS now.`);
         return;
       }
       case 'accounts list': {

@@ -107,10 +107,11 @@ export async function acceptJob<R>(
           if (key === undefined) return undefined;
           const found = await new IdempotencyKeyRepository(trx).lookUp(accountId, key, requestHash);
           if (!found.found) return undefined;
-          return found.sameRequest ? { jobId: found.jobId, status: found.status, matchedBy: 'idempotency_key' } : idempotencyKeyReused();
+          if (!found.sameRequest || !('jobId' in found.claimed)) return idempotencyKeyReused();
+          return { jobId: found.claimed.jobId, status: found.claimed.status, matchedBy: 'idempotency_key' };
         },
         async claimIdempotencyKey(accountId, key, requestHash, jobId) {
-          if (key !== undefined) await new IdempotencyKeyRepository(trx).claim(accountId, key, requestHash, jobId);
+          if (key !== undefined) await new IdempotencyKeyRepository(trx).claim(accountId, key, requestHash, { jobId });
         },
       };
       return accept(acceptance, (result) => {

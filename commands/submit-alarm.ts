@@ -4,6 +4,8 @@ import { TenancyRepository } from '../db/repositories/tenancy.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { AlarmRequest } from '../db/schema.js';
 import { alarmJobId, frameName } from '../domain/identifiers.js';
+import { parseVendorTimestamp } from '../domain/local-time.js';
+import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { Sensitivity, SiteCategory } from '../domain/types.js';
 import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
 import { jobMediaPrefix } from '../media/store.js';
@@ -17,6 +19,8 @@ export interface SubmitAlarmDeps extends AcceptanceDeps {
   cooldownSeconds: number;
   /** Lets webhook targets on private and loopback addresses through (closed networks, tests). */
   allowPrivateWebhooks: boolean;
+  /** Seals a webhook secret before it is stored. */
+  secrets: SecretKeyring;
 }
 
 /** An alarm as its sender describes it: the camera, the event, its frames and how it wants the answer. */
@@ -40,6 +44,7 @@ export const allowedImageCounts = [4, 6, 8] as const;
 
 export type SubmitAlarmRefusalCode =
   | 'WEBHOOK_TARGET_REFUSED'
+  | 'NONEXISTENT_LOCAL_TIME'
   | 'INVALID_IMAGE_COUNT'
   | 'INVALID_IMAGE'
   | 'CAMERA_COOLDOWN'
@@ -57,6 +62,14 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
   const { account, camera, images } = submission;
   const webhookProblem = submission.webhook && (await webhookTargetProblem(submission.webhook.url, { allowPrivate: deps.allowPrivateWebhooks }));
   if (webhookProblem) return refused({ code: 'WEBHOOK_TARGET_REFUSED', message: `webhook_url: ${webhookProblem}.`, field: 'webhook_url' });
+  const skippedIn = await skippingZone(submission);
+  if (skippedIn) {
+    return refused({
+      code: 'NONEXISTENT_LOCAL_TIME',
+      message: `timestamp: ${submission.timestamp} does not exist in ${skippedIn}: its clocks skip it when they go forward.`,
+      field: 'timestamp',
+    });
+  }
   if (!(allowedImageCounts as readonly number[]).includes(images.length)) {
     return refused({ code: 'INVALID_IMAGE_COUNT', message: `Send exactly 4, 6 or 8 images; got ${images.length}.`, field: 'images' });
   }
@@ -78,6 +91,8 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     const tenancy = new TenancyRepository(trx);
     const jobs = new JobRepository(trx);
     const cameraId = await tenancy.ensureCamera(account.accountId, camera, submission.siteCategory);
+    // Before the duplicate check: a concurrent submission of the same event waits here, then finds its job.
+    await tenancy.lockCamera(account.accountId, cameraId);
     const existing = await jobs.findByVendorEvent(account.accountId, cameraId, submission.vendorEventId);
     if (existing) return { outcome: 'existing', existing: { jobId: existing.id, status: existing.status, matchedBy: 'vendor_event_id' } };
 
@@ -114,7 +129,7 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     );
     await acceptance.claimIdempotencyKey(account.accountId, idempotencyKey, fingerprint, jobId);
 
-    const webhooks = new WebhookRepository(trx);
+    const webhooks = new WebhookRepository(trx, deps.secrets);
     if (webhook) await webhooks.setJobTarget(account.accountId, jobId, webhook);
     // With its own target just set, the job has a webhook; without one, the account's default decides.
     const hasWebhook = webhook !== null || (await webhooks.resolveTargetId(account.accountId, jobId)) !== undefined;
@@ -147,6 +162,19 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     });
     return { outcome: 'accepted', jobId };
   });
+}
+
+/**
+ * The zone of the site's address when its clocks never show the submission's timestamp (a daylight-saving
+ * gap); undefined when they do, or when no address is given or it resolves to no zone.
+ */
+async function skippingZone({ timestamp, siteAddress }: AlarmSubmission): Promise<string | undefined> {
+  const local = timestamp ? parseVendorTimestamp(timestamp) : null;
+  if (!local || !siteAddress) return undefined;
+  // Loaded on first need: its address data take about 100 MB, which an API whose senders give no timestamp never holds.
+  const { happensInZone, resolveTimezone } = await import('../domain/site-time.js');
+  const zone = resolveTimezone(siteAddress);
+  return zone && !happensInZone(zone, local) ? zone : undefined;
 }
 
 /** Every image decoded (the content, not the name, decides), or the first that does not decode. */

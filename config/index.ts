@@ -5,6 +5,7 @@ import { maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
 import { siteCategories, type SiteCategory } from '../domain/types.js';
 import { filterOverridesSchema } from '../domain/filters.js';
+import { secretKeyBytes } from '../domain/secret-keyring.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
 
 /** The one place where Vigil reads its environment. Every other module receives a `Config`. */
@@ -18,6 +19,17 @@ const boolFlag = z
 
 export const detectorModels = ['yolox_nano_416_coco', 'picodet_s_416_coco'] as const;
 export type DetectorModelName = (typeof detectorModels)[number];
+
+/** `SECRETS_KEYS`: base64 keys of 32 bytes, comma-separated; the first seals, all open. */
+export const secretKeysSchema = z.string().transform((text, ctx) => {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const keys = entries.map((entry) => Buffer.from(entry, 'base64'));
+  if (entries.length === 0 || keys.some((key, index) => key.byteLength !== secretKeyBytes || key.toString('base64') !== entries[index])) {
+    ctx.addIssue({ code: 'custom', message: `expected base64 keys of ${secretKeyBytes} bytes, comma-separated (openssl rand -base64 ${secretKeyBytes})` });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,6 +116,7 @@ const envSchema = z.object({
   LLM_BREAKER_FAILURES: positiveInt.default(3),
   LLM_BREAKER_COOLDOWN_S: positiveSeconds.default(60),
   BUSINESS_HOURS: z.string().default(''),
+  SECRETS_KEYS: secretKeysSchema.optional(),
 });
 
 export type DetectorDevice = { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
@@ -264,6 +277,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     llm: llmConfigOf(e),
     /** Local opening hours per site category, the defaults with BUSINESS_HOURS over them; null: none. */
     businessHours: businessHoursOf(e.BUSINESS_HOURS),
+    secrets: {
+      /** Seal and open webhook secrets at rest; empty when SECRETS_KEYS is unset. */
+      keys: e.SECRETS_KEYS ?? [],
+      /** Where `npm start` with its embedded PostgreSQL keeps the key it made, when SECRETS_KEYS is unset. */
+      embeddedKeyFile: path.join(dataDir, 'secrets.key'),
+    },
     webhooks: {
       /** Lets webhooks reach private, loopback and link-local addresses (tests, closed networks). */
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

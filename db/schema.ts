@@ -195,8 +195,12 @@ export interface WebhookTargetsTable {
   account_id: string;
   job_id: string | null;
   url: string;
-  /** Kept to sign deliveries; never returned by the API nor logged. */
+  /**
+   * Kept to sign deliveries, sealed under the key `secret_key_id` names (domain/secret-keyring.ts); never
+   * returned by the API nor logged. Without a key id it is plain text stored before sealing, until sealed.
+   */
   secret: string | null;
+  secret_key_id: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -232,13 +236,17 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
-/** A claimed `Idempotency-Key`: the same key with the same request within its lifetime answers this job. */
+/**
+ * A claimed `Idempotency-Key`: the same key with the same request within its lifetime answers the job the
+ * request created or, for a request that creates no job, the answer it was given. Exactly one of the two is set.
+ */
 export interface IdempotencyKeysTable {
   account_id: string;
   key: string;
   /** sha256 of the request as the command saw it (fields and content), to tell a retry from a reuse. */
   request_hash: string;
-  job_id: string;
+  job_id: string | null;
+  answer: Json<unknown> | null;
   /** Renewed when an expired claim of the key is replaced. */
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -22,13 +22,15 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : (daysPerMonth[month - 1] ?? 0);
 }
 
-/** A real calendar time in 24-hour form, or null (2023-02-29, 24:00 and 12:60 are not). */
+/** A real calendar time in 24-hour form, or null (2023-02-29, 24:00, 12:60 and the year 0000 are not). */
 export function parseVendorTimestamp(s: string): LocalDateTime | null {
   const match = vendorTimestampPattern.exec(s);
   if (!match) return null;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? '0')) as [
     number, number, number, number, number, number,
   ];
+  // The Gregorian calendar has no year 0: 1 BC is followed by AD 1.
+  if (year < 1) return null;
   if (month < 1 || month > 12) return null;
   if (day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;

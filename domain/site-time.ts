@@ -8,6 +8,7 @@ import type { CityData } from 'city-timezones';
 import { getAllCountries, getCountry, getTimezone } from 'countries-and-timezones';
 import { find as findZonesAt } from 'geo-tz';
 import zipcodes from 'zipcodes';
+import type { LocalDateTime } from './local-time.js';
 
 /** The share of a country's listed city population one clock must cover to count as its main zone. */
 const mainZonePopulationShare = 0.9;
@@ -220,8 +221,8 @@ export function resolveTimezone(address: string): string | null {
 
 const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** 'YYYY-MM-DD HH:MM:SS' on the wall clock of `zone` at `at`; throws RangeError for an unknown zone. */
-export function formatLocalTime(zone: string, at: Date): string {
+/** The wall clock of `zone` at `at`, as Intl's parts; throws RangeError for an unknown zone. */
+function wallClockParts(zone: string, at: Date): Record<string, string> {
   let format = wallClockFormats.get(zone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {
@@ -236,6 +237,42 @@ export function formatLocalTime(zone: string, at: Date): string {
     });
     wallClockFormats.set(zone, format);
   }
-  const part = Object.fromEntries(format.formatToParts(at).map(({ type, value }) => [type, value]));
+  return Object.fromEntries(format.formatToParts(at).map(({ type, value }) => [type, value]));
+}
+
+/** 'YYYY-MM-DD HH:MM:SS' on the wall clock of `zone` at `at`; throws RangeError for an unknown zone. */
+export function formatLocalTime(zone: string, at: Date): string {
+  const part = wallClockParts(zone, at);
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
+}
+
+/** Milliseconds since the epoch of `local` read as UTC; years below 100 stay themselves (Date.UTC would add 1900). */
+function utcMillisOf(local: LocalDateTime): number {
+  const date = new Date(0);
+  date.setUTCFullYear(local.year, local.month - 1, local.day);
+  date.setUTCHours(local.hour, local.minute, local.second, 0);
+  return date.getTime();
+}
+
+/** How far `zone`'s wall clock is ahead of UTC at the whole second `at`, in milliseconds. */
+function offsetAt(zone: string, at: number): number {
+  const part = wallClockParts(zone, new Date(at));
+  const [year, month, day, hour, minute, second] = [part.year, part.month, part.day, part.hour, part.minute, part.second].map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  return utcMillisOf({ year, month, day, hour, minute, second }) - at;
+}
+
+const dayMs = 86_400_000;
+
+/**
+ * Whether the clocks of `zone` ever show `local`: false inside a gap, the hour skipped when they go forward.
+ * A time shown twice when they go back happens (the first time counts). Throws RangeError for an unknown zone.
+ */
+export function happensInZone(zone: string, local: LocalDateTime): boolean {
+  const wallClock = utcMillisOf(local);
+  // The zone changes its offset at most once within a day either side, so the time, if it happens, is
+  // the wall clock less the offset in force a day before or a day after.
+  const offsets = new Set([offsetAt(zone, wallClock - dayMs), offsetAt(zone, wallClock + dayMs)]);
+  return [...offsets].some((offset) => offsetAt(zone, wallClock - offset) === offset);
 }

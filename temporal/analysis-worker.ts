@@ -8,6 +8,8 @@ import { createRetentionActivities } from '../activities/retention.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
+import { WebhookRepository } from '../db/repositories/webhooks.js';
+import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { jobMetricsSinks } from '../observability/job-metrics-sinks.js';
@@ -22,23 +24,31 @@ export interface AnalysisWorkerDeps {
   db: Db;
   media: MediaStore;
   logger: Logger;
+  /** Opens the webhook secrets it signs with. */
+  secrets: SecretKeyring;
   /** Where its jobs, stages, webhooks, LLM calls and slots are counted; a registry of its own when not given. */
   metrics?: AnalysisWorkerMetrics;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
 }
 
-/** The `vigil-analysis` worker: every workflow and the CPU activities; its start also ensures the retention schedule. */
+/**
+ * The `vigil-analysis` worker: every workflow and the CPU activities. Its start also ensures the retention
+ * schedule and seals the webhook secrets stored before secrets were sealed (the migration could not: it has no key).
+ */
 export async function createAnalysisWorker({
   config,
   connection,
   db,
   media,
   logger,
+  secrets,
   metrics = createAnalysisWorkerMetrics(),
   workflowBundle,
 }: AnalysisWorkerDeps): Promise<Worker> {
   await ensureRetentionSchedule(new Client({ connection, namespace: config.temporal.namespace }), config);
+  const sealed = await new WebhookRepository(db, secrets).resealSecrets('plaintext');
+  if (sealed > 0) logger.info({ sealed, keyId: secrets.currentKeyId }, 'webhook secrets stored in plain text are now sealed');
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -47,7 +57,7 @@ export async function createAnalysisWorker({
     activities: {
       ...createJobLifecycleActivities({ db, logger, settings: workerJobSettingsOf(config) }),
       ...createAlarmActivities({ db, media, logger, businessHours: config.businessHours, filterOverrides: config.filterOverrides }),
-      ...createWebhookActivities({ db, logger, webhooks: config.webhooks, metrics }),
+      ...createWebhookActivities({ db, logger, webhooks: config.webhooks, secrets, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
     },

@@ -1,3 +1,4 @@
+import { loadSecretKeyring } from '../bin/secret-keys.js';
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { FileSystemMediaStore } from '../media/store.js';
@@ -14,7 +15,8 @@ installTemporalLogging(logger);
 const db = createDatabase(config.database.url);
 const connection = await connectNative(config);
 const metrics = createAnalysisWorkerMetrics();
-const worker = await createAnalysisWorker({ config, connection, db, media: new FileSystemMediaStore(config.mediaDir), logger, metrics });
+const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
+const worker = await createAnalysisWorker({ config, connection, db, media: new FileSystemMediaStore(config.mediaDir), logger, secrets, metrics });
 const metricsServer = config.metrics.workerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.workerPort }, logger)
   : null;

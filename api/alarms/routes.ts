@@ -110,14 +110,17 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
     }
     if (job.status !== 'finished') throw new ApiError(409, 'NOT_READY', `The job is ${job.status}; export it once it has finished.`);
 
+    // A HEAD (the router answers it with this GET route) sends no document, so it must not take the lock either.
+    if (ctx.method === 'HEAD') {
+      const secondsLeft = await new ExportLockRepository(deps.db).secondsLeft(auth.tokenId, job.id);
+      if (secondsLeft !== undefined) throw exportLocked(secondsLeft);
+      ctx.status = 200;
+      return;
+    }
     // The lock is claimed in the transaction that builds the document: a failed export does not lock.
     ctx.body = await deps.db.transaction().execute(async (trx) => {
       const lock = await new ExportLockRepository(trx).claim(auth.tokenId, job.id, deps.exportLockSeconds);
-      if (!lock.claimed) {
-        throw new ApiError(429, 'EXPORT_LOCKED', 'This job was exported with this token recently; save the first response.', {
-          retryAfterSeconds: lock.retryAfterSeconds,
-        });
-      }
+      if (!lock.claimed) throw exportLocked(lock.retryAfterSeconds);
       const annotated = query.media_type === 1 ? await annotateFrames(deps.media, exported) : undefined;
       return envelope(presentExport(exported, annotated));
     });
@@ -125,6 +128,9 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
 
   return router;
 }
+
+const exportLocked = (retryAfterSeconds: number) =>
+  new ApiError(429, 'EXPORT_LOCKED', 'This job was exported with this token recently; save the first response.', { retryAfterSeconds });
 
 function submissionOf(fields: SubmitAlarmFields) {
   return {

@@ -140,7 +140,9 @@ const alarmForm = z.object({
   ...submitAlarmFields.shape,
   site_category: submitAlarmFields.shape.site_category.meta({ enum: [...siteCategories], description: 'Case-insensitive.' }),
   timestamp: submitAlarmFields.shape.timestamp.meta({
-    description: 'Local time at the site, YYYY-MM-DD HH:MM[:SS]. Wins over site_address; one of the two is required.',
+    description:
+      'Local time at the site, YYYY-MM-DD HH:MM[:SS]. Wins over site_address; one of the two is required. ' +
+      'With a site_address that resolves to a time zone, a time its clocks skip (a daylight-saving gap) is refused.',
     example: '2026-11-20 23:15:00',
   }),
   site_address: submitAlarmFields.shape.site_address.meta({ description: 'Resolved offline to the site\'s time zone when no timestamp is given.' }),
@@ -218,7 +220,9 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
     path: '/api/v1/alarms/{job_id}/export',
     tags: ['Alarms'],
     summary: 'Export the verdict',
-    description: 'Once per token and job every 10 minutes; keep the first response.',
+    description:
+      'Once per token and job every 10 minutes; keep the first response. A HEAD answers with the status a GET would have now ' +
+      '(200, 409, 429 EXPORT_LOCKED with Retry-After, …), without a body and without taking the lock.',
     security: tokenAuth,
     request: {
       params: jobPath,

@@ -1,3 +1,4 @@
+import type { DetectionItemOutcome } from '../../commands/create-detections.js';
 import type { DetectionEvent, DetectionRecord, DetectionStats, RankedDetection } from '../../db/repositories/detections.js';
 import { formatCameraId } from './camera-id.js';
 import { enrichmentSummary } from './enrichment.js';
@@ -73,4 +74,11 @@ export function presentBulkResults(results: BulkItemResult[]) {
     skipped: results.filter((r) => r.status === 'skipped').length,
     results,
   };
+}
+
+/** One item of a bulk creation: the detection created, or why none was. */
+export function presentCreatedItem(outcome: DetectionItemOutcome, index: number): BulkItemResult {
+  if ('id' in outcome) return { index, status: 'success', id: outcome.id, error: null };
+  const error = 'invalid' in outcome ? outcome.invalid : `Camera not found: ${formatCameraId(outcome.cameraNotFound)}`;
+  return { index, status: 'failed', id: null, error };
 }

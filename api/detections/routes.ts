@@ -11,6 +11,7 @@ import {
   type StoredFrameRef,
 } from '../../db/repositories/detections.js';
 import { RateLimitRepository, type RateLimit } from '../../db/repositories/rate-limits.js';
+import { createDetections, type DetectionItem } from '../../commands/create-detections.js';
 import { categoryOfObjectType } from '../../domain/object-types.js';
 import type { DetectionCategory } from '../../domain/types.js';
 import { renderDetectionOverlay, renderDetectionThumbnail } from '../../media/detection-image.js';
@@ -18,15 +19,15 @@ import { jobMediaPrefix, type MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound } from '../errors.js';
+import { idempotencyKeyOf, refusalError } from '../job-options.js';
 import { jsonBody } from '../json-body.js';
 import { bufferMedia, sendMedia, storedMedia, type ServableMedia } from '../media-response.js';
 import { enforceRateLimit } from '../rate-limit.js';
 import { firstIssue, parseInput } from '../validate.js';
-import { formatCameraId } from './camera-id.js';
 import { encodeCursor } from './cursor.js';
 import { enrichmentDocument } from './enrichment.js';
 import { pickFields } from './fields.js';
-import { presentBulkResults, presentDetection, presentSearchResult, presentStats, type BulkItemResult } from './presenter.js';
+import { presentBulkResults, presentCreatedItem, presentDetection, presentSearchResult, presentStats, type BulkItemResult } from './presenter.js';
 import {
   bulkCreateItem,
   bulkDeleteBody,
@@ -131,40 +132,15 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   });
 
   router.post('/bulk', bulkRequest, jsonBody(), async (ctx) => {
-    const { accountId } = ctx.state.auth;
     const { detections: items } = parseInput(bulkDetectionsBody, ctx.request.body);
-    const parsed = items.map((item) => bulkCreateItem.safeParse(item, { reportInput: true }));
-    const found = await detections.findCameras(accountId, parsed.flatMap((p) => (p.success ? [p.data.camera_id] : [])));
-    const cameras = new Map(found.map(({ ref, id }) => [formatCameraId(ref), id]));
-    const results: BulkItemResult[] = [];
-    for (const [index, item] of parsed.entries()) {
-      if (!item.success) {
-        results.push({ index, status: 'failed', id: null, error: firstIssue(item.error, 'item').message });
-        continue;
-      }
-      const camera = formatCameraId(item.data.camera_id);
-      const cameraId = cameras.get(camera);
-      if (!cameraId) {
-        results.push({ index, status: 'failed', id: null, error: `Camera not found: ${camera}` });
-        continue;
-      }
-      const { object_type, confidence, bbox_x, bbox_y, bbox_width, bbox_height, file_type } = item.data;
-      const id = await detections.create(accountId, {
-        cameraId,
-        objectType: object_type,
-        category: categoryOfObjectType(object_type)!,
-        score: confidence,
-        box: [bbox_x, bbox_y, bbox_x + bbox_width, bbox_y + bbox_height],
-        detectedAt: item.data.detected_at ?? new Date(),
-        mediaType: file_type?.startsWith('video/') ? 'video' : 'image',
-        filePath: item.data.file_path ?? null,
-        fileType: file_type ?? null,
-        labels: item.data.labels ?? [],
-      });
-      results.push({ index, status: 'success', id, error: null });
-    }
+    const result = await createDetections(deps.db, {
+      accountId: ctx.state.auth.accountId,
+      items: items.map(detectionItemOf),
+      idempotencyKey: idempotencyKeyOf(ctx),
+    });
+    if (result.outcome === 'refused') throw refusalError(result.refusal);
     ctx.status = 207;
-    ctx.body = envelope(presentBulkResults(results));
+    ctx.body = envelope(presentBulkResults(result.items.map(presentCreatedItem)));
   });
 
   router.patch('/bulk', bulkRequest, jsonBody(), async (ctx) => {
@@ -311,6 +287,25 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   }
 
   return router;
+}
+
+/** A bulk creation item as the command takes it: parsed, or the first problem with it. */
+function detectionItemOf(raw: unknown): DetectionItem {
+  const item = bulkCreateItem.safeParse(raw, { reportInput: true });
+  if (!item.success) return { invalid: firstIssue(item.error, 'item').message };
+  const { camera_id, object_type, confidence, bbox_x, bbox_y, bbox_width, bbox_height } = item.data;
+  return {
+    draft: {
+      camera: camera_id,
+      objectType: object_type,
+      score: confidence,
+      box: [bbox_x, bbox_y, bbox_x + bbox_width, bbox_y + bbox_height],
+      detectedAt: item.data.detected_at ?? null,
+      filePath: item.data.file_path ?? null,
+      fileType: item.data.file_type ?? null,
+      labels: item.data.labels ?? [],
+    },
+  };
 }
 
 function renderedImagesPrefix(jobId: string, detectionId: string): string {

@@ -5,7 +5,7 @@ import { objectTypes } from '../../domain/object-types.js';
 import { parseCameraId } from './camera-id.js';
 import { decodeCursor } from './cursor.js';
 import { detectionFields, parseFieldList } from './fields.js';
-import { bearerAuth, errorResponses, isoDateTime, jsonResponse, mediaResponses, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, jsonResponse, mediaResponses, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { emptyToUndefined } from '../validate.js';
 const optional = <S extends z.ZodType>(schema: S) => z.preprocess(emptyToUndefined, schema.optional());
 
@@ -399,9 +399,18 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
     path: '/api/detections/bulk',
     tags: ['Detections'],
     summary: 'Create detections',
-    description: 'The camera must be one of the account\'s (an alarm created it).',
+    description:
+      'The camera must be one of the account\'s (an alarm created it). Items that fail are answered as such; the others are ' +
+      'created together or, when the request fails, not at all.',
     security: bearerAuth,
     request: {
+      headers: z.object({
+        'Idempotency-Key': idempotencyKeyHeader.meta({
+          description:
+            'Makes a retried request safe: the same key and the same body within 24 hours answer the first request\'s results ' +
+            'again without creating anything; the same key with a different body is 422 IDEMPOTENCY_KEY_REUSED.',
+        }),
+      }),
       body: bulkBody(
         // The generator would write the case-insensitive regex with its flag glued on.
         bulkCreateItem.extend({
@@ -410,7 +419,7 @@ export function registerDetectionPaths(registry: OpenAPIRegistry): void {
         'detections',
       ),
     },
-    responses: { ...bulkResponse, ...bulkErrors },
+    responses: { ...bulkResponse, ...bulkErrors, ...errorResponses({ 422: ['IDEMPOTENCY_KEY_REUSED'] }) },
   });
   registry.registerPath({
     method: 'patch',

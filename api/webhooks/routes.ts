@@ -3,6 +3,7 @@ import { Router } from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { Context } from 'koa';
 import type { Db } from '../../db/database.js';
+import type { SecretKeyring } from '../../domain/secret-keyring.js';
 import type { AccountRepository } from '../../db/repositories/accounts.js';
 import { JobRepository } from '../../db/repositories/jobs.js';
 import { WebhookRepository } from '../../db/repositories/webhooks.js';
@@ -19,12 +20,13 @@ export interface DeliveryRouteDeps {
   temporal: Client;
   logger: Logger;
   analysisTaskQueue: string;
+  secrets: SecretKeyring;
 }
 
 /** `GET …/{job_id}/deliveries` and `POST …/deliveries/redeliver`; another account's job is a 404. */
 export function deliveryRoutes(deps: DeliveryRouteDeps): Router[] {
   const jobs = new JobRepository(deps.db);
-  const webhooks = new WebhookRepository(deps.db);
+  const webhooks = new WebhookRepository(deps.db, deps.secrets);
   const jobOf = (ctx: Context, prefix: string) => (prefix === '/api/v1/alarms' ? ownedJob(ctx, deps.accounts, jobs, 'alarm') : ownedJob(ctx, deps.accounts, jobs));
 
   return deliveryPrefixes.map((prefix) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type InferResult } from 'kysely';
 import type { Box } from '../../domain/types.js';
 import type { Db } from '../database.js';
@@ -260,11 +261,13 @@ export class DetectionRepository {
     return rows.map((r) => ({ ref: { groupId: r.group_ref, siteId: r.site_ref, zoneId: r.zone_ref }, id: r.id }));
   }
 
-  async create(accountId: string, detection: NewApiDetection): Promise<string> {
-    const [x1, y1, x2, y2] = detection.box;
-    const row = await this.db
-      .insertInto('detections')
-      .values({
+  /** Inserts every detection in one statement, all or none; returns their ids in the order given. */
+  async createMany(accountId: string, detections: NewApiDetection[]): Promise<string[]> {
+    if (detections.length === 0) return [];
+    const rows = detections.map((detection) => {
+      const [x1, y1, x2, y2] = detection.box;
+      return {
+        id: randomUUID(),
         account_id: accountId,
         camera_id: detection.cameraId,
         // A single image is its own frame 0.
@@ -282,10 +285,10 @@ export class DetectionRepository {
         file_path: detection.filePath,
         file_type: detection.fileType,
         labels: detection.labels,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+      };
+    });
+    await this.db.insertInto('detections').values(rows).execute();
+    return rows.map((row) => row.id);
   }
 
   /** Applies the given fields; a box field left out keeps its value (a moved box keeps its size). */

@@ -20,12 +20,18 @@ export class ExportLockRepository {
       .returning('job_id')
       .executeTakeFirst();
     if (claimed) return { claimed: true };
+    return { claimed: false, retryAfterSeconds: (await this.secondsLeft(tokenId, jobId)) ?? 1 };
+  }
+
+  /** Seconds until the token may export the job again; undefined when it may now. Takes nothing. */
+  async secondsLeft(tokenId: string, jobId: string): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('export_locks')
       .select(sql<number>`ceil(extract(epoch from (locked_until - now())))`.as('wait'))
       .where('token_id', '=', tokenId)
       .where('job_id', '=', jobId)
-      .executeTakeFirstOrThrow();
-    return { claimed: false, retryAfterSeconds: Math.max(1, Number(row.wait)) };
+      .where('locked_until', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+    return row && Math.max(1, Number(row.wait));
   }
 }

@@ -77,6 +77,14 @@ export class TenancyRepository {
   }
 
   /**
+   * Locks the camera's row until the transaction ends, so submissions to one camera take turns: the next one
+   * sees what this one committed (its job, its cooldown). Other cameras are not held up.
+   */
+  async lockCamera(accountId: string, cameraId: string): Promise<void> {
+    await this.db.selectFrom('cameras').select('id').where('id', '=', cameraId).where('account_id', '=', accountId).forUpdate().execute();
+  }
+
+  /**
    * Takes the camera's cooldown slot. The row lock taken by UPDATE serialises concurrent
    * submissions across API instances: the second one re-reads the committed timestamp and loses.
    */

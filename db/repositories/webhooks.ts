@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { SecretKeyring } from '../../domain/secret-keyring.js';
 import type { Db } from '../database.js';
 import type { WebhookDeliveryStatus, WebhookTrigger } from '../schema.js';
 
@@ -49,20 +50,25 @@ export interface DeliverySummary {
   attempts: AttemptRecord[];
 }
 
-/** Webhook targets, deliveries and attempts; every query is scoped by account. */
+/** Stored secrets sealed again per batch by `resealSecrets`. */
+const resealBatch = 500;
+
+/**
+ * Webhook targets, deliveries and attempts; every query is scoped by account. Target secrets are sealed with
+ * `secrets` on the way in and opened on the way out, so the table never holds one in plain text.
+ */
 export class WebhookRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretKeyring,
+  ) {}
 
   async setAccountDefault(accountId: string, target: WebhookTargetInput): Promise<void> {
+    const stored = { url: target.url, ...this.sealed(target.secret), updated_at: sql<Date>`now()` };
     await this.db
       .insertInto('webhook_targets')
-      .values({ account_id: accountId, job_id: null, url: target.url, secret: target.secret, updated_at: sql`now()` })
-      .onConflict((oc) =>
-        oc
-          .column('account_id')
-          .where('job_id', 'is', null)
-          .doUpdateSet({ url: target.url, secret: target.secret, updated_at: sql`now()` }),
-      )
+      .values({ account_id: accountId, job_id: null, ...stored })
+      .onConflict((oc) => oc.column('account_id').where('job_id', 'is', null).doUpdateSet(stored))
       .execute();
   }
 
@@ -79,7 +85,7 @@ export class WebhookRepository {
   async setJobTarget(accountId: string, jobId: string, target: WebhookTargetInput): Promise<void> {
     await this.db
       .insertInto('webhook_targets')
-      .values({ account_id: accountId, job_id: jobId, url: target.url, secret: target.secret, updated_at: sql`now()` })
+      .values({ account_id: accountId, job_id: jobId, url: target.url, ...this.sealed(target.secret), updated_at: sql`now()` })
       .execute();
   }
 
@@ -126,6 +132,7 @@ export class WebhookRepository {
         'webhook_deliveries.status',
         'webhook_targets.url',
         'webhook_targets.secret',
+        'webhook_targets.secret_key_id',
       ])
       .where('webhook_deliveries.account_id', '=', accountId)
       .where('webhook_deliveries.id', '=', deliveryId)
@@ -137,8 +144,46 @@ export class WebhookRepository {
       webhookId: row.webhook_id,
       payload: row.payload,
       status: row.status,
-      target: row.url === null ? null : { url: row.url, secret: row.secret },
+      target: row.url === null ? null : { url: row.url, secret: this.opened(row.secret, row.secret_key_id) },
     };
+  }
+
+  /**
+   * Seals again, under the current key, the stored secrets of every account that need it: `plaintext` those
+   * stored before secrets were sealed, `stale` also those sealed under another key. A secret replaced meanwhile
+   * keeps its new value. Returns how many were sealed.
+   */
+  async resealSecrets(which: 'plaintext' | 'stale'): Promise<number> {
+    let resealed = 0;
+    let after: string | undefined;
+    for (;;) {
+      let batch = this.db
+        .selectFrom('webhook_targets')
+        .select(['id', 'account_id', 'secret', 'secret_key_id'])
+        .where('secret', 'is not', null)
+        .where((eb) =>
+          which === 'plaintext'
+            ? eb('secret_key_id', 'is', null)
+            : eb.or([eb('secret_key_id', 'is', null), eb('secret_key_id', '!=', this.secrets.currentKeyId)]),
+        )
+        .orderBy('id')
+        .limit(resealBatch);
+      if (after) batch = batch.where('id', '>', after);
+      const rows = await batch.execute();
+      for (const row of rows) {
+        const updated = await this.db
+          .updateTable('webhook_targets')
+          .set(this.sealed(this.opened(row.secret, row.secret_key_id)))
+          .where('account_id', '=', row.account_id)
+          .where('id', '=', row.id)
+          .where('secret', '=', row.secret!)
+          .where(sql<boolean>`secret_key_id is not distinct from ${row.secret_key_id}`)
+          .executeTakeFirst();
+        resealed += Number(updated.numUpdatedRows);
+      }
+      if (rows.length < resealBatch) return resealed;
+      after = rows.at(-1)!.id;
+    }
   }
 
   async recordAttempt(accountId: string, deliveryId: string, attempt: AttemptRecord): Promise<void> {
@@ -208,5 +253,17 @@ export class WebhookRepository {
           error: a.error,
         })),
     }));
+  }
+
+  private sealed(secret: string | null): { secret: string | null; secret_key_id: string | null } {
+    if (secret === null) return { secret: null, secret_key_id: null };
+    const { keyId, sealed } = this.secrets.seal(secret);
+    return { secret: sealed, secret_key_id: keyId };
+  }
+
+  /** A row's secret in plain text: opened, or as stored before secrets were sealed (no key id). */
+  private opened(secret: string | null, keyId: string | null): string | null {
+    if (secret === null || keyId === null) return secret;
+    return this.secrets.open({ keyId, sealed: secret });
   }
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { sql } from 'kysely';
+import { AccountRepository } from '../../db/repositories/accounts.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal, type AlarmFile } from '../support/alarms.js';
+import { finishJob, seedCamera, seedJob, storedDetection } from '../support/seed.js';
 import { startStack, type TestStack } from '../support/stack.js';
 
 async function countFiles(dir: string): Promise<number> {
@@ -51,6 +53,11 @@ describe('alarm API rules', () => {
       { name: 'timestamp with slashes', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026/11/20 10:00' }), frames) }) },
       { name: 'timestamp on 30 February', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-02-30 10:00' }), frames) }) },
       { name: 'timestamp at 25:00', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-11-20 25:00' }), frames) }) },
+      { name: 'timestamp in the year 0000', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp', request: async () => ({ form: alarmForm(defaultFields({ timestamp: '0000-01-01 10:00' }), frames) }) },
+      {
+        name: 'timestamp the clocks of the site skip (DST)', status: 400, code: 'VALIDATION_ERROR', field: 'timestamp',
+        request: async () => ({ form: alarmForm(defaultFields({ timestamp: '2026-03-08 02:30', site_address: '123 Main St, New York, NY 10001' }), frames) }),
+      },
       { name: 'detection_sensitive_level 3', status: 400, code: 'VALIDATION_ERROR', field: 'detection_sensitive_level', request: async () => ({ form: alarmForm(defaultFields({ detection_sensitive_level: '3' }), frames) }) },
       { name: 'no images', status: 400, code: 'INVALID_IMAGE_COUNT', field: 'images', request: async () => ({ form: alarmForm(defaultFields(), []) }) },
       { name: '3 images', status: 400, code: 'INVALID_IMAGE_COUNT', field: 'images', request: async () => ({ form: alarmForm(defaultFields(), frames.slice(0, 3)) }) },
@@ -155,6 +162,19 @@ describe('alarm API rules', () => {
     );
   });
 
+  test('concurrent submissions of one event for an existing camera make one job and answer it as a duplicate', async () => {
+    const accountId = (await new AccountRepository(stack.db).findIdByName('acme'))!;
+    const camera = await seedCamera(stack.db, accountId);
+    const fields = defaultFields({ group_id: camera.ref.groupId, site_id: camera.ref.siteId, zone_id: camera.ref.zoneId });
+    const responses = await Promise.all(Array.from({ length: 10 }, () => submitAlarm(stack.baseUrl, token, alarmForm(fields, frames.slice(0, 4)))));
+
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 200, 202], JSON.stringify(responses.find((r) => r.status === 429)?.body));
+    const accepted = responses.find((r) => r.status === 202)!.body.data.job_id;
+    for (const duplicate of responses.filter((r) => r.status === 200)) assert.deepEqual([duplicate.body.data.job_id, duplicate.body.data.duplicate], [accepted, true]);
+    await waitForTerminal(stack.baseUrl, token, accepted);
+  });
+
   test('accounts are isolated, and export rules hold: admin-only media_type, lock per token and job', async () => {
     const other = await stack.createToken('globex');
     const admin = await stack.createToken('acme', 'admin');
@@ -190,5 +210,20 @@ describe('alarm API rules', () => {
     // The lock is per token and job: another token of the same account still exports once.
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: secondUserToken })).status, 200);
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token: admin })).status, 200);
+  });
+
+  test('a HEAD on an export answers as a GET would, without taking the export lock', async () => {
+    const accountId = (await new AccountRepository(stack.db).findIdByName('acme'))!;
+    const jobId = await seedJob(stack.db, await seedCamera(stack.db, accountId));
+    await finishJob(stack.db, accountId, jobId, [storedDetection()]);
+    const exportPath = `/api/v1/alarms/${jobId}/export`;
+    const head = () => fetch(stack.baseUrl + exportPath, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+
+    assert.equal((await head()).status, 200);
+    const exported = await api(stack.baseUrl, exportPath, { token });
+    assert.equal(exported.status, 200, JSON.stringify(exported.body));
+    const locked = await head();
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
   });
 });

@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { createApp } from '../../api/app.js';
 import { createLogger } from '../../logging/logger.js';
@@ -79,11 +81,11 @@ describe('detections API on the real stack', () => {
   const jobs = new Map<string, string>();
 
   /** A token of its own for each bulk call: bulk requests come in bursts of 2 per token. */
-  const bulk = async (method: 'POST' | 'PATCH' | 'DELETE', body: unknown, bulkToken?: string) =>
+  const bulk = async (method: 'POST' | 'PATCH' | 'DELETE', body: unknown, bulkToken?: string, headers: Record<string, string> = {}) =>
     api<BulkResult>(stack.baseUrl, '/api/detections/bulk', {
       method,
       token: bulkToken ?? (await stack.createToken('acme')),
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
 
@@ -486,6 +488,36 @@ describe('detections API on the real stack', () => {
     assert.equal((await bulk('POST', { detections: [] })).body.error?.field, 'detections');
   });
 
+  test('bulk creation leaves nothing when its insert fails, and a retry under the same Idempotency-Key creates once', async () => {
+    const filePaths = ['/atomic/a.jpg', '/atomic/refused.jpg', '/atomic/c.jpg'];
+    const items = filePaths.map((file_path) => bulkItem({ file_path, detected_at: '2026-11-20T10:00:00Z' }));
+    const stored = async () =>
+      (await stack.db.selectFrom('detections').select('id').where('file_path', 'in', filePaths).execute()).map((row) => row.id).sort();
+    const idempotencyKey = { 'idempotency-key': `bulk-${randomUUID()}` };
+
+    // A constraint only the second item breaks: it passes validation and fails in the database.
+    await sql`alter table detections add constraint forced_bulk_failure check (file_path is distinct from '/atomic/refused.jpg')`.execute(stack.db);
+    try {
+      const failed = await bulk('POST', { detections: items }, undefined, idempotencyKey);
+      assert.ok(failed.status >= 400 && !failed.body.success, `${failed.status} ${JSON.stringify(failed.body)}`);
+      assert.deepEqual(await stored(), [], 'nothing of the failed request is left');
+    } finally {
+      await sql`alter table detections drop constraint forced_bulk_failure`.execute(stack.db);
+    }
+
+    const created = await bulk('POST', { detections: items }, undefined, idempotencyKey);
+    assert.equal(created.status, 207, JSON.stringify(created.body));
+    assert.equal(created.body.data.succeeded, 3);
+    const retried = await bulk('POST', { detections: items }, undefined, idempotencyKey);
+    assert.equal(retried.status, 207);
+    assert.deepEqual(retried.body.data, created.body.data, 'the retry is answered as the first request was');
+    assert.deepEqual(await stored(), created.body.data.results.map((r) => r.id).sort(), 'and creates nothing again');
+
+    const reused = await bulk('POST', { detections: items.slice(0, 2) }, undefined, idempotencyKey);
+    assert.equal(reused.status, 422);
+    assert.deepEqual([reused.body.error?.code, reused.body.error?.field], ['IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key']);
+  });
+
   test('editing a detection draws its thumbnail again', async () => {
     const [item] = await listAll(`?camera_id=${dock}&object_type=person`);
     const first = await fetchBytes(`/api/detections/${item!.id}/thumbnail`, token);
@@ -542,6 +574,7 @@ describe('detections API on the real stack', () => {
       media: new FileSystemMediaStore(stack.config.mediaDir),
       temporal: stack.temporal,
       logger: createLogger('silent', 'test'),
+      secrets: stack.secrets,
     }).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => secondApi.once('listening', () => resolve()));
     try {

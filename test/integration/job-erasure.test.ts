@@ -221,6 +221,7 @@ describe('erasing jobs: DELETE /api/v1/jobs/{job_id} and the retention schedule'
         db: stack.db,
         media: new FileSystemMediaStore(config.mediaDir),
         logger: createLogger('silent', 'test'),
+        secrets: stack.secrets,
         workflowBundle: await testWorkflowBundle(),
       });
       await worker.runUntil(Promise.resolve());

@@ -187,6 +187,7 @@ describe('observability: metrics of every process, the OpenAPI document and docs
       media: new FileSystemMediaStore(stack.config.mediaDir),
       temporal: stack.temporal,
       logger: createLogger('silent', 'test'),
+      secrets: stack.secrets,
       metrics: stack.metrics.api,
     });
     const registered = new Set(

@@ -307,7 +307,7 @@ describe('signed webhooks and Max-Processing-Time on the real stack', () => {
 
   test('with private targets not allowed, loopback, private and link-local webhook_url are refused and leave nothing behind', async () => {
     const config = { ...stack.config, webhooks: { ...stack.config.webhooks, allowPrivate: false } };
-    const app = createApp({ config, db: stack.db, media: new FileSystemMediaStore(config.mediaDir), temporal: stack.temporal, logger: createLogger('silent', 'test') });
+    const app = createApp({ config, db: stack.db, media: new FileSystemMediaStore(config.mediaDir), temporal: stack.temporal, logger: createLogger('silent', 'test'), secrets: stack.secrets });
     const server: Server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const strictUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

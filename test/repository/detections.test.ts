@@ -30,7 +30,8 @@ function apiDetection(camera: SeededCamera, overrides: Partial<NewApiDetection> 
   };
 }
 
-const create = (camera: SeededCamera, overrides: Partial<NewApiDetection> = {}) => detections().create(camera.accountId, apiDetection(camera, overrides));
+const create = async (camera: SeededCamera, overrides: Partial<NewApiDetection> = {}) =>
+  (await detections().createMany(camera.accountId, [apiDetection(camera, overrides)]))[0]!;
 
 /** A finished alarm of `camera` (3 frames): kept, a person and a car on frame 0 and a person on frame 2; removed by a filter, a person on frame 1. */
 async function seedAlarm(camera: SeededCamera, description = 'A person walks across the car park') {
@@ -321,6 +322,17 @@ describe('single detections and bulk changes', () => {
     );
     assert.deepEqual(onFrameTwo?.frame, { mediaKey: `alarms/${alarm.jobId}/frame_02.jpg`, format: 'jpeg', ...frameSize });
     assert.equal(await detections().get(accountId, alarm.filteredId), undefined, 'a detection a filter removed is not served');
+  });
+
+  test('createMany inserts every detection or, when one fails, none; ids in the order given', async () => {
+    const camera = await seedCamera(db(), await seedAccount(db()));
+    const ids = await detections().createMany(camera.accountId, [apiDetection(camera, { objectType: 'bus' }), apiDetection(camera, { objectType: 'knife' })]);
+    assert.deepEqual(await Promise.all(ids.map(async (id) => (await detections().get(camera.accountId, id))?.objectType)), ['bus', 'knife']);
+
+    const missingCamera = '00000000-0000-4000-8000-000000000000';
+    await assert.rejects(detections().createMany(camera.accountId, [apiDetection(camera), apiDetection(camera, { cameraId: missingCamera })]), /foreign key/);
+    assert.equal((await detections().list(camera.accountId, {}, { limit: 10 })).total, 2);
+    assert.deepEqual(await detections().createMany(camera.accountId, []), []);
   });
 
   test('update changes only the fields given: a moved box keeps its size', async () => {

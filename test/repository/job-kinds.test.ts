@@ -81,10 +81,10 @@ describe('Idempotency-Key claims', () => {
     const camera = await seedCamera(db(), await seedAccount(db()));
     const jobId = await seedJob(db(), camera);
     assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-1', 'hash-a')), { found: false });
-    await keys().claim(camera.accountId, 'key-1', 'hash-a', jobId);
+    await keys().claim(camera.accountId, 'key-1', 'hash-a', { jobId: jobId });
 
-    assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-1', 'hash-a')), { found: true, sameRequest: true, jobId, status: 'queued' });
-    assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-1', 'hash-b')), { found: true, sameRequest: false, jobId, status: 'queued' });
+    assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-1', 'hash-a')), { found: true, sameRequest: true, claimed: { jobId, status: 'queued' } });
+    assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-1', 'hash-b')), { found: true, sameRequest: false, claimed: { jobId, status: 'queued' } });
     const other = await seedAccount(db());
     assert.deepEqual(await inTransaction((k) => k.lookUp(other, 'key-1', 'hash-a')), { found: false });
   });
@@ -92,19 +92,31 @@ describe('Idempotency-Key claims', () => {
   test('a claim older than 24 hours is gone, and claiming the key again replaces it', async () => {
     const camera = await seedCamera(db(), await seedAccount(db()));
     const [first, second] = [await seedJob(db(), camera), await seedJob(db(), camera)];
-    await keys().claim(camera.accountId, 'key-2', 'hash-a', first);
+    await keys().claim(camera.accountId, 'key-2', 'hash-a', { jobId: first });
     await db().updateTable('idempotency_keys').set({ created_at: sql`now() - interval '25 hours'` }).where('key', '=', 'key-2').execute();
     assert.deepEqual(await inTransaction((k) => k.lookUp(camera.accountId, 'key-2', 'hash-a')), { found: false });
 
-    await keys().claim(camera.accountId, 'key-2', 'hash-b', second);
+    await keys().claim(camera.accountId, 'key-2', 'hash-b', { jobId: second });
     const found = await inTransaction((k) => k.lookUp(camera.accountId, 'key-2', 'hash-b'));
-    assert.deepEqual(found, { found: true, sameRequest: true, jobId: second, status: 'queued' });
+    assert.deepEqual(found, { found: true, sameRequest: true, claimed: { jobId: second, status: 'queued' } });
+  });
+
+  test('a request that creates no job keeps its answer; the account forgets expired answers when it claims another', async () => {
+    const accountId = await seedAccount(db());
+    const answer = [{ id: 'a' }, { invalid: 'object_type: unknown' }];
+    await keys().claim(accountId, 'key-4', 'hash-a', { answer });
+    assert.deepEqual(await inTransaction((k) => k.lookUp(accountId, 'key-4', 'hash-a')), { found: true, sameRequest: true, claimed: { answer } });
+
+    await db().updateTable('idempotency_keys').set({ created_at: sql`now() - interval '25 hours'` }).where('key', '=', 'key-4').execute();
+    await keys().claim(accountId, 'key-5', 'hash-b', { answer: [] });
+    const kept = await db().selectFrom('idempotency_keys').select('key').where('account_id', '=', accountId).execute();
+    assert.deepEqual(kept, [{ key: 'key-5' }]);
   });
 
   test('erasing the job erases its claims', async () => {
     const camera = await seedCamera(db(), await seedAccount(db()));
     const jobId = await seedJob(db(), camera);
-    await keys().claim(camera.accountId, 'key-3', 'hash-a', jobId);
+    await keys().claim(camera.accountId, 'key-3', 'hash-a', { jobId: jobId });
     await db().transaction().execute((trx) => new JobErasureRepository(trx).erase(camera.accountId, jobId));
     const left = await db().selectFrom('idempotency_keys').select('key').where('job_id', '=', jobId).execute();
     assert.deepEqual(left, []);

@@ -18,13 +18,17 @@ describe('export locks, per token and job', () => {
     const [token, otherToken] = [await seedToken(db(), camera.accountId), await seedToken(db(), camera.accountId)];
     const [job, otherJob] = [await seedJob(db(), camera), await seedJob(db(), camera)];
 
+    assert.equal(await exportLocks().secondsLeft(token, job), undefined);
     assert.deepEqual(await exportLocks().claim(token, job, 60), { claimed: true });
+    const left = await exportLocks().secondsLeft(token, job);
+    assert.ok(left !== undefined && left >= 59 && left <= 60, `${left} s left`);
     const refused = await exportLocks().claim(token, job, 60);
     assert.ok(!refused.claimed && refused.retryAfterSeconds >= 59 && refused.retryAfterSeconds <= 60, JSON.stringify(refused));
     assert.deepEqual(await exportLocks().claim(token, otherJob, 60), { claimed: true });
     assert.deepEqual(await exportLocks().claim(otherToken, job, 60), { claimed: true });
 
     await db().updateTable('export_locks').set({ locked_until: sql`now()` }).where('token_id', '=', token).where('job_id', '=', job).execute();
+    assert.equal(await exportLocks().secondsLeft(token, job), undefined, 'the lock ran out');
     assert.deepEqual(await exportLocks().claim(token, job, 60), { claimed: true }, 'the lock ran out');
     assert.equal((await exportLocks().claim(token, job, 60)).claimed, false, 'and was taken again for a full period');
   });

@@ -6,6 +6,7 @@ import { TenancyRepository, type TenancyNames } from '../../db/repositories/tena
 import { hashApiToken } from '../../domain/api-token.js';
 import { migratedDatabase } from '../support/database.js';
 import { seedAccount, seedCamera, seedJob } from '../support/seed.js';
+import { waitFor } from '../support/wait.js';
 
 const db = migratedDatabase();
 const accounts = () => new AccountRepository(db());
@@ -123,6 +124,36 @@ describe('the camera cooldown', () => {
     await db().updateTable('cameras').set({ last_alarm_at: sql`now() - interval '61 seconds'` }).where('id', '=', camera.id).execute();
     assert.deepEqual(await tenancy().claimCooldown(accountId, camera.id, 60), { claimed: true });
     assert.equal((await tenancy().claimCooldown(await seedAccount(db()), other.id, 0)).claimed, false, "another account's camera");
+  });
+
+  test('lockCamera holds the next submission to the same camera until the first ends, and no other camera', async () => {
+    const accountId = await seedAccount(db());
+    const [camera, other] = [await seedCamera(db(), accountId), await seedCamera(db(), accountId)];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let lockTaken!: () => void;
+    const firstLocked = new Promise<void>((resolve) => (lockTaken = resolve));
+    const first = db().transaction().execute(async (trx) => {
+      await new TenancyRepository(trx).lockCamera(accountId, camera.id);
+      lockTaken();
+      await released;
+    });
+    await firstLocked;
+
+    await db().transaction().execute((trx) => new TenancyRepository(trx).lockCamera(accountId, other.id));
+    let secondLocked = false;
+    const second = db().transaction().execute(async (trx) => {
+      await new TenancyRepository(trx).lockCamera(accountId, camera.id);
+      secondLocked = true;
+    });
+    await waitFor('the second lock to wait for the first', async () => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(db());
+      return rows[0]!.n === 1;
+    });
+    assert.equal(secondLocked, false);
+    release();
+    await Promise.all([first, second]);
+    assert.equal(secondLocked, true);
   });
 
   test('of concurrent claims on one camera, exactly one wins', async () => {

@@ -1,12 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { WebhookRepository, type NewWebhookDelivery } from '../../db/repositories/webhooks.js';
+import { SecretKeyring } from '../../domain/secret-keyring.js';
 import { migratedDatabase } from '../support/database.js';
 import { seedAccount } from '../support/seed.js';
 
 const db = migratedDatabase();
-const webhooks = () => new WebhookRepository(db());
+const firstKey = randomBytes(32);
+const keyring = new SecretKeyring([firstKey]);
+const webhooks = (secrets = keyring) => new WebhookRepository(db(), secrets);
 
 /** Webhook rows name a job without a foreign key, so no job rows are needed. */
 const jobId = () => `raw_test_${randomUUID()}`;
@@ -124,5 +127,75 @@ describe('webhook deliveries', () => {
     await webhooks().finishDelivery(otherAccount, redelivery.id, 'failed');
     assert.deepEqual(await webhooks().listForJob(otherAccount, job), []);
     assert.equal((await webhooks().deliveryToSend(accountId, redelivery.id))?.status, 'pending');
+  });
+});
+
+describe('webhook secrets at rest', () => {
+  const storedTargets = (accountId: string) =>
+    db().selectFrom('webhook_targets').select(['id', 'job_id', 'secret', 'secret_key_id']).where('account_id', '=', accountId).execute();
+  /** The target's secret as an attempt reads it. */
+  const secretToSign = async (repository: WebhookRepository, accountId: string, job: string) => {
+    const targetId = (await repository.resolveTargetId(accountId, job))!;
+    const created = delivery(accountId, job, targetId);
+    await repository.createDelivery(created);
+    return (await repository.deliveryToSend(accountId, created.id))?.target?.secret;
+  };
+
+  test('a stored secret cannot be read in the database, and an attempt reads it to sign', async () => {
+    const accountId = await seedAccount(db());
+    const job = jobId();
+    await webhooks().setAccountDefault(accountId, { url: 'https://hooks.example/default', secret: 'whsec_default_4f1e' });
+    await webhooks().setJobTarget(accountId, job, { url: 'https://hooks.example/own', secret: 'whsec_own_9a2c' });
+
+    const rows = await storedTargets(accountId);
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      const stored = JSON.stringify(row);
+      for (const plaintext of ['whsec_default_4f1e', 'whsec_own_9a2c']) {
+        assert.ok(!stored.includes(plaintext) && !stored.includes(Buffer.from(plaintext).toString('base64')), `${plaintext} in ${stored}`);
+      }
+      assert.equal(row.secret_key_id, keyring.currentKeyId);
+    }
+    assert.equal(await secretToSign(webhooks(), accountId, job), 'whsec_own_9a2c');
+    assert.equal(await secretToSign(webhooks(), accountId, jobId()), 'whsec_default_4f1e');
+  });
+
+  test('rotation seals every secret again under the new key; until then the old key still opens them', async () => {
+    const accountId = await seedAccount(db());
+    const [job, otherJob] = [jobId(), jobId()];
+    await webhooks().setJobTarget(accountId, job, { url: 'https://hooks.example/a', secret: 'sealed-before-rotation' });
+    await webhooks().setJobTarget(accountId, otherJob, { url: 'https://hooks.example/b', secret: null });
+
+    const newKey = randomBytes(32);
+    const rotating = new SecretKeyring([newKey, firstKey]);
+    assert.equal(await secretToSign(webhooks(rotating), accountId, job), 'sealed-before-rotation', 'the old key still opens it');
+    await webhooks(rotating).setAccountDefault(accountId, { url: 'https://hooks.example/default', secret: 'sealed-after' });
+
+    assert.ok((await webhooks(rotating).resealSecrets('stale')) >= 1);
+    const rows = await storedTargets(accountId);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((row) => row.secret_key_id === (row.secret === null ? null : rotating.currentKeyId)), JSON.stringify(rows));
+    assert.equal(await webhooks(rotating).resealSecrets('stale'), 0, 'nothing is left under the old key');
+
+    const newKeyOnly = new SecretKeyring([newKey]);
+    assert.equal(await secretToSign(webhooks(newKeyOnly), accountId, job), 'sealed-before-rotation');
+    assert.equal(await secretToSign(webhooks(newKeyOnly), accountId, jobId()), 'sealed-after');
+    assert.equal(await secretToSign(webhooks(newKeyOnly), accountId, otherJob), null);
+  });
+
+  test('a secret stored in plain text before sealing is read as it is until sealed, then sealed', async () => {
+    const accountId = await seedAccount(db());
+    const job = jobId();
+    await db()
+      .insertInto('webhook_targets')
+      .values({ account_id: accountId, job_id: job, url: 'https://hooks.example/legacy', secret: 'stored-before-sealing', updated_at: new Date() })
+      .execute();
+    assert.equal(await secretToSign(webhooks(), accountId, job), 'stored-before-sealing');
+
+    assert.ok((await webhooks().resealSecrets('plaintext')) >= 1);
+    const [row] = await storedTargets(accountId);
+    assert.equal(row?.secret_key_id, keyring.currentKeyId);
+    assert.notEqual(row?.secret, 'stored-before-sealing');
+    assert.equal(await secretToSign(webhooks(), accountId, job), 'stored-before-sealing');
   });
 });

@@ -12,6 +12,7 @@ import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
 import { modelsDir, repoRoot } from './paths.js';
+import { testSecretsKeys } from './secrets.js';
 import { createApiToken } from './tokens.js';
 import { ProcessExitedError, waitFor } from './wait.js';
 
@@ -175,6 +176,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_INITIAL_INTERVAL_S: '1',
       WEBHOOK_MAX_INTERVAL_S: '5',
+      SECRETS_KEYS: testSecretsKeys,
       ...options.env,
     };
     const config = loadConfig(env);

@@ -19,8 +19,10 @@ import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient, connectNative } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
 import { writeTemporalLogEntry } from '../../temporal/runtime-logging.js';
+import { SecretKeyring } from '../../domain/secret-keyring.js';
 import { startDatabase } from './database.js';
 import { modelsDir, repoRoot } from './paths.js';
+import { testSecretsKeys } from './secrets.js';
 import { createApiToken } from './tokens.js';
 import { ProcessExitedError, waitFor } from './wait.js';
 
@@ -38,6 +40,8 @@ export interface TestStack {
   baseUrl: string;
   db: Db;
   temporal: Client;
+  /** The keyring of the stack's API and analysis worker (SECRETS_KEYS). */
+  secrets: SecretKeyring;
   /** The dev server's Web UI, when started with `temporalUi`. */
   temporalUiUrl: string | undefined;
   /** The registries of the in-process API and analysis worker; the API serves its at `${baseUrl}/metrics`. */
@@ -110,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       DETECTOR_THREADS: process.env.DETECTOR_THREADS ?? '1',
       // Webhook receivers in tests listen on 127.0.0.1.
       WEBHOOK_ALLOW_PRIVATE: 'true',
+      SECRETS_KEYS: testSecretsKeys,
       ...options.env,
     };
     const config = loadConfig(env);
@@ -123,12 +128,13 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const db = createDatabase(config.database.url);
     cleanups.push(() => db.destroy());
     const media = new FileSystemMediaStore(config.mediaDir);
+    const secrets = new SecretKeyring(config.secrets.keys);
 
     const temporal = await connectClient(config);
     cleanups.push(() => temporal.connection.close());
     const connection: NativeConnection = await connectNative(config);
     const metrics = { api: createApiMetrics(), worker: createAnalysisWorkerMetrics() };
-    const worker: Worker = await createAnalysisWorker({ config, connection, db, media, logger, metrics: metrics.worker, workflowBundle: await testWorkflowBundle() });
+    const worker: Worker = await createAnalysisWorker({ config, connection, db, media, logger, secrets, metrics: metrics.worker, workflowBundle: await testWorkflowBundle() });
     const workerRun = worker.run();
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -140,7 +146,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     if (!workerMetricsServer) throw new Error('the analysis worker metrics server did not start');
     cleanups.push(workerMetricsServer.close);
 
-    const server: Server = createApp({ config, db, media, temporal, logger, metrics: metrics.api }).listen(0, '127.0.0.1');
+    const server: Server = createApp({ config, db, media, temporal, logger, secrets, metrics: metrics.api }).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -186,6 +192,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       baseUrl,
       db,
       temporal,
+      secrets,
       temporalUiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
       metrics,
       workerMetricsUrl: workerMetricsServer.url,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { localHourOf, parseVendorTimestamp } from '../../domain/local-time.js';
-import { formatLocalTime, resolveTimezone } from '../../domain/site-time.js';
+import { formatLocalTime, happensInZone, resolveTimezone } from '../../domain/site-time.js';
 
 describe('parseVendorTimestamp', () => {
   const valid = [
@@ -25,6 +25,7 @@ describe('parseVendorTimestamp', () => {
     '2024-01-01 24:00',
     '2024-01-01 12:60',
     '2024-01-01 12:00:60',
+    '0000-01-01 00:00', // there is no year 0
     '2024-01-01T12:00:00', // ISO separator
     '2024-01-01 12:00:00Z',
     '2024-1-01 12:00',
@@ -124,4 +125,25 @@ describe('formatLocalTime', () => {
   it('rejects an unknown zone', () => {
     assert.throws(() => formatLocalTime('Mars/Olympus_Mons', new Date()), RangeError);
   });
+});
+
+describe('happensInZone', () => {
+  const cases: Array<[zone: string, time: string, happens: boolean]> = [
+    ['Europe/London', '2026-03-29 00:59:59', true],
+    ['Europe/London', '2026-03-29 01:30', false], // GMT 01:00 becomes BST 02:00
+    ['Europe/London', '2026-03-29 02:00', true],
+    ['Europe/Paris', '2026-03-29 02:30', false],
+    ['America/New_York', '2026-03-08 02:30', false],
+    ['America/New_York', '2026-03-08 03:00', true],
+    ['America/New_York', '2026-11-01 01:30', true], // shown twice as clocks go back
+    ['Europe/London', '2026-10-25 01:30', true],
+    ['Australia/Lord_Howe', '2026-10-04 02:15', false], // a half-hour shift
+    ['Australia/Lord_Howe', '2026-10-04 02:30', true],
+    ['Pacific/Apia', '2011-12-30 12:00', false], // Samoa skipped the whole day
+    ['Asia/Kolkata', '2026-03-29 01:30', true],
+    ['UTC', '0001-01-01 00:00', true],
+  ];
+  for (const [zone, time, happens] of cases) {
+    it(`${time} ${happens ? 'happens' : 'never happens'} in ${zone}`, () => assert.equal(happensInZone(zone, parseVendorTimestamp(time)!), happens));
+  }
 });
