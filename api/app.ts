@@ -16,6 +16,7 @@ import { httpMetrics } from './http-metrics.js';
 import { jobRoutes } from './jobs/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { UploadMemory } from './upload-memory.js';
 import { deliveryRoutes } from './webhooks/routes.js';
 
 export interface ApiDeps {
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps): Koa {
 /** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
 export function apiRouters({ config, db, media, temporal, logger, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
   const accounts = new AccountRepository(db);
+  const uploadMemory = new UploadMemory(config.api.uploadMemoryBytes, metrics.uploadBytesHeld);
   return [
     healthRoutes({ db, temporal }),
     metricsRoutes(metrics.registry),
@@ -52,6 +54,7 @@ export function apiRouters({ config, db, media, temporal, logger, metrics }: Api
       temporal,
       logger,
       metrics,
+      uploadMemory,
       maxImageBytes: config.api.maxImageBytes,
       cooldownSeconds: config.api.alarmCooldownSeconds,
       exportLockSeconds: config.api.exportLockSeconds,

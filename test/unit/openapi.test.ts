@@ -69,7 +69,7 @@ describe('the OpenAPI document', () => {
     assert.ok(form.properties.webhook_secret);
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Max-Processing-Time'));
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'));
-    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '422', '429', '500']);
+    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '408', '413', '422', '429', '500', '503']);
   });
 
   it('documents the erasure of a job as a 204 without a body, owner only', () => {
