@@ -8,6 +8,7 @@ import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { refuseControlCharactersInPathParameters, refuseControlCharactersInQuery } from './control-characters.js';
 import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
 import { errorEnvelope } from './errors.js';
@@ -35,7 +36,11 @@ export function createApp(deps: ApiDeps): Koa {
   // Outermost: requests are counted with the status the error envelope gave them.
   app.use(httpMetrics(metrics));
   app.use(errorEnvelope(deps.logger));
-  for (const router of apiRouters({ ...deps, metrics })) app.use(router.routes()).use(router.allowedMethods());
+  app.use(refuseControlCharactersInQuery);
+  for (const router of apiRouters({ ...deps, metrics })) {
+    refuseControlCharactersInPathParameters(router);
+    app.use(router.routes()).use(router.allowedMethods());
+  }
   return app;
 }
 

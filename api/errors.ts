@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { isDataException } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 
 /** Stable error codes of the public API. */
@@ -44,8 +45,10 @@ export function envelope(data: unknown) {
 }
 
 /** The answer to a failure the client caused; undefined for one of ours. */
-function toApiError(error: unknown): ApiError | undefined {
+export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  // The edge should have refused the value (control-characters.ts, the zod schemas); still the client's, not ours.
+  if (isDataException(error)) return new ApiError(400, 'VALIDATION_ERROR', 'A value in the request cannot be stored.');
   const status = (error as { status?: unknown })?.status;
   if (status === 413) return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
   return undefined;
@@ -76,6 +79,7 @@ export function errorEnvelope(logger: Logger) {
       const apiError = toApiError(error) ?? (aborted ? validationError('body', 'The request ended before its body was complete.') : undefined);
       if (aborted) logger.info(request, 'request aborted before its body arrived');
       else if (!apiError) logger.error({ err: error, ...request }, 'unhandled API error');
+      else if (isDataException(error)) logger.warn({ err: error, ...request }, 'PostgreSQL refused a value of the request');
       const failure = apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Internal server error.');
       ctx.status = failure.status;
       // What is left of a body refused unread stays unread: Node would otherwise read it all to keep the connection.

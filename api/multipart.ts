@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
+import { refuseControlCharacters } from './control-characters.js';
 import { ApiError, validationError } from './errors.js';
 import type { UploadShare } from './upload-memory.js';
 
@@ -37,8 +38,8 @@ const namelessPart = () => validationError('body', 'Every form part needs a name
 
 /**
  * Reads a multipart/form-data body as it arrives. Reading stops at the first problem (a limit, a part without a
- * name, `beforeFirstFile` refusing, the upload budget), and the rest of the body is never read (errors.ts closes
- * the connection). A client hanging up rejects with the request's own error.
+ * name, a control character in a field, `beforeFirstFile` refusing, the upload budget), and the rest of the body is
+ * never read (errors.ts closes the connection). A client hanging up rejects with the request's own error.
  */
 export async function readMultipartForm(ctx: Context, reading: MultipartReading): Promise<MultipartForm> {
   const { limits, memory } = reading;
@@ -101,6 +102,7 @@ export async function readMultipartForm(ctx: Context, reading: MultipartReading)
         if (!name) throw namelessPart();
         if (info.valueTruncated) throw validationError(name, `${name} is longer than ${limits.fieldBytes} bytes.`);
         if (Object.hasOwn(fields, name)) throw validationError(name, `${name} is sent more than once.`);
+        refuseControlCharacters(value, name);
         memory.take(Buffer.byteLength(value));
         fields[name] = value;
       }),

@@ -24,8 +24,8 @@ export function createApiServer(deps: ApiDeps): http.Server {
   return server;
 }
 
-/** What Node reports to 'clientError'. */
-type ClientError = Error & { code?: string; reason?: string };
+/** What Node reports to 'clientError': a parse error carries the bytes it was parsing and where it stopped. */
+type ClientError = Error & { code?: string; reason?: string; rawPacket?: Buffer; bytesParsed?: number };
 
 function answerClientError(error: ClientError, socket: Duplex): void {
   // As Node's own answer: none where the client is gone or an answer to the request has begun.
@@ -52,7 +52,20 @@ export function clientErrorAnswer(error: ClientError): ApiError {
       return new ApiError(408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.');
     case 'HPE_HEADER_OVERFLOW':
       return new ApiError(431, 'VALIDATION_ERROR', 'The request headers are too large.', { field: 'headers' });
+    case 'HPE_INVALID_HEADER_TOKEN': {
+      const header = headerBeingParsed(error) ?? 'headers';
+      return validationError(header, `${header} must not contain control characters.`);
+    }
     default:
       return validationError('request', `The request is not valid HTTP/1.1${error.reason ? `: ${error.reason}` : ''}.`);
   }
+}
+
+/** The name of the header whose value Node was parsing when it stopped, when the bytes it had show it. */
+function headerBeingParsed({ rawPacket, bytesParsed }: ClientError): string | undefined {
+  if (!rawPacket || bytesParsed === undefined) return undefined;
+  const parsed = rawPacket.subarray(0, bytesParsed).toString('latin1');
+  const line = parsed.slice(parsed.lastIndexOf('\n') + 1);
+  const colon = line.indexOf(':');
+  return colon > 0 ? line.slice(0, colon).trim() : undefined;
 }

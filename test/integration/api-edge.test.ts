@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildOpenApiDocument } from '../../api/openapi.js';
 import { defaultFields } from '../support/alarms.js';
 import { bodyLength, sendRaw, type BodySegment, type RawExchange, type RawRequest, type RawResponse } from '../support/raw-http.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
-/** What a hostile or careless client sends to the API's edge: slow, oversized, unauthenticated, abandoned. */
+/** What a hostile or careless client sends to the API's edge: slow, oversized, unauthenticated, with control characters. */
 
 const MiB = 1024 * 1024;
 const headersTimeoutSeconds = 2;
@@ -84,6 +85,10 @@ describe('the API edge', () => {
         API_HEADERS_TIMEOUT_S: String(headersTimeoutSeconds),
         API_REQUEST_TIMEOUT_S: String(requestTimeoutSeconds),
         API_UPLOAD_MEMORY_BYTES: String(uploadMemoryBytes),
+        // The table of control characters sends dozens of bulk and media requests with one token.
+        BULK_RATE_LIMIT_PER_MIN: '1000',
+        BULK_RATE_LIMIT_BURST: '1000',
+        MEDIA_RATE_LIMIT_PER_MIN: '1000',
       },
     });
     token = await stack.createToken('edge');
@@ -159,5 +164,87 @@ describe('the API edge', () => {
     assert.equal(aborted.level, 30, 'info');
     assert.equal(aborted.path, '/api/v1/alarms');
     assert.deepEqual(entries().filter((entry) => entry.msg === 'unhandled API error'), []);
+  });
+
+  describe('every documented input, path, query, header and body, refuses control characters with 400 naming it', () => {
+    type Operation = {
+      parameters?: { name: string; in: 'path' | 'query' | 'header'; required?: boolean }[];
+      requestBody?: { content: Record<string, { schema: Schema }> };
+    };
+    type Schema = { type?: string | string[]; format?: string; properties?: Record<string, Schema>; items?: Schema };
+    type Input = { in: 'path' | 'query' | 'header' | 'form' | 'json'; field: string };
+
+    /** Every leaf of a JSON body schema by path, arrays through their first item: `detections.0.labels.0`. */
+    const leaves = (schema: Schema, path: string[] = []): string[][] => {
+      if (schema.properties) return Object.entries(schema.properties).flatMap(([name, property]) => leaves(property, [...path, name]));
+      if (schema.items) return leaves(schema.items, [...path, '0']);
+      return [path];
+    };
+    /** A body with 'x' at every leaf and `value` at `target`: the edge looks at characters before anything else. */
+    const bodyWith = (schema: Schema, target: string, value: string) => {
+      const body: Record<string, unknown> = {};
+      for (const path of leaves(schema)) {
+        let node = body;
+        for (const [depth, key] of path.entries()) {
+          if (depth === path.length - 1) node[key] = path.join('.') === target ? value : 'x';
+          else node = (node[key] ??= /^\d+$/.test(path[depth + 1]!) ? [] : {}) as Record<string, unknown>;
+        }
+      }
+      return body;
+    };
+
+    const document = buildOpenApiDocument() as unknown as { paths: Record<string, Record<string, Operation>> };
+    const cases = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) => {
+        const form = operation.requestBody?.content['multipart/form-data']?.schema;
+        const json = operation.requestBody?.content['application/json']?.schema;
+        const inputs: Input[] = [
+          ...(operation.parameters ?? []).map((parameter) => ({ in: parameter.in, field: parameter.name })),
+          ...Object.entries(form?.properties ?? {}).filter(([, property]) => property.items?.format !== 'binary').map(([field]) => ({ in: 'form' as const, field })),
+          ...(json ? leaves(json).map((leaf) => ({ in: 'json' as const, field: leaf.join('.') })) : []),
+        ];
+        return inputs.map((input) => ({ method: method.toUpperCase(), path, operation, input, formSchema: form, jsonSchema: json }));
+      }),
+    );
+
+    const requestFor = ({ method, path, operation, input, formSchema, jsonSchema }: (typeof cases)[number], value: string): RawRequest => {
+      const valueOf = (where: Input['in'], field: string) => (input.in === where && input.field === field ? value : 'x');
+      const pathname = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(valueOf('path', name)));
+      const query = new URLSearchParams(
+        (operation.parameters ?? []).filter((p) => p.in === 'query' && (p.required || (input.in === 'query' && input.field === p.name))).map((p): [string, string] => [p.name, valueOf('query', p.name)]),
+      );
+      const headers: Record<string, string> = { ...bearer() };
+      if (input.in === 'header') headers[input.field] = value;
+      let body: BodySegment[] | undefined;
+      if (formSchema) {
+        const form = multipartForm(Object.fromEntries(Object.keys(formSchema.properties ?? {}).filter((field) => field !== 'images').map((field) => [field, valueOf('form', field)])), { count: 0, bytes: 0 });
+        headers['Content-Type'] = form.contentType;
+        body = form.body;
+      }
+      if (jsonSchema) {
+        headers['Content-Type'] = 'application/json';
+        body = [new TextEncoder().encode(JSON.stringify(bodyWith(jsonSchema, input.in === 'json' ? input.field : '', value)))];
+      }
+      return { method, path: `${pathname}${query.size > 0 ? `?${query}` : ''}`, headers, body };
+    };
+
+    test('the document has inputs on every kind of place', () => {
+      for (const where of ['path', 'query', 'header', 'form', 'json'] as const) assert.ok(cases.some((c) => c.input.in === where), where);
+      assert.ok(cases.length >= 50, `${cases.length} inputs`);
+    });
+
+    for (const character of ['\u0000', '\u0007']) {
+      test(`U+${character.charCodeAt(0).toString(16).padStart(4, '0')} in each of them`, async () => {
+        const misses: string[] = [];
+        for (const testCase of cases) {
+          const response = await answerWithin(send(requestFor(testCase, `x${character}y`)), 10_000);
+          const { code, field } = response.body?.error ?? {};
+          if (response.status !== 400 || code !== 'VALIDATION_ERROR' || field !== testCase.input.field) {
+            misses.push(`${testCase.method} ${testCase.path} ${testCase.input.in} ${testCase.input.field}: ${response.status} ${code} ${field}`);
+          }
+        }
+        assert.deepEqual(misses, []);
+      });
+    }
   });
 });

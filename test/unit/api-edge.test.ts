@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../api/errors.js';
+import pg from 'pg';
+import { refuseControlCharacters } from '../../api/control-characters.js';
+import { ApiError, toApiError } from '../../api/errors.js';
 import { clientErrorAnswer } from '../../api/server.js';
 import { UploadMemory } from '../../api/upload-memory.js';
 
-/** What the API's edge decides without a request. */
+/** What the API's edge decides without a request: which characters and which failures are the client's. */
 
 const refusal = (run: () => unknown) => {
   try {
@@ -16,9 +18,39 @@ const refusal = (run: () => unknown) => {
   return undefined;
 };
 
+describe('control characters', () => {
+  it('are refused wherever a string sits, naming its path', () => {
+    assert.deepEqual(refusal(() => refuseControlCharacters({ detections: [{ labels: ['ok', 'b\u0000d'] }] })), {
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      field: 'detections.0.labels.1',
+    });
+    assert.equal(refusal(() => refuseControlCharacters('a\u007fb', 'site_name'))?.field, 'site_name');
+    assert.equal(refusal(() => refuseControlCharacters('a\u0085b', 'q'))?.field, 'q');
+    assert.equal(refusal(() => refuseControlCharacters('\u001b[31m'))?.field, 'body');
+  });
+
+  it('leave tab, line feed and carriage return to free text, and everything printable alone', () => {
+    assert.equal(refusal(() => refuseControlCharacters({ site_address: '123 Main St\r\nNew York\tNY', site_name: 'Café Zoë 東京 🚨' })), undefined);
+  });
+});
+
 describe('failures that are the client\'s', () => {
-  it('what Node refuses before a request reaches the app for being too slow is a 408 in the envelope', () => {
+  it('a value PostgreSQL refuses as data (SQLSTATE class 22) is a 400, any other database error is ours', () => {
+    const databaseError = (code: string) => Object.assign(new pg.DatabaseError('refused', 0, 'error'), { code });
+    for (const code of ['22021', '22P05', '22003']) assert.equal(toApiError(databaseError(code))?.status, 400, code);
+    assert.equal(toApiError(databaseError('23505')), undefined);
+    assert.equal(toApiError(databaseError('57014')), undefined);
+  });
+
+  it('what Node refuses before a request reaches the app: too slow, or a control character in a header, named', () => {
     assert.equal(clientErrorAnswer(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })).code, 'REQUEST_TIMEOUT');
+    const packet = Buffer.from('POST /api/v1/alarms HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n', 'latin1');
+    const invalidHeader = Object.assign(new Error('Parse Error'), { code: 'HPE_INVALID_HEADER_TOKEN', rawPacket: packet, bytesParsed: packet.indexOf(0) });
+    assert.deepEqual(
+      { status: clientErrorAnswer(invalidHeader).status, field: clientErrorAnswer(invalidHeader).details.field },
+      { status: 400, field: 'Idempotency-Key' },
+    );
   });
 });
 
