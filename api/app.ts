@@ -8,6 +8,7 @@ import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { refuseQueryTokenOffGet } from './auth.js';
 import { refuseControlCharactersInPathParameters, refuseControlCharactersInQuery } from './control-characters.js';
 import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps): Koa {
   // Outermost: requests are counted with the status the error envelope gave them.
   app.use(httpMetrics(metrics));
   app.use(errorEnvelope(deps.logger));
+  app.use(refuseQueryTokenOffGet);
   app.use(refuseControlCharactersInQuery);
   for (const router of apiRouters({ ...deps, metrics })) {
     refuseControlCharactersInPathParameters(router);

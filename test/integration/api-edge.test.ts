@@ -247,4 +247,20 @@ describe('the API edge', () => {
       });
     }
   });
+
+  test('a token in the query string is refused on every route but GET, saying to use the Authorization header', async () => {
+    const document = buildOpenApiDocument() as unknown as { paths: Record<string, Record<string, unknown>> };
+    const changes = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).filter((method) => method !== 'get').map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{\w+\}/g, 'x') })),
+    );
+    assert.ok(changes.length >= 5, `${changes.length} routes that change something`);
+    const misses: string[] = [];
+    for (const { method, path } of changes) {
+      const response = await answerWithin(send({ method, path: `${path}?token=${encodeURIComponent(token)}` }), 10_000);
+      if (response.status !== 401 || response.body?.error?.code !== 'UNAUTHENTICATED' || !/Authorization header/.test(response.body.error.message)) {
+        misses.push(`${method} ${path}: ${response.status} ${JSON.stringify(response.body?.error)}`);
+      }
+    }
+    assert.deepEqual(misses, []);
+  });
 });
