@@ -101,7 +101,6 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
     if (query.media_type !== 0 && auth.role !== 'admin') {
       throw new ApiError(403, 'FORBIDDEN', 'media_type other than 0 needs an admin token.');
     }
-    if (query.media_type > 1) throw validationError('media_type', 'media_type must be 0 (boxes) or 1 (boxes and annotated images).');
     // Read before the transaction, which then needs no other connection than its own.
     const exported = await loadAlarmExport(jobs, auth.accountId, job_id);
     if (!exported) throw notFound('Job');

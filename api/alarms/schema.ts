@@ -68,7 +68,14 @@ export type SubmitAlarmFields = z.infer<typeof submitAlarmFields>;
 
 
 export const exportQuery = z.object({
-  media_type: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(0)),
+  // The documented integers written plainly: Number() would also take 0x1, 1e0 or ' 1'.
+  media_type: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['0', '1'], { message: 'must be 0 (boxes) or 1 (boxes and annotated images)' })
+      .default('0')
+      .transform((value) => Number(value) as 0 | 1),
+  ),
   token: z.string().optional(),
 });
 

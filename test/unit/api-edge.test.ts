@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { exportQuery } from '../../api/alarms/schema.js';
 import { refuseControlCharacters } from '../../api/control-characters.js';
 import { ApiError, toApiError } from '../../api/errors.js';
 import { clientErrorAnswer } from '../../api/server.js';
 import { UploadMemory } from '../../api/upload-memory.js';
+import { parseInput } from '../../api/validate.js';
 
-/** What the API's edge decides without a request: which characters and which failures are the client's. */
+/** What the API's edge decides without a request: which characters, which numbers, which failures are the client's. */
 
 const refusal = (run: () => unknown) => {
   try {
@@ -33,6 +35,21 @@ describe('control characters', () => {
   it('leave tab, line feed and carriage return to free text, and everything printable alone', () => {
     assert.equal(refusal(() => refuseControlCharacters({ site_address: '123 Main St\r\nNew York\tNY', site_name: 'Café Zoë 東京 🚨' })), undefined);
   });
+});
+
+describe('media_type on the export', () => {
+  it('is 0 or 1 written plainly, 0 when absent', () => {
+    assert.equal(parseInput(exportQuery, {}).media_type, 0);
+    assert.equal(parseInput(exportQuery, { media_type: '' }).media_type, 0);
+    assert.equal(parseInput(exportQuery, { media_type: '0' }).media_type, 0);
+    assert.equal(parseInput(exportQuery, { media_type: '1' }).media_type, 1);
+  });
+
+  for (const written of ['0x1', '1e0', ' 1', '1 ', '01', '1.0', '+1', '-0', '2', 'true']) {
+    it(`refuses ${JSON.stringify(written)}`, () => {
+      assert.deepEqual(refusal(() => parseInput(exportQuery, { media_type: written })), { status: 400, code: 'VALIDATION_ERROR', field: 'media_type' });
+    });
+  }
 });
 
 describe('failures that are the client\'s', () => {
