@@ -9,6 +9,8 @@ import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { refuseQueryTokenOffGet } from './auth.js';
+import { refuseControlCharactersInPathParameters, refuseControlCharactersInQuery } from './control-characters.js';
 import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
 import { errorEnvelope } from './errors.js';
@@ -17,6 +19,7 @@ import { httpMetrics } from './http-metrics.js';
 import { jobRoutes } from './jobs/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { UploadMemory } from './upload-memory.js';
 import { deliveryRoutes } from './webhooks/routes.js';
 
 export interface ApiDeps {
@@ -37,13 +40,19 @@ export function createApp(deps: ApiDeps): Koa {
   // Outermost: requests are counted with the status the error envelope gave them.
   app.use(httpMetrics(metrics));
   app.use(errorEnvelope(deps.logger));
-  for (const router of apiRouters({ ...deps, metrics })) app.use(router.routes()).use(router.allowedMethods());
+  app.use(refuseQueryTokenOffGet);
+  app.use(refuseControlCharactersInQuery);
+  for (const router of apiRouters({ ...deps, metrics })) {
+    refuseControlCharactersInPathParameters(router);
+    app.use(router.routes()).use(router.allowedMethods());
+  }
   return app;
 }
 
 /** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
 export function apiRouters({ config, db, media, temporal, logger, secrets, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
   const accounts = new AccountRepository(db);
+  const uploadMemory = new UploadMemory(config.api.uploadMemoryBytes, metrics.uploadBytesHeld);
   return [
     healthRoutes({ db, temporal }),
     metricsRoutes(metrics.registry),
@@ -55,6 +64,7 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       temporal,
       logger,
       metrics,
+      uploadMemory,
       maxImageBytes: config.api.maxImageBytes,
       cooldownSeconds: config.api.alarmCooldownSeconds,
       exportLockSeconds: config.api.exportLockSeconds,

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { AccountRepository, AuthenticatedToken } from '../db/repositories/accounts.js';
 import { hashApiToken } from '../domain/api-token.js';
 import { ApiError } from './errors.js';
@@ -23,7 +23,18 @@ export async function authenticate(accounts: AccountRepository, token: string | 
   return found;
 }
 
-/** Authenticates a request that may carry its token in `?token=` instead of `Authorization: Bearer`. */
+/** Authenticates a request that may carry its token in `?token=` (a GET: see refuseQueryTokenOffGet) instead of `Authorization: Bearer`. */
 export function authenticateRequest(accounts: AccountRepository, ctx: Context): Promise<AuthenticatedToken> {
   return authenticate(accounts, presentedToken(ctx, ctx.query.token));
+}
+
+/** Methods that may carry the token as `?token=`: reads only. URLs end up in proxy logs and histories. */
+const queryTokenMethods: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/** Refuses `?token=` on every other method, before any route runs. */
+export async function refuseQueryTokenOffGet(ctx: Context, next: Next): Promise<void> {
+  if (ctx.query.token !== undefined && !queryTokenMethods.has(ctx.method)) {
+    throw new ApiError(401, 'UNAUTHENTICATED', 'Send the token in the Authorization header (Bearer); ?token= is accepted on GET only.');
+  }
+  await next();
 }

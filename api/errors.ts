@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { isDataException } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 
 /** Stable error codes of the public API. */
@@ -12,6 +13,7 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'NOT_READY'
   | 'JOB_FAILED'
+  | 'REQUEST_TIMEOUT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'EXPORT_LOCKED'
@@ -42,26 +44,23 @@ export function envelope(data: unknown) {
   return { success: true, error: null, data };
 }
 
-/** Multer reports upload limits as errors with these codes. */
-const uploadLimitErrors: Record<string, () => ApiError> = {
-  LIMIT_FILE_SIZE: () => new ApiError(413, 'PAYLOAD_TOO_LARGE', 'An uploaded file is larger than the allowed size.', { field: 'images' }),
-  LIMIT_FILE_COUNT: () => new ApiError(400, 'INVALID_IMAGE_COUNT', 'Send exactly 4, 6 or 8 images.', { field: 'images' }),
-  LIMIT_FIELD_VALUE: () => validationError('body', 'A form field is too long.'),
-  LIMIT_FIELD_COUNT: () => validationError('body', 'Too many form fields.'),
-  LIMIT_PART_COUNT: () => validationError('body', 'Too many form parts.'),
-};
-
-function toApiError(error: unknown): ApiError | undefined {
+/** The answer to a failure the client caused; undefined for one of ours. */
+export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && code in uploadLimitErrors) return uploadLimitErrors[code]!();
-  const message = (error as { message?: unknown })?.message;
-  if (typeof message === 'string' && /Multipart|Unexpected end of form|Malformed part header/i.test(message)) {
-    return validationError('body', 'The multipart body could not be parsed.');
-  }
+  // The edge should have refused the value (control-characters.ts, the zod schemas); still the client's, not ours.
+  if (isDataException(error)) return new ApiError(400, 'VALIDATION_ERROR', 'A value in the request cannot be stored.');
   const status = (error as { status?: unknown })?.status;
   if (status === 413) return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
   return undefined;
+}
+
+/** The error envelope's body. */
+export function errorBody(failure: ApiError) {
+  return {
+    success: false,
+    error: { code: failure.code, message: failure.message, ...(failure.details.field ? { field: failure.details.field } : {}) },
+    data: null,
+  };
 }
 
 /** Turns every failure, and every unmatched route, into the envelope with a stable code. */
@@ -74,18 +73,19 @@ export function errorEnvelope(logger: Logger) {
         throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}.`);
       }
     } catch (error) {
-      const apiError = toApiError(error);
-      if (!apiError) {
-        logger.error({ err: error, path: ctx.path, method: ctx.method }, 'unhandled API error');
-      }
+      const request = { path: ctx.path, method: ctx.method };
+      // The client hung up, or the server closed a request too slow to arrive (server.ts), before its body was read.
+      const aborted = ctx.req.readableAborted;
+      const apiError = toApiError(error) ?? (aborted ? validationError('body', 'The request ended before its body was complete.') : undefined);
+      if (aborted) logger.info(request, 'request aborted before its body arrived');
+      else if (!apiError) logger.error({ err: error, ...request }, 'unhandled API error');
+      else if (isDataException(error)) logger.warn({ err: error, ...request }, 'PostgreSQL refused a value of the request');
       const failure = apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Internal server error.');
       ctx.status = failure.status;
+      // What is left of a body refused unread stays unread: Node would otherwise read it all to keep the connection.
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
       if (failure.details.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(failure.details.retryAfterSeconds));
-      ctx.body = {
-        success: false,
-        error: { code: failure.code, message: failure.message, ...(failure.details.field ? { field: failure.details.field } : {}) },
-        data: null,
-      };
+      ctx.body = errorBody(failure);
     }
   };
 }

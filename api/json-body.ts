@@ -1,9 +1,14 @@
 import { bodyParser } from '@koa/bodyparser';
+import type { Context, Next } from 'koa';
+import { refuseControlCharacters } from './control-characters.js';
 import { ApiError, validationError } from './errors.js';
 
-/** Parses JSON request bodies (DELETE included); a malformed or oversized body gets the error envelope. */
+/**
+ * Parses JSON request bodies (DELETE included); a malformed or oversized body gets the error envelope, and so does
+ * a string holding a control character, named by its path (`detections.0.file_path`).
+ */
 export function jsonBody(limit = '1mb') {
-  return bodyParser({
+  const parse = bodyParser({
     enableTypes: ['json'],
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
     jsonLimit: limit,
@@ -12,4 +17,9 @@ export function jsonBody(limit = '1mb') {
       throw validationError('body', 'The body is not valid JSON.');
     },
   });
+  return (ctx: Context, next: Next) =>
+    parse(ctx, async () => {
+      refuseControlCharacters(ctx.request.body);
+      await next();
+    });
 }

@@ -6,7 +6,7 @@ import { createApiMetrics } from '../observability/metrics.js';
 import { connectClient } from '../temporal/connection.js';
 import { runUntilSignal } from '../bin/lifecycle.js';
 import { loadSecretKeyring } from '../bin/secret-keys.js';
-import { createApp } from './app.js';
+import { createApiServer } from './server.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'api');
@@ -14,7 +14,7 @@ const db = createDatabase(config.database.url);
 const temporal = await connectClient(config);
 const metrics = createApiMetrics();
 const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
-const server = createApp({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
+const server = createApiServer({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
 
 await runUntilSignal(logger, async () => {

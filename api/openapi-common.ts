@@ -15,14 +15,14 @@ export const securitySchemes = {
 
 type SecurityRequirements = Record<string, string[]>[];
 
-/** Token in `Authorization: Bearer`, or in `?token=` where a GET accepts it. */
+/** Token in `Authorization: Bearer`, or in `?token=`: GET routes only (api/auth.ts refuses it on every other method). */
 export const tokenAuth: SecurityRequirements = [{ [securitySchemes.bearer]: [] }, { [securitySchemes.query]: [] }];
 /** Token in `Authorization: Bearer` only. */
 export const bearerAuth: SecurityRequirements = [{ [securitySchemes.bearer]: [] }];
 
 export const isoDateTime = z.iso.datetime({ offset: true });
 
-/** The `?token=` query parameter of the routes that accept it (tokenAuth). */
+/** The `?token=` query parameter of the GET routes that accept it (tokenAuth). */
 export const tokenQuery = z.object({ token: z.string().optional().meta({ description: 'The API token, instead of Authorization: Bearer.' }) });
 
 function envelopeOf<T extends z.ZodType>(data: T) {

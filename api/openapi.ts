@@ -23,7 +23,7 @@ export function buildOpenApiDocument() {
     type: 'apiKey',
     in: 'query',
     name: 'token',
-    description: 'The same token as a query parameter, where a GET accepts it.',
+    description: 'The same token as a query parameter, on GET only: any other method answers 401 to it, as tokens in URLs end up in logs.',
   });
   for (const register of resourcePaths) register(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

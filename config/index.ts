@@ -40,6 +40,9 @@ const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   WORKER_METRICS_PORT: port.default(9464),
   GPU_WORKER_METRICS_PORT: port.default(9465),
+  API_HEADERS_TIMEOUT_S: positiveSeconds.default(10),
+  API_REQUEST_TIMEOUT_S: positiveSeconds.default(120),
+  API_UPLOAD_MEMORY_BYTES: positiveInt.default(512 * 1024 * 1024),
   MAX_IMAGE_BYTES: positiveInt.default(15 * 1024 * 1024),
   ALARM_COOLDOWN_S: z.coerce.number().int().min(0).default(30),
   EXPORT_LOCK_S: z.coerce.number().int().min(0).default(600),
@@ -212,6 +215,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     api: {
       host: e.API_HOST,
       port: e.API_PORT,
+      /** How long a request's headers may take to arrive; Node refuses a limit longer than the whole request's. */
+      headersTimeoutSeconds: Math.min(e.API_HEADERS_TIMEOUT_S, e.API_REQUEST_TIMEOUT_S),
+      /** How long a whole request, headers and body, may take to arrive. */
+      requestTimeoutSeconds: e.API_REQUEST_TIMEOUT_S,
+      /** Bytes of request bodies the API holds in memory at once, across all requests. */
+      uploadMemoryBytes: e.API_UPLOAD_MEMORY_BYTES,
       maxImageBytes: e.MAX_IMAGE_BYTES,
       alarmCooldownSeconds: e.ALARM_COOLDOWN_S,
       exportLockSeconds: e.EXPORT_LOCK_S,

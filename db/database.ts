@@ -16,3 +16,8 @@ export function createDatabase(url: string, poolSize = 10): Db {
   pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+
+/** SQLSTATE class 22, data exception: PostgreSQL refused a value (a NUL in text, an invalid byte sequence, a number out of range). */
+export function isDataException(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code?.startsWith('22') === true;
+}

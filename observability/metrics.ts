@@ -103,6 +103,11 @@ export function createApiMetrics() {
       labelNames: ['api'] as const,
       registers: [registry],
     }),
+    uploadBytesHeld: new Gauge({
+      name: 'vigil_api_upload_bytes_held',
+      help: 'Bytes of uploads the API holds in memory now, across requests (at most API_UPLOAD_MEMORY_BYTES).',
+      registers: [registry],
+    }),
   };
 }
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;

@@ -1,8 +1,7 @@
-import multer from '@koa/multer';
 import { Router } from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { loadAlarmExport, presentExport, type AlarmExport } from '../../activities/alarm-export.js';
-import { submitAlarm, type SubmitAlarmDeps } from '../../commands/submit-alarm.js';
+import { allowedImageCounts, submitAlarm, type SubmitAlarmDeps } from '../../commands/submit-alarm.js';
 import type { AccountRepository } from '../../db/repositories/accounts.js';
 import type { Db } from '../../db/database.js';
 import { JobRepository } from '../../db/repositories/jobs.js';
@@ -16,6 +15,8 @@ import { progressQuery } from '../../workflows/contracts/job.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound, validationError } from '../errors.js';
 import { idempotencyKeyOf, maxProcessingSecondsOf, refusalError } from '../job-options.js';
+import { readMultipartForm, type MultipartLimits } from '../multipart.js';
+import type { UploadMemory } from '../upload-memory.js';
 import { parseInput } from '../validate.js';
 import { jobIdParams, ownedJob } from '../owned-job.js';
 import { presentAccepted, presentJobStatus } from './presenter.js';
@@ -28,6 +29,8 @@ export interface AlarmRouteDeps extends SubmitAlarmDeps {
   temporal: Client;
   logger: Logger;
   metrics: Pick<ApiMetrics, 'jobsAccepted'>;
+  /** Where the bytes of uploads being read and handled are counted, across requests. */
+  uploadMemory: UploadMemory;
   maxImageBytes: number;
   exportLockSeconds: number;
   /** Max-Processing-Time when a submission sends none. */
@@ -41,32 +44,31 @@ const liveStageDeadlineMs = 1500;
 export function alarmRoutes(deps: AlarmRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1/alarms' });
   const jobs = new JobRepository(deps.db);
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: deps.maxImageBytes, files: 16, fields: 40, fieldSize: 64 * 1024, parts: 60 },
-  });
+  const formLimits: MultipartLimits = { files: allowedImageCounts.at(-1)!, fileBytes: deps.maxImageBytes, fields: 40, fieldBytes: 64 * 1024 };
 
-  router.post(
-    '/',
-    async (ctx, next) => {
-      if (!ctx.is('multipart/form-data')) throw validationError('body', 'Send the alarm as multipart/form-data.');
-      // A bad Authorization header is refused before the upload is read.
-      if (ctx.get('authorization')) ctx.state.auth = await authenticate(deps.accounts, presentedToken(ctx, undefined));
-      await next();
-    },
-    upload.any(),
-    async (ctx) => {
-      const body = ((ctx.request as { body?: unknown }).body ?? {}) as Record<string, unknown>;
-      ctx.state.auth ??= await authenticate(deps.accounts, presentedToken(ctx, body.token));
-      const files = (ctx.request.files ?? []) as multer.File[];
-      const stray = files.find((file) => !imageFieldNames.has(file.fieldname));
-      if (stray) throw validationError(stray.fieldname, `Unexpected file field ${stray.fieldname}; send frames as images.`);
-      const fields = parseInput(submitAlarmFields, body);
-      const { accountId, accountName } = ctx.state.auth;
+  router.post('/', async (ctx) => {
+    if (!ctx.is('multipart/form-data')) throw validationError('body', 'Send the alarm as multipart/form-data.');
+    // The token is checked before the body is read: from the header, or else from a form field sent before the first image.
+    let auth = ctx.get('authorization') ? await authenticate(deps.accounts, presentedToken(ctx, undefined)) : undefined;
+    const memory = deps.uploadMemory.share();
+    try {
+      const form = await readMultipartForm(ctx, {
+        limits: formLimits,
+        memory,
+        beforeFirstFile: async (fields) => {
+          auth ??= await authenticate(deps.accounts, fields.token);
+        },
+        tooManyFiles: () => new ApiError(400, 'INVALID_IMAGE_COUNT', 'Send exactly 4, 6 or 8 images.', { field: 'images' }),
+      });
+      auth ??= await authenticate(deps.accounts, form.fields.token);
+      const stray = form.files.find((file) => !imageFieldNames.has(file.field));
+      if (stray) throw validationError(stray.field, `Unexpected file field ${stray.field}; send frames as images.`);
+      const fields = parseInput(submitAlarmFields, form.fields);
+      const { accountId, accountName } = auth;
       const result = await submitAlarm(deps, {
         ...submissionOf(fields),
         account: { accountId, accountName },
-        images: files.map((file) => file.buffer),
+        images: form.files.map((file) => file.bytes),
         maxProcessingSeconds: maxProcessingSecondsOf(ctx, deps.maxProcessingSeconds),
         idempotencyKey: idempotencyKeyOf(ctx),
       });
@@ -77,15 +79,14 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
         return;
       }
       deps.metrics.jobsAccepted.inc({ api: 'alarms' });
-      deps.logger.info(
-        { jobId: result.jobId, workflowId: result.jobId, account: ctx.state.auth.accountName, accountId: ctx.state.auth.accountId },
-        'alarm accepted',
-      );
+      deps.logger.info({ jobId: result.jobId, workflowId: result.jobId, account: accountName, accountId }, 'alarm accepted');
       ctx.status = 202;
       ctx.set('Location', `/api/v1/alarms/${encodeURIComponent(result.jobId)}`);
       ctx.body = envelope(presentAccepted(result.jobId, 'queued', false));
-    },
-  );
+    } finally {
+      memory.release();
+    }
+  });
 
   router.get('/:job_id', async (ctx) => {
     const { job } = await ownedJob(ctx, deps.accounts, jobs, 'alarm');
@@ -100,7 +101,6 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
     if (query.media_type !== 0 && auth.role !== 'admin') {
       throw new ApiError(403, 'FORBIDDEN', 'media_type other than 0 needs an admin token.');
     }
-    if (query.media_type > 1) throw validationError('media_type', 'media_type must be 0 (boxes) or 1 (boxes and annotated images).');
     // Read before the transaction, which then needs no other connection than its own.
     const exported = await loadAlarmExport(jobs, auth.accountId, job_id);
     if (!exported) throw notFound('Job');

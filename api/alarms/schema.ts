@@ -69,7 +69,14 @@ export type SubmitAlarmFields = z.infer<typeof submitAlarmFields>;
 
 
 export const exportQuery = z.object({
-  media_type: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(0)),
+  // The documented integers written plainly: Number() would also take 0x1, 1e0 or ' 1'.
+  media_type: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['0', '1'], { message: 'must be 0 (boxes) or 1 (boxes and annotated images)' })
+      .default('0')
+      .transform((value) => Number(value) as 0 | 1),
+  ),
   token: z.string().optional(),
 });
 
@@ -149,7 +156,9 @@ const alarmForm = z.object({
   detection_sensitive_level: submitAlarmFields.shape.detection_sensitive_level.meta({
     description: '0: any person or vehicle is Maybe; 1: no quality filters; 2: filters, then the decision.',
   }),
-  token: submitAlarmFields.shape.token.meta({ description: 'The API token, when no Authorization header is sent.' }),
+  token: submitAlarmFields.shape.token.meta({
+    description: 'The API token, when no Authorization header is sent; it must come before the first image, or the request is refused 401 unread.',
+  }),
   webhook_url: submitAlarmFields.shape.webhook_url.meta({ description: 'Where the result is POSTed when the job ends (http or https, public address).' }),
   webhook_secret: submitAlarmFields.shape.webhook_secret.meta({ description: 'Signs the webhook (X-Webhook-Signature); needs webhook_url. Never returned.' }),
   images: z
@@ -170,6 +179,7 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
     summary: 'Submit an alarm',
     description:
       'Stores the frames and starts the analysis; answers once the workflow is started, never waiting for it. ' +
+      'The token is checked before the images are read; a body that does not arrive within the server\'s request timeout is 408. ' +
       'One alarm per camera (account + group + site + zone) per cooldown; the same vendor_event_id again, or the same request ' +
       'under the same Idempotency-Key within 24 hours, answers the existing job.',
     // Or the form's token field, which no security scheme can describe.
@@ -195,9 +205,11 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
       ...errorResponses({
         400: ['VALIDATION_ERROR', 'INVALID_IMAGE_COUNT', 'INVALID_IMAGE'],
         401: ['UNAUTHENTICATED'],
+        408: ['REQUEST_TIMEOUT'],
         413: ['PAYLOAD_TOO_LARGE'],
         422: ['IDEMPOTENCY_KEY_REUSED'],
         429: { codes: ['RATE_LIMITED'], headers: retryAfterHeader },
+        503: { codes: ['SERVICE_UNAVAILABLE'], headers: retryAfterHeader },
       }),
     },
   });

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { jobIdParams } from '../owned-job.js';
-import { errorResponses, isoDateTime, jsonResponse, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bearerAuth, errorResponses, isoDateTime, jsonResponse, tokenAuth, tokenQuery } from '../openapi-common.js';
 
 export const deliveriesData = z.object({
   job_id: z.string(),
@@ -54,8 +54,8 @@ export function registerDeliveryPaths(registry: OpenAPIRegistry): void {
       tags: ['Webhooks'],
       summary: 'Send the final payload again',
       description: 'A new delivery with its own attempts and the same X-Webhook-Id, to the job\'s target or else the account\'s default.',
-      security: tokenAuth,
-      request: { params: jobIdParams, query: tokenQuery },
+      security: bearerAuth,
+      request: { params: jobIdParams },
       responses: {
         202: jsonResponse('The redelivery is queued.', redeliveryData, z.object({ Location: z.string().meta({ description: 'The job\'s deliveries.' }) })),
         ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'], 409: ['NOT_READY', 'WEBHOOK_NOT_CONFIGURED'] }),

@@ -36,6 +36,11 @@ describe('alarm API rules', () => {
 
   describe('a catalogue of bad requests, each refused with its code and leaving nothing behind', () => {
     const jpeg = () => frames[0]!;
+    /** A form whose one part has the given headers and no name (FormData cannot write one). */
+    const namelessPart = (partHeaders: string) => ({
+      body: `--nameless\r\n${partHeaders}\r\n\r\nx\r\n--nameless--\r\n`,
+      headers: { 'content-type': 'multipart/form-data; boundary=nameless' },
+    });
     const cases: { name: string; status: number; code: string; field?: string; /** null: no bearer token; a string: that token; absent: a valid one. */
       token?: string | null;
       request: () => Promise<{ form?: FormData; headers?: Record<string, string>; body?: string }> }[] = [
@@ -44,6 +49,8 @@ describe('alarm API rules', () => {
       { name: 'malformed Authorization header', status: 401, code: 'UNAUTHENTICATED', token: null, request: async () => ({ form: alarmForm(defaultFields(), frames), headers: { authorization: 'Basic abc' } }) },
       { name: 'unknown token in the form', status: 401, code: 'UNAUTHENTICATED', token: null, request: async () => ({ form: alarmForm(defaultFields({ token: 'vgl_wrong' }), frames) }) },
       { name: 'JSON instead of multipart', status: 400, code: 'VALIDATION_ERROR', field: 'body', request: async () => ({ body: JSON.stringify(defaultFields()), headers: { 'content-type': 'application/json' } }) },
+      { name: 'a form field without a name', status: 400, code: 'VALIDATION_ERROR', field: 'body', request: async () => namelessPart('Content-Disposition: form-data') },
+      { name: 'a file without a field name', status: 400, code: 'VALIDATION_ERROR', field: 'body', request: async () => namelessPart('Content-Disposition: form-data; filename="frame.jpg"\r\nContent-Type: image/jpeg') },
       { name: 'missing group_id', status: 400, code: 'VALIDATION_ERROR', field: 'group_id', request: async () => ({ form: alarmForm(defaultFields({ group_id: undefined }), frames) }) },
       { name: 'zone_id with a slash', status: 400, code: 'VALIDATION_ERROR', field: 'zone_id', request: async () => ({ form: alarmForm(defaultFields({ zone_id: 'zone/1' }), frames) }) },
       { name: 'site_id of 65 characters', status: 400, code: 'VALIDATION_ERROR', field: 'site_id', request: async () => ({ form: alarmForm(defaultFields({ site_id: 's'.repeat(65) }), frames) }) },

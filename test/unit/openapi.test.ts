@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { buildOpenApiDocument } from '../../api/openapi.js';
+import { securitySchemes } from '../../api/openapi-common.js';
 
 type Operation = {
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -69,7 +70,15 @@ describe('the OpenAPI document', () => {
     assert.ok(form.properties.webhook_secret);
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Max-Processing-Time'));
     assert.ok(submit.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'));
-    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '413', '422', '429', '500']);
+    assert.deepEqual(Object.keys(submit.responses).sort(), ['200', '202', '400', '401', '408', '413', '422', '429', '500', '503']);
+  });
+
+  it('offers the token in the query string on GET only', () => {
+    for (const { method, path, operation } of operations(document)) {
+      if (method === 'get') continue;
+      assert.ok(!operation.security?.some((requirement) => securitySchemes.query in requirement), `${method} ${path}: security`);
+      assert.ok(!operation.parameters?.some((p) => p.in === 'query' && p.name === 'token'), `${method} ${path}: ?token=`);
+    }
   });
 
   it('documents the erasure of a job as a 204 without a body, owner only', () => {
