@@ -1,10 +1,13 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createApp, type ApiDeps } from './app.js';
 import { ApiError, errorBody, validationError } from './errors.js';
 
 /** How often Node checks its request deadlines; its default, 30 s, would let a request run that much past them. */
 const deadlineCheckIntervalMs = 1000;
+/** How long a connection closed after its answer keeps reading, and dropping, what the client still sends. */
+const lingerMs = 2000;
 
 /**
  * The API's HTTP server: the Koa app, with deadlines for a request to arrive (its headers, then the whole
@@ -21,7 +24,25 @@ export function createApiServer(deps: ApiDeps): http.Server {
     createApp(deps).callback(),
   );
   server.on('clientError', answerClientError);
+  server.on('connection', lingerOnClose);
   return server;
+}
+
+/**
+ * Closing a connection while the client's body is still arriving makes the kernel reset it, and the reset can
+ * discard an early answer (401, 413, 503) before the client reads it. So, like a lingering close in nginx, the
+ * connection Node closes after an answer is half-closed instead, and what still arrives is read and dropped until
+ * the client closes its side, for at most `lingerMs`.
+ */
+function lingerOnClose(socket: Socket): void {
+  // Node's HTTP server closes a connection after its last answer through this (undocumented) method.
+  (socket as Socket & { destroySoon: () => void }).destroySoon = () => {
+    const deadline = setTimeout(() => socket.destroy(), lingerMs).unref();
+    socket.once('close', () => clearTimeout(deadline));
+    socket.once('end', () => socket.destroy());
+    socket.end();
+    socket.resume();
+  };
 }
 
 /** What Node reports to 'clientError': a parse error carries the bytes it was parsing and where it stopped. */
