@@ -21,8 +21,6 @@ export interface AcceptanceDeps {
 export interface ExistingJob {
   jobId: string;
   status: JobStatus;
-  /** Which rule found it. */
-  matchedBy: 'idempotency_key' | 'vendor_event_id';
 }
 
 /** A submission refused for a reason its sender can act on. `code` is stable; each command adds its own. */
@@ -108,7 +106,7 @@ export async function acceptJob<R>(
           const found = await new IdempotencyKeyRepository(trx).lookUp(accountId, key, requestHash);
           if (!found.found) return undefined;
           if (!found.sameRequest || !('jobId' in found.claimed)) return idempotencyKeyReused();
-          return { jobId: found.claimed.jobId, status: found.claimed.status, matchedBy: 'idempotency_key' };
+          return { jobId: found.claimed.jobId, status: found.claimed.status };
         },
         async claimIdempotencyKey(accountId, key, requestHash, jobId) {
           if (key !== undefined) await new IdempotencyKeyRepository(trx).claim(accountId, key, requestHash, { jobId });

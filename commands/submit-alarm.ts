@@ -94,7 +94,7 @@ export async function submitAlarm(deps: SubmitAlarmDeps, submission: AlarmSubmis
     // Before the duplicate check: a concurrent submission of the same event waits here, then finds its job.
     await tenancy.lockCamera(account.accountId, cameraId);
     const existing = await jobs.findByVendorEvent(account.accountId, cameraId, submission.vendorEventId);
-    if (existing) return { outcome: 'existing', existing: { jobId: existing.id, status: existing.status, matchedBy: 'vendor_event_id' } };
+    if (existing) return { outcome: 'existing', existing: { jobId: existing.id, status: existing.status } };
 
     const cooldown = await tenancy.claimCooldown(account.accountId, cameraId, deps.cooldownSeconds);
     if (!cooldown.claimed) {

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { allowedImageCounts } from '../../commands/submit-alarm.js';
 import { identifierPattern } from '../../domain/identifiers.js';
+import { jobStatuses } from '../../domain/job-kinds.js';
 import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
 import { parseVendorTimestamp } from '../../domain/local-time.js';
 import { detectionCategories, siteCategories } from '../../domain/types.js';
@@ -80,7 +81,6 @@ export const exportQuery = z.object({
   token: z.string().optional(),
 });
 
-const jobStatuses = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
 const jobError = z.object({ code: z.string().meta({ example: 'MAX_PROCESSING_TIME_EXCEEDED' }), message: z.string() });
 
 export const acceptedAlarmData = z.object({

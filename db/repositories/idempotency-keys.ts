@@ -3,7 +3,7 @@ import type { Db } from '../database.js';
 import type { JobStatus } from '../schema.js';
 
 /** How long a claimed `Idempotency-Key` answers with its job. */
-export const idempotencyKeyLifetimeHours = 24;
+const idempotencyKeyLifetimeHours = 24;
 
 /** What a claim keeps: the job its request created, or the answer of a request that creates no job. */
 export type ClaimedOutcome = { jobId: string } | { answer: unknown };

@@ -11,6 +11,7 @@ import { configuredModels, ensureModelFiles, ModelFileMismatchError, ModelFileMi
 import { modelManifest } from '../../gpu-worker/model-manifest.js';
 import { collectingLogger, startDownloadServer, type DownloadServer } from '../support/download-server.js';
 import { modelsDir as sharedModelsDir } from '../support/paths.js';
+import { waitFor } from '../support/wait.js';
 
 /** Serves the real model files from the shared folder, whole or spoiled, by the first part of the path. */
 async function answer(requestPath: string, response: ServerResponse): Promise<void> {
@@ -200,8 +201,7 @@ describe('models arrive by themselves, verified', () => {
       logger: collectingLogger().logger,
       signal: interrupt.signal,
     });
-    while (server.requests.length === 0) await sleep(10);
-    await sleep(100);
+    await waitFor('the download to write its temporary file', async () => (await readdir(modelsDir)).length > 0, 10_000, 10);
     interrupt.abort(new Error('interrupted by SIGINT'));
     await assert.rejects(download, /interrupted by SIGINT/);
     assert.deepEqual(await readdir(modelsDir), []);
