@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -8,6 +9,8 @@ import type { JobKind } from '../domain/job-kinds.js';
 /** Where uploaded frames live. Keys are relative paths under a job's prefix (`jobMediaPrefix`), such as `alarms/<job id>/frame_00.jpg`. */
 export interface MediaStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Stores a stream as it arrives (videos), never whole in memory; the key appears only once it is complete. Answers the bytes written. */
+  putStream(key: string, source: Readable): Promise<number>;
   get(key: string): Promise<Buffer>;
   /** Removes a key and everything below it; missing keys are fine. */
   remove(key: string): Promise<void>;
@@ -15,6 +18,11 @@ export interface MediaStore {
   stat(key: string): Promise<StoredObjectInfo | undefined>;
   /** The object's bytes, or the inclusive byte range `start`–`end` of them. */
   read(key: string, range?: { start: number; end: number }): Readable;
+  /**
+   * Runs `use` with a path on local disk holding the object (for tools such as ffmpeg that read files):
+   * the stored file itself where the store is a directory, else a temporary copy removed afterwards.
+   */
+  withLocalFile<T>(key: string, use: (localPath: string) => Promise<T>): Promise<T>;
 }
 
 export interface StoredObjectInfo {
@@ -40,6 +48,22 @@ export class FileSystemMediaStore implements MediaStore {
     await rename(temporary, target);
   }
 
+  async putStream(key: string, source: Readable): Promise<number> {
+    const target = this.resolve(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temporary = `${target}.${randomUUID()}.tmp`;
+    let written = 0;
+    source.on('data', (chunk: Buffer) => (written += chunk.length));
+    try {
+      await pipeline(source, createWriteStream(temporary));
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return written;
+  }
+
   async get(key: string): Promise<Buffer> {
     return readFile(this.resolve(key));
   }
@@ -60,6 +84,10 @@ export class FileSystemMediaStore implements MediaStore {
 
   read(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.resolve(key), range);
+  }
+
+  async withLocalFile<T>(key: string, use: (localPath: string) => Promise<T>): Promise<T> {
+    return use(this.resolve(key));
   }
 }
 
