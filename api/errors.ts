@@ -56,14 +56,24 @@ export function toApiError(error: unknown): ApiError | undefined {
 
 /** The error envelope's body. */
 export function errorBody(failure: ApiError) {
-  return {
-    success: false,
-    error: { code: failure.code, message: failure.message, ...(failure.details.field ? { field: failure.details.field } : {}) },
-    data: null,
-  };
+  return { success: false, error: errorObject(failure), data: null };
 }
 
-/** Turns every failure, and every unmatched route, into the envelope with a stable code. */
+/** `{"error": {"code", "message", "field"?}}`: errors of the families whose documents answer without the envelope. */
+export function bareErrorBody(failure: ApiError) {
+  return { error: errorObject(failure) };
+}
+
+function errorObject(failure: ApiError) {
+  return { code: failure.code, message: failure.message, ...(failure.details.field ? { field: failure.details.field } : {}) };
+}
+
+/** Paths of the families whose documents answer without the envelope, errors included (every path under them). */
+const bareBodyPaths: readonly RegExp[] = [/^\/api\/detections(?:\/|$)/];
+
+export const answersWithoutEnvelope = (path: string) => bareBodyPaths.some((pattern) => pattern.test(path));
+
+/** Turns every failure, and every unmatched route, into the envelope (or the bare error) with a stable code. */
 export function errorEnvelope(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
@@ -85,7 +95,7 @@ export function errorEnvelope(logger: Logger) {
       // What is left of a body refused unread stays unread: Node would otherwise read it all to keep the connection.
       if (!ctx.req.complete) ctx.set('Connection', 'close');
       if (failure.details.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(failure.details.retryAfterSeconds));
-      ctx.body = errorBody(failure);
+      ctx.body = answersWithoutEnvelope(ctx.path) ? bareErrorBody(failure) : errorBody(failure);
     }
   };
 }

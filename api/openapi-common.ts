@@ -29,31 +29,35 @@ function envelopeOf<T extends z.ZodType>(data: T) {
   return z.object({ success: z.literal(true), error: z.null(), data });
 }
 
-function errorEnvelopeOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+function errorObjectOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
   return z.object({
-    success: z.literal(false),
-    error: z.object({
-      code: z.enum(codes),
-      message: z.string(),
-      field: z.string().optional().meta({ description: 'The input at fault: a form field, query parameter, header or body path.' }),
-    }),
-    data: z.null(),
+    code: z.enum(codes),
+    message: z.string(),
+    field: z.string().optional().meta({ description: 'The input at fault: a form field, query parameter, header or body path.' }),
   });
 }
+
+function errorEnvelopeOf(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({ success: z.literal(false), error: errorObjectOf(codes), data: z.null() });
+}
+
+/** How a family answers: in the envelope, or bare as its reference document shows (api/errors.ts `answersWithoutEnvelope`). */
+export type BodyStyle = 'envelope' | 'bare';
 
 export const retryAfterHeader = z.object({
   'Retry-After': z.string().meta({ description: 'Whole seconds to wait before trying again.', example: '30' }),
 });
 
-export function jsonResponse(description: string, data: z.ZodType, headers?: z.ZodObject): ResponseConfig {
-  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: envelopeOf(data) } } };
+export function jsonResponse(description: string, data: z.ZodType, headers?: z.ZodObject, style: BodyStyle = 'envelope'): ResponseConfig {
+  const schema = style === 'envelope' ? envelopeOf(data) : data;
+  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
 }
 
 type ErrorCodes = readonly [ErrorCode, ...ErrorCode[]];
 type ErrorSpec = ErrorCodes | { codes: ErrorCodes; headers: z.ZodObject };
 
 /** Error responses by status, each with the codes it can carry; 500 INTERNAL_ERROR unless given is added to every operation. */
-export function errorResponses(byStatus: Record<number, ErrorSpec>): Record<number, ResponseConfig> {
+export function errorResponses(byStatus: Record<number, ErrorSpec>, style: BodyStyle = 'envelope'): Record<number, ResponseConfig> {
   const responses: Record<number, ResponseConfig> = {};
   const specs: Record<number, ErrorSpec> = { 500: ['INTERNAL_ERROR'], ...byStatus };
   for (const [status, spec] of Object.entries(specs)) {
@@ -61,7 +65,7 @@ export function errorResponses(byStatus: Record<number, ErrorSpec>): Record<numb
     responses[Number(status)] = {
       description: codes.join(' or '),
       ...(headers ? { headers } : {}),
-      content: { 'application/json': { schema: errorEnvelopeOf(codes) } },
+      content: { 'application/json': { schema: style === 'envelope' ? errorEnvelopeOf(codes) : z.object({ error: errorObjectOf(codes) }) } },
     };
   }
   return responses;

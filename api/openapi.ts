@@ -33,7 +33,8 @@ export function buildOpenApiDocument() {
       version: '1.0.0',
       description:
         'AI alarm verification: submit the frames of an alarm, poll its job, export the verdict, receive it by signed webhook, ' +
-        'and query the detections. Every JSON response is the envelope `{success, error, data}`; errors carry a stable `error.code`.',
+        'and query the detections. Every JSON response is the envelope `{success, error, data}`, except under /api/detections, ' +
+        'which answers its reference document\'s bare shapes (errors as `{"error": {...}}`); errors carry a stable `error.code`.',
     },
     tags: [
       { name: 'Alarms', description: 'Submit alarms and export their verdicts.' },

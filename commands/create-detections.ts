@@ -24,7 +24,7 @@ export interface DetectionDraft {
 export type DetectionItem = { draft: DetectionDraft } | { invalid: string };
 
 /** What became of one item: the detection created, or why none was. */
-export type DetectionItemOutcome = { id: string } | { invalid: string } | { cameraNotFound: CameraRef };
+export type DetectionItemOutcome = { id: number } | { invalid: string } | { cameraNotFound: CameraRef };
 
 export interface CreateDetectionsRequest {
   accountId: string;
@@ -58,7 +58,7 @@ export async function createDetections(db: Db, { accountId, items, idempotencyKe
     const cameras = await detections.findCameras(accountId, drafts.map((draft) => draft.camera));
     const cameraIds = new Map(cameras.map(({ ref, id }) => [cameraKey(ref), id]));
     const createdAt = new Date();
-    const decided = items.map((item): { create: NewApiDetection } | Exclude<DetectionItemOutcome, { id: string }> => {
+    const decided = items.map((item): { create: NewApiDetection } | Exclude<DetectionItemOutcome, { id: number }> => {
       if ('invalid' in item) return item;
       const cameraId = cameraIds.get(cameraKey(item.draft.camera));
       return cameraId ? { create: newDetection(item.draft, cameraId, createdAt) } : { cameraNotFound: item.draft.camera };

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
 
 export type { JobKind, JobStatus };
@@ -142,7 +142,10 @@ export interface FramesTable {
 }
 
 export interface DetectionsTable {
+  /** The row's key; the images drawn for a detection are stored under it. */
   id: Generated<string>;
+  /** The id the detections API shows: an integer numbered by PostgreSQL. */
+  public_id: GeneratedAlways<number>;
   account_id: string;
   /** Null for a detection created through the bulk API: no alarm job or stored frame behind it. */
   job_id: string | null;

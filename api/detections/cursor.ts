@@ -5,8 +5,6 @@ import type { DetectionPosition } from '../../db/repositories/detections.js';
  * Keyset pagination: a walk never repeats or skips a row, however many arrive meanwhile.
  */
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function encodeCursor(position: DetectionPosition): string {
   return Buffer.from(JSON.stringify({ t: position.detectedAt.getTime(), id: position.id })).toString('base64url');
 }
@@ -22,7 +20,7 @@ export function decodeCursor(cursor: string): DetectionPosition | undefined {
   }
   if (typeof decoded !== 'object' || decoded === null) return undefined;
   const { t, id } = decoded as { t?: unknown; id?: unknown };
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'string' || !uuidPattern.test(id)) return undefined;
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
   const detectedAt = new Date(t);
-  return Number.isNaN(detectedAt.getTime()) ? undefined : { detectedAt, id: id.toLowerCase() };
+  return Number.isNaN(detectedAt.getTime()) ? undefined : { detectedAt, id };
 }

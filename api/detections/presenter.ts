@@ -4,7 +4,7 @@ import { formatCameraId } from './camera-id.js';
 import { enrichmentSummary } from './enrichment.js';
 import { roundScore, type DetectionField } from './fields.js';
 
-const thumbnailPath = (id: string) => `/api/detections/${id}/thumbnail`;
+const thumbnailPath = (id: number) => `/api/detections/${id}/thumbnail`;
 
 export function presentDetection(detection: DetectionRecord, event: DetectionEvent | undefined): Record<DetectionField, unknown> {
   const [x1, y1, x2, y2] = detection.box;
@@ -63,8 +63,8 @@ export function presentStats(stats: DetectionStats) {
 }
 
 export type BulkItemResult =
-  | { index: number; status: 'success'; id: string; error: null }
-  | { index: number; status: 'failed' | 'skipped'; id: string | null; error: string };
+  | { index: number; status: 'success'; id: number; error: null }
+  | { index: number; status: 'failed' | 'skipped'; id: number | null; error: string };
 
 export function presentBulkResults(results: BulkItemResult[]) {
   return {

@@ -18,7 +18,7 @@ import { renderDetectionOverlay, renderDetectionThumbnail } from '../../media/de
 import { jobMediaPrefix, type MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
-import { ApiError, envelope, notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { idempotencyKeyOf, refusalError } from '../job-options.js';
 import { jsonBody } from '../json-body.js';
 import { bufferMedia, sendMedia, storedMedia, type ServableMedia } from '../media-response.js';
@@ -94,7 +94,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     const page = await detections.list(auth.accountId, filtersOf(query), { limit: query.limit, after: query.cursor, offset: query.offset });
     const events = !query.fields || query.fields.includes('enrichment_data') ? await eventsOf(auth.accountId, page.items) : new Map();
     const last = page.items.at(-1);
-    ctx.body = envelope({
+    ctx.body = {
       items: page.items.map((d) => pickFields(presentDetection(d, eventOf(events, d)), query.fields)),
       pagination: {
         total: page.total,
@@ -104,13 +104,13 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
         has_more: page.hasMore,
       },
       deprecation_warning: query.offset === undefined ? null : offsetDeprecation,
-    });
+    };
   });
 
   router.get('/stats', async (ctx) => {
     const auth = await authenticateRequest(deps.accounts, ctx);
     const query = parseInput(statsQuery, ctx.query);
-    ctx.body = envelope(presentStats(await detections.stats(auth.accountId, { camera: query.camera_id })));
+    ctx.body = presentStats(await detections.stats(auth.accountId, { camera: query.camera_id }));
   });
 
   router.get('/search', async (ctx) => {
@@ -118,17 +118,17 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     const query = parseInput(searchQuery, ctx.query);
     const found = await detections.search(auth.accountId, query.q, { ...filtersOf(query), labels: query.labels }, query);
     const events = await eventsOf(auth.accountId, found.items);
-    ctx.body = envelope({
+    ctx.body = {
       results: found.items.map((d) => presentSearchResult(d, eventOf(events, d))),
       total_count: found.total,
       limit: query.limit,
       offset: query.offset,
-    });
+    };
   });
 
   router.get('/labels', async (ctx) => {
     const auth = await authenticateRequest(deps.accounts, ctx);
-    ctx.body = envelope({ labels: await detections.labelCounts(auth.accountId) });
+    ctx.body = { labels: await detections.labelCounts(auth.accountId) };
   });
 
   router.post('/bulk', bulkRequest, jsonBody(), async (ctx) => {
@@ -140,13 +140,13 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     });
     if (result.outcome === 'refused') throw refusalError(result.refusal);
     ctx.status = 207;
-    ctx.body = envelope(presentBulkResults(result.items.map(presentCreatedItem)));
+    ctx.body = presentBulkResults(result.items.map(presentCreatedItem));
   });
 
   router.patch('/bulk', bulkRequest, jsonBody(), async (ctx) => {
     const { accountId } = ctx.state.auth;
     const { detections: items } = parseInput(bulkDetectionsBody, ctx.request.body);
-    const firstIndexOf = new Map<string, number>();
+    const firstIndexOf = new Map<number, number>();
     const results: BulkItemResult[] = [];
     for (const [index, raw] of items.entries()) {
       const item = bulkUpdateItem.safeParse(raw, { reportInput: true });
@@ -177,15 +177,15 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
       results.push({ index, status: 'success', id, error: null });
     }
     ctx.status = 207;
-    ctx.body = envelope(presentBulkResults(results));
+    ctx.body = presentBulkResults(results);
   });
 
   /** Deletion is permanent: the rows go, and so do the thumbnails and overlays drawn for them. */
   router.delete('/bulk', bulkRequest, jsonBody(), async (ctx) => {
     const { accountId } = ctx.state.auth;
     const { detection_ids: items } = parseInput(bulkDeleteBody, ctx.request.body);
-    const firstIndexOf = new Map<string, number>();
-    const outcomes = items.map((raw, index): BulkItemResult | { index: number; id: string } => {
+    const firstIndexOf = new Map<number, number>();
+    const outcomes = items.map((raw, index): BulkItemResult | { index: number; id: number } => {
       const id = bulkDeleteItem.safeParse(raw, { reportInput: true });
       if (!id.success) return { index, status: 'failed', id: null, error: firstIssue(id.error, 'item').message };
       const earlier = firstIndexOf.get(id.data);
@@ -197,15 +197,13 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     await Promise.all(deleted.map(forgetRenderedImages));
     const deletedIds = new Set(deleted.map((d) => d.id));
     ctx.status = 207;
-    ctx.body = envelope(
-      presentBulkResults(
-        outcomes.map((outcome): BulkItemResult => {
-          if ('status' in outcome) return outcome;
-          return deletedIds.has(outcome.id)
-            ? { index: outcome.index, status: 'success', id: outcome.id, error: null }
-            : { index: outcome.index, status: 'failed', id: outcome.id, error: `Detection not found: ${outcome.id}` };
-        }),
-      ),
+    ctx.body = presentBulkResults(
+      outcomes.map((outcome): BulkItemResult => {
+        if ('status' in outcome) return outcome;
+        return deletedIds.has(outcome.id)
+          ? { index: outcome.index, status: 'success', id: outcome.id, error: null }
+          : { index: outcome.index, status: 'failed', id: outcome.id, error: `Detection not found: ${outcome.id}` };
+      }),
     );
   });
 
@@ -213,14 +211,14 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     const auth = await authenticateRequest(deps.accounts, ctx);
     const detection = await ownedDetection(ctx, auth.accountId);
     const events = await eventsOf(auth.accountId, [detection]);
-    ctx.body = envelope(presentDetection(detection, eventOf(events, detection)));
+    ctx.body = presentDetection(detection, eventOf(events, detection));
   });
 
   router.get('/:detection_id/enrichment', async (ctx) => {
     const auth = await authenticateRequest(deps.accounts, ctx);
     const detection = await ownedDetection(ctx, auth.accountId);
     const events = await eventsOf(auth.accountId, [detection]);
-    ctx.body = envelope(enrichmentDocument(detection, eventOf(events, detection)));
+    ctx.body = enrichmentDocument(detection, eventOf(events, detection));
   });
 
   router.get('/:detection_id/thumbnail', async (ctx) => {
@@ -261,7 +259,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
       .update(JSON.stringify([renderingVersion, kind, detection.box, detection.category, detection.score]))
       .digest('hex')
       .slice(0, 20);
-    const key = `${renderedImagesPrefix(detection.jobId!, detection.id)}/${kind}-${fingerprint}.jpg`;
+    const key = `${renderedImagesPrefix(detection.jobId!, detection.rowId)}/${kind}-${fingerprint}.jpg`;
     const etag = `"${fingerprint}"`;
     const cached = await storedMedia(deps.media, key, 'image/jpeg', etag);
     if (cached) return cached;
@@ -279,9 +277,9 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     return bufferMedia(bytes, 'image/jpeg', etag);
   }
 
-  async function forgetRenderedImages(detection: { id: string; jobId: string | null }): Promise<void> {
+  async function forgetRenderedImages(detection: { id: number; rowId: string; jobId: string | null }): Promise<void> {
     if (!detection.jobId) return;
-    await deps.media.remove(renderedImagesPrefix(detection.jobId, detection.id)).catch((error: unknown) => {
+    await deps.media.remove(renderedImagesPrefix(detection.jobId, detection.rowId)).catch((error: unknown) => {
       deps.logger.warn({ err: error, detectionId: detection.id }, 'removing the drawn images of a detection failed');
     });
   }
@@ -308,8 +306,9 @@ function detectionItemOf(raw: unknown): DetectionItem {
   };
 }
 
-function renderedImagesPrefix(jobId: string, detectionId: string): string {
-  return `${jobMediaPrefix('alarm', jobId)}/detections/${detectionId}`;
+/** Under the row's key, not the API id: images drawn before detections had integer ids are still found. */
+function renderedImagesPrefix(jobId: string, detectionRowId: string): string {
+  return `${jobMediaPrefix('alarm', jobId)}/detections/${detectionRowId}`;
 }
 
 function storedFrameOf(detection: DetectionRecord): StoredFrameRef {

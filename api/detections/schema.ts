@@ -5,7 +5,17 @@ import { objectTypes } from '../../domain/object-types.js';
 import { parseCameraId } from './camera-id.js';
 import { decodeCursor } from './cursor.js';
 import { detectionFields, parseFieldList } from './fields.js';
-import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, jsonResponse, mediaResponses, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import {
+  bearerAuth,
+  errorResponses as envelopedErrorResponses,
+  idempotencyKeyHeader,
+  isoDateTime,
+  jsonResponse as envelopedJsonResponse,
+  mediaResponses,
+  retryAfterHeader,
+  tokenAuth,
+  tokenQuery,
+} from '../openapi-common.js';
 import { emptyToUndefined } from '../validate.js';
 const optional = <S extends z.ZodType>(schema: S) => z.preprocess(emptyToUndefined, schema.optional());
 
@@ -103,7 +113,13 @@ export const searchQuery = z
 
 export const statsQuery = z.object({ camera_id: commonFilters.camera_id, token: commonFilters.token });
 
-export const detectionParams = z.object({ detection_id: z.uuid({ message: 'must be a detection id (a UUID)' }) });
+const detectionIdMessage = 'must be a detection id (a positive integer)';
+/** Ids are numbered from 1; fifteen digits stay within what a JSON number holds exactly. */
+export const detectionParams = z.object({
+  detection_id: z.string().regex(/^[1-9][0-9]{0,14}$/, detectionIdMessage).transform(Number),
+});
+/** A detection id in a JSON body: a number, as the API writes it. */
+const detectionId = z.int({ message: detectionIdMessage }).min(1, detectionIdMessage).max(999_999_999_999_999, detectionIdMessage);
 
 export const imageQuery = z.object({
   full: optional(z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' })).transform((value) => value === 'true' || value === '1'),
@@ -142,7 +158,7 @@ export const bulkCreateItem = z.strictObject({
 
 export const bulkUpdateItem = z
   .strictObject({
-    id: detectionParams.shape.detection_id,
+    id: detectionId,
     object_type: objectType.optional(),
     confidence: z.number().min(0).max(1).optional(),
     bbox_x: pixel.optional(),
@@ -152,7 +168,7 @@ export const bulkUpdateItem = z
   })
   .refine((item) => Object.keys(item).length > 1, { message: 'name at least one field to change besides id' });
 
-export const bulkDeleteItem = detectionParams.shape.detection_id;
+export const bulkDeleteItem = detectionId;
 
 const enrichmentSummary = z.object({
   vehicle: z
@@ -174,7 +190,7 @@ const enrichmentSummary = z.object({
 });
 
 const detectionData = z.object({
-  id: z.uuid(),
+  id: z.int(),
   camera_id: z.string().meta({ description: '<group_id>/<site_id>/<zone_id>', example: 'g001/site01/zone01' }),
   file_path: z.string().nullable(),
   file_type: z.string().nullable(),
@@ -249,7 +265,7 @@ const bulkResultsData = z.object({
     z.object({
       index: z.int(),
       status: z.enum(['success', 'failed', 'skipped']),
-      id: z.uuid().nullable(),
+      id: z.int().nullable(),
       error: z.string().nullable(),
     }),
   ),
@@ -258,7 +274,7 @@ const bulkResultsData = z.object({
 const nullableObject = z.record(z.string(), z.unknown()).nullable();
 
 const enrichmentData = z.object({
-  detection_id: z.uuid(),
+  detection_id: z.int(),
   enriched_at: isoDateTime.nullable(),
   license_plate: z.null(),
   face: z.null(),
@@ -294,7 +310,10 @@ const enrichmentData = z.object({
   errors: z.array(z.string()),
 });
 
-const detectionPath = z.object({ detection_id: detectionParams.shape.detection_id });
+const detectionPath = z.object({ detection_id: detectionId.meta({ description: 'The detection\'s id.', example: 1 }) });
+/** Spec 5's bodies are bare: no envelope, errors as `{"error": {"code", "message", "field"?}}`. */
+const jsonResponse = (description: string, data: z.ZodType) => envelopedJsonResponse(description, data, undefined, 'bare');
+const errorResponses: typeof envelopedErrorResponses = (byStatus) => envelopedErrorResponses(byStatus, 'bare');
 const commonFilterDocs = {
   camera_id: commonFilters.camera_id.meta({ description: '<group_id>/<site_id>/<zone_id>' }),
   start_date: commonFilters.start_date.meta({ description: 'ISO 8601 date-time with Z or an offset; a date alone is the start of its UTC day.' }),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type InferResult } from 'kysely';
 import type { Box } from '../../domain/types.js';
 import type { Db } from '../database.js';
@@ -22,7 +21,7 @@ export interface DetectionFilters {
 /** Where the previous page ended, in the list order (detected_at desc, id desc). */
 export interface DetectionPosition {
   detectedAt: Date;
-  id: string;
+  id: number;
 }
 
 export interface StoredFrameRef {
@@ -33,7 +32,10 @@ export interface StoredFrameRef {
 }
 
 export interface DetectionRecord {
-  id: string;
+  /** The id the API shows. */
+  id: number;
+  /** The row's key: the images drawn for the detection are stored under it. */
+  rowId: string;
   jobId: string | null;
   frameIndex: number;
   category: string;
@@ -98,7 +100,8 @@ export interface DetectionPatch {
 }
 
 export interface DetectionKey {
-  id: string;
+  id: number;
+  rowId: string;
   jobId: string | null;
 }
 
@@ -119,12 +122,12 @@ export class DetectionRepository {
     let query = withColumns(this.visible(accountId, filters));
     if (page.after) {
       const { detectedAt, id } = page.after;
-      query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('d.detected_at', 'd.id'), '<', tuple(detectedAt, id)));
+      query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('d.detected_at', 'd.public_id'), '<', tuple(detectedAt, id)));
     }
     const [rows, total] = await Promise.all([
       query
         .orderBy('d.detected_at', 'desc')
-        .orderBy('d.id', 'desc')
+        .orderBy('d.public_id', 'desc')
         .offset(page.offset ?? 0)
         .limit(page.limit + 1)
         .execute(),
@@ -151,7 +154,7 @@ export class DetectionRepository {
         .select(sql<number>`ts_rank(d.search, ${query})`.as('relevance'))
         .orderBy('relevance', 'desc')
         .orderBy('d.detected_at', 'desc')
-        .orderBy('d.id', 'desc')
+        .orderBy('d.public_id', 'desc')
         .offset(page.offset)
         .limit(page.limit)
         .execute(),
@@ -198,8 +201,8 @@ export class DetectionRepository {
     return counted.map((r) => ({ label: r.label, count: Number(r.n) }));
   }
 
-  async get(accountId: string, id: string): Promise<DetectionRecord | undefined> {
-    const row = await withColumns(this.visible(accountId, {})).where('d.id', '=', id).executeTakeFirst();
+  async get(accountId: string, id: number): Promise<DetectionRecord | undefined> {
+    const row = await withColumns(this.visible(accountId, {})).where('d.public_id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -262,12 +265,11 @@ export class DetectionRepository {
   }
 
   /** Inserts every detection in one statement, all or none; returns their ids in the order given. */
-  async createMany(accountId: string, detections: NewApiDetection[]): Promise<string[]> {
+  async createMany(accountId: string, detections: NewApiDetection[]): Promise<number[]> {
     if (detections.length === 0) return [];
     const rows = detections.map((detection) => {
       const [x1, y1, x2, y2] = detection.box;
       return {
-        id: randomUUID(),
         account_id: accountId,
         camera_id: detection.cameraId,
         // A single image is its own frame 0.
@@ -287,12 +289,13 @@ export class DetectionRepository {
         labels: detection.labels,
       };
     });
-    await this.db.insertInto('detections').values(rows).execute();
-    return rows.map((row) => row.id);
+    // PostgreSQL numbers a multi-row VALUES in its order; sorting the returned ids keeps that order regardless of RETURNING's.
+    const inserted = await this.db.insertInto('detections').values(rows).returning('public_id').execute();
+    return inserted.map((row) => row.public_id).sort((a, b) => a - b);
   }
 
   /** Applies the given fields; a box field left out keeps its value (a moved box keeps its size). */
-  async update(accountId: string, id: string, patch: DetectionPatch): Promise<DetectionKey | undefined> {
+  async update(accountId: string, id: number, patch: DetectionPatch): Promise<DetectionKey | undefined> {
     const x1 = patch.bboxX ?? sql<number>`x1`;
     const y1 = patch.bboxY ?? sql<number>`y1`;
     const row = await this.db
@@ -306,23 +309,23 @@ export class DetectionRepository {
         y2: sql<number>`${y1} + ${patch.bboxHeight ?? sql`y2 - y1`}`,
       })
       .where('account_id', '=', accountId)
-      .where('id', '=', id)
+      .where('public_id', '=', id)
       .where('kept', '=', true)
-      .returning(['id', 'job_id'])
+      .returning(['public_id', 'id', 'job_id'])
       .executeTakeFirst();
-    return row && { id: row.id, jobId: row.job_id };
+    return row && { id: row.public_id, rowId: row.id, jobId: row.job_id };
   }
 
-  async delete(accountId: string, ids: string[]): Promise<DetectionKey[]> {
+  async delete(accountId: string, ids: number[]): Promise<DetectionKey[]> {
     if (ids.length === 0) return [];
     const rows = await this.db
       .deleteFrom('detections')
       .where('account_id', '=', accountId)
-      .where('id', 'in', ids)
+      .where('public_id', 'in', ids)
       .where('kept', '=', true)
-      .returning(['id', 'job_id'])
+      .returning(['public_id', 'id', 'job_id'])
       .execute();
-    return rows.map((r) => ({ id: r.id, jobId: r.job_id }));
+    return rows.map((r) => ({ id: r.public_id, rowId: r.id, jobId: r.job_id }));
   }
 
   private visible(accountId: string, filters: DetectionFilters): VisibleQuery {
@@ -352,6 +355,7 @@ function withColumns(query: VisibleQuery) {
     .innerJoin('user_groups as g', 'g.id', 's.group_id')
     .leftJoin('frames as f', 'f.id', 'd.frame_id')
     .select([
+      'd.public_id',
       'd.id',
       'd.job_id',
       'd.frame_index',
@@ -381,7 +385,8 @@ type JoinedRow = InferResult<ReturnType<typeof withColumns>>[number];
 
 function toRecord(row: JoinedRow): DetectionRecord {
   return {
-    id: row.id,
+    id: row.public_id,
+    rowId: row.id,
     jobId: row.job_id,
     frameIndex: row.frame_index,
     category: row.category,

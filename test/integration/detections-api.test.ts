@@ -11,12 +11,12 @@ import { createApp } from '../../api/app.js';
 import { createLogger } from '../../logging/logger.js';
 import { thumbnailLayout } from '../../media/detection-image.js';
 import { FileSystemMediaStore } from '../../media/store.js';
-import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
+import { alarmForm, api, bareApi, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
 import { fixturesDir } from '../support/paths.js';
 import { startStack, type TestStack } from '../support/stack.js';
 
 interface Detection {
-  id: string;
+  id: number;
   camera_id: string;
   file_path: string | null;
   file_type: string | null;
@@ -56,7 +56,7 @@ interface BulkResult {
   succeeded: number;
   failed: number;
   skipped: number;
-  results: { index: number; status: string; id: string | null; error: string | null }[];
+  results: { index: number; status: string; id: number | null; error: string | null }[];
 }
 
 const documentedFields = [
@@ -82,7 +82,7 @@ describe('detections API on the real stack', () => {
 
   /** A token of its own for each bulk call: bulk requests come in bursts of 2 per token. */
   const bulk = async (method: 'POST' | 'PATCH' | 'DELETE', body: unknown, bulkToken?: string, headers: Record<string, string> = {}) =>
-    api<BulkResult>(stack.baseUrl, '/api/detections/bulk', {
+    bareApi<BulkResult>(stack.baseUrl, '/api/detections/bulk', {
       method,
       token: bulkToken ?? (await stack.createToken('acme')),
       headers: { 'content-type': 'application/json', ...headers },
@@ -102,7 +102,7 @@ describe('detections API on the real stack', () => {
     ...overrides,
   });
 
-  const list = (query: string, as = token) => api<ListPage>(stack.baseUrl, `/api/detections${query}`, { token: as });
+  const list = (query: string, as = token) => bareApi<ListPage>(stack.baseUrl, `/api/detections${query}`, { token: as });
 
   /** Every detection of a query, following the cursors. */
   const listAll = async (query: string, as = token) => {
@@ -111,8 +111,8 @@ describe('detections API on the real stack', () => {
     do {
       const { status, body } = await list(`${query}${query ? '&' : '?'}limit=100${cursor ? `&cursor=${cursor}` : ''}`, as);
       assert.equal(status, 200, JSON.stringify(body.error));
-      items.push(...body.data.items);
-      cursor = body.data.pagination.next_cursor;
+      items.push(...body.items);
+      cursor = body.pagination.next_cursor;
     } while (cursor);
     return items;
   };
@@ -180,26 +180,26 @@ describe('detections API on the real stack', () => {
     const days = `?start_date=${all.at(-1)!.detected_at.slice(0, 10)}&end_date=${newest.slice(0, 10)}`;
     assert.equal((await listAll(days)).length, all.length, 'a date alone covers its whole day');
     const { body } = await list('?camera_id=g001/site01/no_such_zone');
-    assert.equal(body.data.pagination.total, 0);
+    assert.equal(body.pagination.total, 0);
   });
 
   test('a cursor walk returns every row once while new rows arrive', async (t) => {
     const existing = await listAll('');
-    const seen: string[] = [];
+    const seen: number[] = [];
     let cursor: string | null = null;
     let page = 0;
     do {
       const { status, body } = await list(`?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
       assert.equal(status, 200, JSON.stringify(body.error));
-      assert.ok(body.data.items.length <= 7);
-      seen.push(...body.data.items.map((d) => d.id));
-      cursor = body.data.pagination.next_cursor;
-      assert.equal(body.data.pagination.has_more, cursor !== null);
+      assert.ok(body.items.length <= 7);
+      seen.push(...body.items.map((d) => d.id));
+      cursor = body.pagination.next_cursor;
+      assert.equal(body.pagination.has_more, cursor !== null);
       // New detections arrive mid-walk: newer than the walk's position, and one older than all of it.
       const arrived = await bulk('POST', {
         detections: [bulkItem({ detected_at: new Date().toISOString() }), bulkItem({ detected_at: new Date(Date.parse(existing.at(-1)!.detected_at) - 60_000 - page).toISOString() })],
       });
-      assert.equal(arrived.body.data.succeeded, 2, JSON.stringify(arrived.body));
+      assert.equal(arrived.body.succeeded, 2, JSON.stringify(arrived.body));
       page += 1;
     } while (cursor);
     assert.equal(new Set(seen).size, seen.length, 'no detection twice');
@@ -213,17 +213,17 @@ describe('detections API on the real stack', () => {
     const all = await listAll('');
     const { status, body } = await list('?offset=2&limit=3');
     assert.equal(status, 200);
-    assert.deepEqual(body.data.items.map((d) => d.id), all.slice(2, 5).map((d) => d.id));
-    assert.equal(body.data.pagination.offset, 2);
-    assert.match(body.data.deprecation_warning ?? '', /offset is deprecated/);
-    assert.equal((await list('?limit=3')).body.data.deprecation_warning, null);
+    assert.deepEqual(body.items.map((d) => d.id), all.slice(2, 5).map((d) => d.id));
+    assert.equal(body.pagination.offset, 2);
+    assert.match(body.deprecation_warning ?? '', /offset is deprecated/);
+    assert.equal((await list('?limit=3')).body.deprecation_warning, null);
   });
 
   test('sparse fieldsets return only the fields asked for', async () => {
     const { status, body } = await list('?fields=id,object_type,confidence&limit=5');
     assert.equal(status, 200);
-    assert.ok(body.data.items.length > 0, 'some detections to check');
-    for (const item of body.data.items) assert.deepEqual(Object.keys(item), ['id', 'object_type', 'confidence']);
+    assert.ok(body.items.length > 0, 'some detections to check');
+    for (const item of body.items) assert.deepEqual(Object.keys(item), ['id', 'object_type', 'confidence']);
   });
 
   test('bad parameters are refused with the field at fault', async () => {
@@ -237,7 +237,7 @@ describe('detections API on the real stack', () => {
       ['?limit=101', 'limit'],
       ['?min_confidence=1.5', 'min_confidence'],
       ['?camera_id=lobby', 'camera_id'],
-      [`?offset=5&cursor=${(await list('?limit=1')).body.data.pagination.next_cursor}`, 'offset'],
+      [`?offset=5&cursor=${(await list('?limit=1')).body.pagination.next_cursor}`, 'offset'],
     ];
     for (const [query, field] of cases) {
       const { status, body } = await list(query);
@@ -245,18 +245,21 @@ describe('detections API on the real stack', () => {
       assert.equal(body.error?.code, 'VALIDATION_ERROR', query);
       assert.equal(body.error?.field, field, query);
     }
-    const unauthenticated = await api(stack.baseUrl, '/api/detections');
+    const unauthenticated = await bareApi(stack.baseUrl, '/api/detections');
     assert.equal(unauthenticated.status, 401);
-    assert.equal((await api(stack.baseUrl, '/api/detections/42', { token })).body.error?.field, 'detection_id');
+    for (const id of ['abc', '0', '0b7f1c7e-5d2a-4c8e-9f43-2a1d6e8b9c01']) {
+      assert.equal((await bareApi(stack.baseUrl, `/api/detections/${id}`, { token })).body.error?.field, 'detection_id', id);
+    }
+    assert.equal((await bareApi(stack.baseUrl, '/api/detections/999999999', { token })).body.error?.code, 'NOT_FOUND');
   });
 
   test('search ranks the object type above a camera name that only mentions it', async () => {
     const created = await bulk('POST', { detections: [bulkItem({ object_type: 'truck', confidence: 0.55, labels: ['loading_zone'] })] });
-    const truckId = created.body.data.results[0]!.id;
-    const { status, body } = await api<SearchPage>(stack.baseUrl, '/api/detections/search?q=truck', { token });
+    const truckId = created.body.results[0]!.id;
+    const { status, body } = await bareApi<SearchPage>(stack.baseUrl, '/api/detections/search?q=truck', { token });
     assert.equal(status, 200, JSON.stringify(body.error));
-    const results = body.data.results;
-    assert.equal(body.data.total_count, results.length);
+    const results = body.results;
+    assert.equal(body.total_count, results.length);
     // The "Truck Bay" camera's people match on the camera name only.
     assert.ok(results.some((r) => r.camera_id === dock && r.object_type === 'person'), JSON.stringify(results));
     const firstOther = results.findIndex((r) => r.object_type !== 'truck');
@@ -265,22 +268,22 @@ describe('detections API on the real stack', () => {
     for (let i = 1; i < results.length; i++) assert.ok(results[i - 1]!.relevance_score >= results[i]!.relevance_score);
     assert.ok(results[0]!.relevance_score > results.at(-1)!.relevance_score);
 
-    const labelled = await api<SearchPage>(stack.baseUrl, '/api/detections/search?q=truck&labels=loading_zone', { token });
-    assert.deepEqual(labelled.body.data.results.map((r) => r.id), [truckId]);
-    assert.deepEqual(labelled.body.data.results[0]!.labels, ['loading_zone']);
-    const lobbyPeople = await api<SearchPage>(stack.baseUrl, `/api/detections/search?q=lobby person&camera_id=${lobby}&min_confidence=0.5`, { token });
-    assert.ok(lobbyPeople.body.data.results.length > 0);
-    assert.ok(lobbyPeople.body.data.results.every((r) => r.camera_id === lobby && r.object_type === 'person' && r.confidence >= 0.5));
-    const nothing = await api<SearchPage>(stack.baseUrl, '/api/detections/search?q=zebra', { token });
-    assert.equal(nothing.body.data.total_count, 0);
-    assert.equal((await api(stack.baseUrl, '/api/detections/search', { token })).body.error?.field, 'q');
+    const labelled = await bareApi<SearchPage>(stack.baseUrl, '/api/detections/search?q=truck&labels=loading_zone', { token });
+    assert.deepEqual(labelled.body.results.map((r) => r.id), [truckId]);
+    assert.deepEqual(labelled.body.results[0]!.labels, ['loading_zone']);
+    const lobbyPeople = await bareApi<SearchPage>(stack.baseUrl, `/api/detections/search?q=lobby person&camera_id=${lobby}&min_confidence=0.5`, { token });
+    assert.ok(lobbyPeople.body.results.length > 0);
+    assert.ok(lobbyPeople.body.results.every((r) => r.camera_id === lobby && r.object_type === 'person' && r.confidence >= 0.5));
+    const nothing = await bareApi<SearchPage>(stack.baseUrl, '/api/detections/search?q=zebra', { token });
+    assert.equal(nothing.body.total_count, 0);
+    assert.equal((await bareApi(stack.baseUrl, '/api/detections/search', { token })).body.error?.field, 'q');
   });
 
   test('stats add up', async (t) => {
     const all = await listAll('');
-    const { status, body } = await api<Stats>(stack.baseUrl, '/api/detections/stats', { token });
+    const { status, body } = await bareApi<Stats>(stack.baseUrl, '/api/detections/stats', { token });
     assert.equal(status, 200);
-    const stats = body.data;
+    const stats = body;
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
     assert.equal(stats.total_detections, all.length);
     assert.equal(sum(Object.values(stats.detections_by_class)), stats.total_detections);
@@ -296,15 +299,15 @@ describe('detections API on the real stack', () => {
     for (const { timestamp } of stats.trends) assert.equal(timestamp % 86_400_000, 0, 'a UTC day in epoch milliseconds');
 
     t.diagnostic(`stats: ${JSON.stringify(stats.detections_by_class)}, average confidence ${stats.average_confidence}`);
-    const lobbyStats = await api<Stats>(stack.baseUrl, `/api/detections/stats?camera_id=${lobby}`, { token });
-    assert.equal(lobbyStats.body.data.total_detections, all.filter((d) => d.camera_id === lobby).length);
+    const lobbyStats = await bareApi<Stats>(stack.baseUrl, `/api/detections/stats?camera_id=${lobby}`, { token });
+    assert.equal(lobbyStats.body.total_detections, all.filter((d) => d.camera_id === lobby).length);
   });
 
   test('labels come from the events and from bulk creation, with counts', async () => {
     await bulk('POST', { detections: [bulkItem({ labels: ['gate', 'night'] }), bulkItem({ labels: ['gate'] })] });
-    const { status, body } = await api<{ labels: { label: string; count: number }[] }>(stack.baseUrl, '/api/detections/labels', { token });
+    const { status, body } = await bareApi<{ labels: { label: string; count: number }[] }>(stack.baseUrl, '/api/detections/labels', { token });
     assert.equal(status, 200);
-    const counts = new Map(body.data.labels.map(({ label, count }) => [label, count]));
+    const counts = new Map(body.labels.map(({ label, count }) => [label, count]));
     assert.equal(counts.get('gate'), 2);
     assert.equal(counts.get('night'), 1);
     const exported = await api<{ server: { ai_decision_indicators: string[] } }>(
@@ -319,17 +322,17 @@ describe('detections API on the real stack', () => {
   test('a single detection and what Vigil knows about it', async () => {
     const [person] = await listAll(`?camera_id=${lobby}&object_type=person`);
     assert.ok(person);
-    const single = await api<Detection>(stack.baseUrl, `/api/detections/${person.id}`, { token });
+    const single = await bareApi<Detection>(stack.baseUrl, `/api/detections/${person.id}`, { token });
     assert.equal(single.status, 200);
-    assert.deepEqual(single.body.data, person);
+    assert.deepEqual(single.body, person);
 
-    const enrichment = await api<Record<string, unknown> & { person: { frames_with_person: number; event_frames: number }; decision: { decision: string }; image_quality: { width: number } }>(
+    const enrichment = await bareApi<Record<string, unknown> & { person: { frames_with_person: number; event_frames: number }; decision: { decision: string }; image_quality: { width: number } }>(
       stack.baseUrl,
       `/api/detections/${person.id}/enrichment`,
       { token },
     );
     assert.equal(enrichment.status, 200);
-    const data = enrichment.body.data;
+    const data = enrichment.body;
     assert.equal(data.detection_id, person.id);
     assert.equal(data.person.event_frames, 8);
     assert.ok(data.person.frames_with_person >= 1 && data.person.frames_with_person <= 8);
@@ -342,14 +345,14 @@ describe('detections API on the real stack', () => {
     assert.equal(data.decision.decision, exported.body.data.server.ai_decision);
 
     const created = await bulk('POST', { detections: [bulkItem({ object_type: 'bus' })] });
-    const bulkEnrichment = await api<Record<string, unknown> & { vehicle: { type: string } }>(
+    const bulkEnrichment = await bareApi<Record<string, unknown> & { vehicle: { type: string } }>(
       stack.baseUrl,
-      `/api/detections/${created.body.data.results[0]!.id}/enrichment`,
+      `/api/detections/${created.body.results[0]!.id}/enrichment`,
       { token },
     );
-    assert.equal(bulkEnrichment.body.data.vehicle.type, 'bus');
-    assert.equal(bulkEnrichment.body.data.decision, null);
-    assert.equal(bulkEnrichment.body.data.enriched_at, null);
+    assert.equal(bulkEnrichment.body.vehicle.type, 'bus');
+    assert.equal(bulkEnrichment.body.decision, null);
+    assert.equal(bulkEnrichment.body.enriched_at, null);
   });
 
   test('thumbnails are JPEG crops with the box drawn, drawn once and then cached', async () => {
@@ -364,7 +367,7 @@ describe('detections API on the real stack', () => {
     assert.equal((await sharp(bytes).metadata()).format, 'jpeg');
 
     // Where the box must be: the stored box (the API rounds it) through the thumbnail layout.
-    const stored = await stack.db.selectFrom('detections').select(['x1', 'y1', 'x2', 'y2']).where('id', '=', person.id).executeTakeFirstOrThrow();
+    const stored = await stack.db.selectFrom('detections').select(['id', 'x1', 'y1', 'x2', 'y2']).where('public_id', '=', person.id).executeTakeFirstOrThrow();
     const { region, scale, width, height } = thumbnailLayout([stored.x1, stored.y1, stored.x2, stored.y2], { width: 768, height: 576 });
     assert.deepEqual([thumbnail.info.width, thumbnail.info.height], [width, height]);
     const original = await sharp(await readFile(path.join(fixturesDir, 'events/pets2009_people_walking_a', path.basename(person.file_path!))))
@@ -398,7 +401,7 @@ describe('detections API on the real stack', () => {
     const again = await fetchBytes(`/api/detections/${person.id}/thumbnail`, token);
     assert.deepEqual(again.bytes, bytes);
     assert.equal(again.response.headers.get('etag'), response.headers.get('etag'));
-    const cached = path.join(stack.config.mediaDir, path.dirname(person.file_path!), 'detections', person.id);
+    const cached = path.join(stack.config.mediaDir, path.dirname(person.file_path!), 'detections', stored.id);
     assert.ok((await stat(cached)).isDirectory(), 'the thumbnail is kept in the media store');
   });
 
@@ -422,12 +425,12 @@ describe('detections API on the real stack', () => {
     assert.equal(beyond.response.status, 416);
 
     for (const video of ['video', 'video/thumbnail']) {
-      const { status, body } = await api(stack.baseUrl, `/api/detections/${item!.id}/${video}`, { token });
+      const { status, body } = await bareApi(stack.baseUrl, `/api/detections/${item!.id}/${video}`, { token });
       assert.equal(status, 400, video);
       assert.equal(body.error?.code, 'NOT_A_VIDEO');
     }
     const created = await bulk('POST', { detections: [bulkItem()] });
-    const noFrame = await api(stack.baseUrl, `/api/detections/${created.body.data.results[0]!.id}/thumbnail`, { token });
+    const noFrame = await bareApi(stack.baseUrl, `/api/detections/${created.body.results[0]!.id}/thumbnail`, { token });
     assert.equal(noFrame.status, 404);
   });
 
@@ -442,10 +445,10 @@ describe('detections API on the real stack', () => {
     });
     assert.equal(created.status, 207);
     assert.deepEqual(
-      { total: created.body.data.total, succeeded: created.body.data.succeeded, failed: created.body.data.failed, skipped: created.body.data.skipped },
+      { total: created.body.total, succeeded: created.body.succeeded, failed: created.body.failed, skipped: created.body.skipped },
       { total: 4, succeeded: 1, failed: 3, skipped: 0 },
     );
-    const [made, missing, foreign, invalid] = created.body.data.results;
+    const [made, missing, foreign, invalid] = created.body.results;
     assert.deepEqual([made!.index, made!.status, made!.error], [0, 'success', null]);
     assert.equal(missing!.error, 'Camera not found: g001/site01/no_such_zone');
     assert.equal(foreign!.error, `Camera not found: ${otherAccountCamera}`);
@@ -456,28 +459,28 @@ describe('detections API on the real stack', () => {
       detections: [
         { id, object_type: 'truck', confidence: 0.42, bbox_x: 300 },
         { id, confidence: 0.1 },
-        { id: '00000000-0000-4000-8000-000000000000', confidence: 0.5 },
+        { id: 999_999_999, confidence: 0.5 },
         { id },
       ],
     });
     assert.equal(updated.status, 207);
-    assert.deepEqual(updated.body.data.results.map((r) => r.status), ['success', 'skipped', 'failed', 'failed']);
-    const after = await api<Detection>(stack.baseUrl, `/api/detections/${id}`, { token });
+    assert.deepEqual(updated.body.results.map((r) => r.status), ['success', 'skipped', 'failed', 'failed']);
+    const after = await bareApi<Detection>(stack.baseUrl, `/api/detections/${id}`, { token });
     assert.deepEqual(
-      [after.body.data.object_type, after.body.data.confidence, after.body.data.bbox_x, after.body.data.bbox_width, after.body.data.bbox_height],
+      [after.body.object_type, after.body.confidence, after.body.bbox_x, after.body.bbox_width, after.body.bbox_height],
       ['truck', 0.42, 300, 100, 50],
     );
 
     const deleted = await bulk('DELETE', { detection_ids: [id, id, 'not-an-id'] });
     assert.equal(deleted.status, 207);
-    assert.deepEqual(deleted.body.data.results.map((r) => r.status), ['success', 'skipped', 'failed']);
-    assert.equal((await api(stack.baseUrl, `/api/detections/${id}`, { token })).status, 404);
-    const rows = await stack.db.selectFrom('detections').select('id').where('id', '=', id).execute();
+    assert.deepEqual(deleted.body.results.map((r) => r.status), ['success', 'skipped', 'failed']);
+    assert.equal((await bareApi(stack.baseUrl, `/api/detections/${id}`, { token })).status, 404);
+    const rows = await stack.db.selectFrom('detections').select('id').where('public_id', '=', id).execute();
     assert.deepEqual(rows, [], 'deletion is permanent');
     const again = await bulk('DELETE', { detection_ids: [id] });
-    assert.equal(again.body.data.results[0]!.error, `Detection not found: ${id}`);
+    assert.equal(again.body.results[0]!.error, `Detection not found: ${id}`);
 
-    const malformed = await api(stack.baseUrl, '/api/detections/bulk', {
+    const malformed = await bareApi(stack.baseUrl, '/api/detections/bulk', {
       method: 'POST',
       token: await stack.createToken('acme'),
       headers: { 'content-type': 'application/json' },
@@ -492,14 +495,14 @@ describe('detections API on the real stack', () => {
     const filePaths = ['/atomic/a.jpg', '/atomic/refused.jpg', '/atomic/c.jpg'];
     const items = filePaths.map((file_path) => bulkItem({ file_path, detected_at: '2026-11-20T10:00:00Z' }));
     const stored = async () =>
-      (await stack.db.selectFrom('detections').select('id').where('file_path', 'in', filePaths).execute()).map((row) => row.id).sort();
+      (await stack.db.selectFrom('detections').select('public_id').where('file_path', 'in', filePaths).execute()).map((row) => row.public_id).sort((a, b) => a - b);
     const idempotencyKey = { 'idempotency-key': `bulk-${randomUUID()}` };
 
     // A constraint only the second item breaks: it passes validation and fails in the database.
     await sql`alter table detections add constraint forced_bulk_failure check (file_path is distinct from '/atomic/refused.jpg')`.execute(stack.db);
     try {
       const failed = await bulk('POST', { detections: items }, undefined, idempotencyKey);
-      assert.ok(failed.status >= 400 && !failed.body.success, `${failed.status} ${JSON.stringify(failed.body)}`);
+      assert.ok(failed.status >= 400 && failed.body.error, `${failed.status} ${JSON.stringify(failed.body)}`);
       assert.deepEqual(await stored(), [], 'nothing of the failed request is left');
     } finally {
       await sql`alter table detections drop constraint forced_bulk_failure`.execute(stack.db);
@@ -507,11 +510,11 @@ describe('detections API on the real stack', () => {
 
     const created = await bulk('POST', { detections: items }, undefined, idempotencyKey);
     assert.equal(created.status, 207, JSON.stringify(created.body));
-    assert.equal(created.body.data.succeeded, 3);
+    assert.equal(created.body.succeeded, 3);
     const retried = await bulk('POST', { detections: items }, undefined, idempotencyKey);
     assert.equal(retried.status, 207);
-    assert.deepEqual(retried.body.data, created.body.data, 'the retry is answered as the first request was');
-    assert.deepEqual(await stored(), created.body.data.results.map((r) => r.id).sort(), 'and creates nothing again');
+    assert.deepEqual(retried.body, created.body, 'the retry is answered as the first request was');
+    assert.deepEqual(await stored(), created.body.results.map((r) => r.id!).sort((a, b) => a - b), 'and creates nothing again');
 
     const reused = await bulk('POST', { detections: items.slice(0, 2) }, undefined, idempotencyKey);
     assert.equal(reused.status, 422);
@@ -531,40 +534,40 @@ describe('detections API on the real stack', () => {
     const [acmeDetection] = await listAll('');
     const id = acmeDetection!.id;
     for (const suffix of ['', '/enrichment', '/thumbnail', '/image', '/image?full=true', '/video', '/video/thumbnail']) {
-      const { status, body } = await api(stack.baseUrl, `/api/detections/${id}${suffix}`, { token: otherToken });
+      const { status, body } = await bareApi(stack.baseUrl, `/api/detections/${id}${suffix}`, { token: otherToken });
       assert.equal(status, 404, suffix);
       assert.equal(body.error?.code, 'NOT_FOUND', suffix);
     }
     const globexToken = await stack.createToken('globex');
     const patched = await bulk('PATCH', { detections: [{ id, confidence: 0.01 }] }, globexToken);
-    assert.equal(patched.body.data.results[0]!.error, `Detection not found: ${id}`);
+    assert.equal(patched.body.results[0]!.error, `Detection not found: ${id}`);
     const deleted = await bulk('DELETE', { detection_ids: [id] }, globexToken);
-    assert.equal(deleted.body.data.results[0]!.error, `Detection not found: ${id}`);
-    assert.deepEqual((await api<Detection>(stack.baseUrl, `/api/detections/${id}`, { token })).body.data, acmeDetection);
+    assert.equal(deleted.body.results[0]!.error, `Detection not found: ${id}`);
+    assert.deepEqual((await bareApi<Detection>(stack.baseUrl, `/api/detections/${id}`, { token })).body, acmeDetection);
 
     const theirs = await listAll('', otherToken);
     assert.ok(theirs.length > 0 && theirs.every((d) => d.camera_id === otherAccountCamera));
-    const theirSearch = await api<SearchPage>(stack.baseUrl, '/api/detections/search?q=person', { token: otherToken });
-    assert.ok(theirSearch.body.data.results.length > 0, 'their people are found');
-    assert.ok(theirSearch.body.data.results.every((r) => r.camera_id === otherAccountCamera));
-    const theirStats = await api<Stats>(stack.baseUrl, '/api/detections/stats', { token: otherToken });
-    assert.equal(theirStats.body.data.total_detections, theirs.length);
-    const theirLabels = await api<{ labels: { label: string }[] }>(stack.baseUrl, '/api/detections/labels', { token: otherToken });
-    assert.ok(!theirLabels.body.data.labels.some((l) => l.label === 'gate'));
+    const theirSearch = await bareApi<SearchPage>(stack.baseUrl, '/api/detections/search?q=person', { token: otherToken });
+    assert.ok(theirSearch.body.results.length > 0, 'their people are found');
+    assert.ok(theirSearch.body.results.every((r) => r.camera_id === otherAccountCamera));
+    const theirStats = await bareApi<Stats>(stack.baseUrl, '/api/detections/stats', { token: otherToken });
+    assert.equal(theirStats.body.total_detections, theirs.length);
+    const theirLabels = await bareApi<{ labels: { label: string }[] }>(stack.baseUrl, '/api/detections/labels', { token: otherToken });
+    assert.ok(!theirLabels.body.labels.some((l) => l.label === 'gate'));
   });
 
   test('media requests are limited to 30 a minute per token', async () => {
     const [item] = await listAll('');
     const limited = await stack.createToken('acme');
     for (let i = 0; i < 30; i++) {
-      const { status } = await api(stack.baseUrl, `/api/detections/${item!.id}/video`, { token: limited });
+      const { status } = await bareApi(stack.baseUrl, `/api/detections/${item!.id}/video`, { token: limited });
       assert.equal(status, 400, `request ${i + 1}`);
     }
-    const refused = await api(stack.baseUrl, `/api/detections/${item!.id}/video`, { token: limited });
+    const refused = await bareApi(stack.baseUrl, `/api/detections/${item!.id}/video`, { token: limited });
     assert.equal(refused.status, 429);
     assert.equal(refused.body.error?.code, 'RATE_LIMITED');
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    assert.equal((await api(stack.baseUrl, `/api/detections/${item!.id}/video`, { token })).status, 400, 'other tokens are not affected');
+    assert.equal((await bareApi(stack.baseUrl, `/api/detections/${item!.id}/video`, { token })).status, 400, 'other tokens are not affected');
   });
 
   test('bulk requests come in bursts of 2, counted across API instances', async () => {
@@ -580,9 +583,9 @@ describe('detections API on the real stack', () => {
     try {
       const secondUrl = `http://127.0.0.1:${(secondApi.address() as AddressInfo).port}`;
       const limited = await stack.createToken('acme');
-      const body = JSON.stringify({ detection_ids: ['00000000-0000-4000-8000-000000000000'] });
+      const body = JSON.stringify({ detection_ids: [999_999_999] });
       const send = (baseUrl: string) =>
-        api(baseUrl, '/api/detections/bulk', { method: 'DELETE', token: limited, headers: { 'content-type': 'application/json' }, body });
+        bareApi(baseUrl, '/api/detections/bulk', { method: 'DELETE', token: limited, headers: { 'content-type': 'application/json' }, body });
       assert.equal((await send(stack.baseUrl)).status, 207);
       assert.equal((await send(secondUrl)).status, 207);
       const refused = await send(secondUrl);

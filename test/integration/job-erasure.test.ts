@@ -146,10 +146,10 @@ describe('erasing jobs: DELETE /api/v1/jobs/{job_id} and the retention schedule'
     await waitFor('the webhook delivery to be recorded', async () => (await traces(jobId, webhookUrl)).webhookAttempts > 0);
     // An export lock, and a detection image and thumbnail drawn into the media store.
     assert.equal((await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export?media_type=1`, { token: ownerAdmin })).status, 200);
-    const detection = await stack.db.selectFrom('detections').select('id').where('job_id', '=', jobId).where('kept', '=', true).executeTakeFirst();
+    const detection = await stack.db.selectFrom('detections').select('public_id').where('job_id', '=', jobId).where('kept', '=', true).executeTakeFirst();
     assert.ok(detection, 'the job has a kept detection');
     for (const kind of ['thumbnail', 'image']) {
-      const drawn = await fetch(`${stack.baseUrl}/api/detections/${detection.id}/${kind}`, { headers: { authorization: `Bearer ${owner}` } });
+      const drawn = await fetch(`${stack.baseUrl}/api/detections/${detection.public_id}/${kind}`, { headers: { authorization: `Bearer ${owner}` } });
       assert.equal(drawn.status, 200, kind);
       await drawn.arrayBuffer();
     }

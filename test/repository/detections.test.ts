@@ -49,7 +49,12 @@ async function seedAlarm(camera: SeededCamera, description = 'A person walks acr
     ],
     alarmResult({ has_person: true, ai_description: description, ai_decision_indicators: ['person_detected', 'after_hours'] }),
   );
-  const rows = await db().selectFrom('detections').select(['id', 'kept', 'label', 'frame_index']).where('job_id', '=', jobId).orderBy('frame_index').execute();
+  const rows = await db()
+    .selectFrom('detections')
+    .select(['public_id as id', 'kept', 'label', 'frame_index'])
+    .where('job_id', '=', jobId)
+    .orderBy('frame_index')
+    .execute();
   return {
     jobId,
     keptIds: rows.filter((r) => r.kept).map((r) => r.id),
@@ -59,7 +64,7 @@ async function seedAlarm(camera: SeededCamera, description = 'A person walks acr
 }
 
 interface KeptRow {
-  id: string;
+  id: number;
   detected_at: Date;
   camera_id: string;
   label: string;
@@ -68,23 +73,22 @@ interface KeptRow {
 }
 
 /** The account's kept detections that `where` accepts, straight from the table, in the list order: newest first, then id descending. */
-async function keptInListOrder(accountId: string, where: (row: KeptRow) => boolean = () => true): Promise<string[]> {
+async function keptInListOrder(accountId: string, where: (row: KeptRow) => boolean = () => true): Promise<number[]> {
   const rows = await db()
     .selectFrom('detections')
-    .select(['id', 'detected_at', 'camera_id', 'label', 'category', 'score'])
+    .select(['public_id as id', 'detected_at', 'camera_id', 'label', 'category', 'score'])
     .where('account_id', '=', accountId)
     .where('kept', '=', true)
     .execute();
   return rows
     .filter(where)
-    // uuids order as their lowercase hex text does.
-    .sort((a, b) => b.detected_at.getTime() - a.detected_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .sort((a, b) => b.detected_at.getTime() - a.detected_at.getTime() || b.id - a.id)
     .map((r) => r.id);
 }
 
 /** Follows the cursors from the first page to the last, as the API's next_cursor does. */
 async function walk(accountId: string, filters: DetectionFilters, limit: number, betweenPages: () => Promise<unknown> = async () => undefined) {
-  const ids: string[] = [];
+  const ids: number[] = [];
   let after: DetectionPosition | undefined;
   let pages = 0;
   for (;;) {
@@ -142,8 +146,8 @@ describe('listing detections', () => {
     const camera = await seedCamera(db(), accountId);
     for (let i = 0; i < 10; i++) await create(camera, { detectedAt: minutes(i % 4) });
     const existing = await keptInListOrder(accountId);
-    const arrivedNewer: string[] = [];
-    const arrivedOlder: string[] = [];
+    const arrivedNewer: number[] = [];
+    const arrivedOlder: number[] = [];
     const { ids } = await walk(accountId, {}, 3, async () => {
       arrivedNewer.push(await create(camera, { detectedAt: minutes(60) }));
       arrivedOlder.push(await create(camera, { detectedAt: minutes(-60 - arrivedOlder.length) }));
@@ -297,8 +301,11 @@ describe('single detections and bulk changes', () => {
     const camera = await seedCamera(db(), accountId);
     const detectedAt = new Date('2026-11-20T08:30:15.123Z');
     const id = await create(camera, { objectType: 'bus', score: 0.66, box: [1, 2, 30, 40], detectedAt, mediaType: 'video', filePath: '/clips/a.mp4', fileType: 'video/mp4', labels: ['gate'] });
-    assert.deepEqual(await detections().get(accountId, id), {
+    const found = await detections().get(accountId, id);
+    assert.match(found?.rowId ?? '', /^[0-9a-f-]{36}$/, 'the row keeps its uuid key');
+    assert.deepEqual(found, {
       id,
+      rowId: found?.rowId,
       jobId: null,
       frameIndex: 0,
       category: 'vehicle',
@@ -341,7 +348,8 @@ describe('single detections and bulk changes', () => {
     const id = await create(camera, { objectType: 'car', score: 0.8, box: [10, 20, 110, 70] });
     const boxOf = async () => (await detections().get(accountId, id))?.box;
 
-    assert.deepEqual(await detections().update(accountId, id, { bboxX: 300 }), { id, jobId: null });
+    const { rowId } = (await detections().get(accountId, id))!;
+    assert.deepEqual(await detections().update(accountId, id, { bboxX: 300 }), { id, rowId, jobId: null });
     assert.deepEqual(await boxOf(), [300, 20, 400, 70]);
     await detections().update(accountId, id, { bboxWidth: 50, bboxHeight: 10 });
     assert.deepEqual(await boxOf(), [300, 20, 350, 30]);
@@ -350,9 +358,13 @@ describe('single detections and bulk changes', () => {
     assert.deepEqual([updated?.objectType, updated?.category, updated?.score, updated?.box], ['person', 'person', 0.42, [300, 20, 350, 30]]);
 
     const alarm = await seedAlarm(camera);
-    assert.deepEqual(await detections().update(accountId, alarm.firstPersonId, { score: 0.1 }), { id: alarm.firstPersonId, jobId: alarm.jobId });
+    assert.deepEqual(await detections().update(accountId, alarm.firstPersonId, { score: 0.1 }), {
+      id: alarm.firstPersonId,
+      rowId: (await detections().get(accountId, alarm.firstPersonId))!.rowId,
+      jobId: alarm.jobId,
+    });
     assert.equal(await detections().update(accountId, alarm.filteredId, { score: 0.1 }), undefined);
-    assert.equal(await detections().update(accountId, '00000000-0000-4000-8000-000000000000', { score: 0.1 }), undefined);
+    assert.equal(await detections().update(accountId, 999_999_999, { score: 0.1 }), undefined);
   });
 
   test('delete removes kept detections for good and says which it removed', async () => {
@@ -360,12 +372,14 @@ describe('single detections and bulk changes', () => {
     const camera = await seedCamera(db(), accountId);
     const [first, second] = [await create(camera), await create(camera)];
     const alarm = await seedAlarm(camera);
-    const removed = await detections().delete(accountId, [first, alarm.firstPersonId, alarm.filteredId, '00000000-0000-4000-8000-000000000000']);
-    assert.deepEqual(
-      removed.sort((a, b) => a.id.localeCompare(b.id)),
-      [{ id: first, jobId: null }, { id: alarm.firstPersonId, jobId: alarm.jobId }].sort((a, b) => a.id.localeCompare(b.id)),
-    );
-    const left = await db().selectFrom('detections').select('id').where('account_id', '=', accountId).execute();
+    const rowIdOf = async (id: number) => (await detections().get(accountId, id))!.rowId;
+    const expected = [
+      { id: first, rowId: await rowIdOf(first), jobId: null },
+      { id: alarm.firstPersonId, rowId: await rowIdOf(alarm.firstPersonId), jobId: alarm.jobId },
+    ];
+    const removed = await detections().delete(accountId, [first, alarm.firstPersonId, alarm.filteredId, 999_999_999]);
+    assert.deepEqual(removed.sort((a, b) => a.id - b.id), expected.sort((a, b) => a.id - b.id));
+    const left = await db().selectFrom('detections').select('public_id as id').where('account_id', '=', accountId).execute();
     assert.deepEqual(new Set(left.map((r) => r.id)), new Set([second, ...alarm.keptIds.filter((id) => id !== alarm.firstPersonId), alarm.filteredId]));
     assert.deepEqual(await detections().delete(accountId, [first]), []);
     assert.deepEqual(await detections().delete(accountId, []), []);

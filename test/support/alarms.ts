@@ -69,6 +69,17 @@ export async function api<T = unknown>(baseUrl: string, pathname: string, init: 
   return { status: response.status, headers: response.headers, body };
 }
 
+/** What an API family that answers without the envelope (specs 2 and 5) sends: its document, or `{error}`. */
+export interface BareApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T & { error?: { code: string; message: string; field?: string } };
+}
+
+export async function bareApi<T = unknown>(baseUrl: string, pathname: string, init: RequestInit & { token?: string } = {}): Promise<BareApiResponse<T>> {
+  return (await api(baseUrl, pathname, init)) as unknown as BareApiResponse<T>;
+}
+
 export function submitAlarm(baseUrl: string, token: string | undefined, form: FormData, headers: Record<string, string> = {}) {
   return api<{ job_id: string; status: string; duplicate?: boolean }>(baseUrl, '/api/v1/alarms', { method: 'POST', body: form, token, headers });
 }

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { formatCameraId, parseCameraId } from '../../api/detections/camera-id.js';
 import { decodeCursor, encodeCursor } from '../../api/detections/cursor.js';
 import { detectionFields, parseFieldList, pickFields } from '../../api/detections/fields.js';
-import { bulkCreateItem, listQuery, searchQuery } from '../../api/detections/schema.js';
+import { bulkCreateItem, bulkDeleteItem, detectionParams, listQuery, searchQuery } from '../../api/detections/schema.js';
 import { THUMBNAIL_MAX_SIDE, thumbnailLayout, thumbnailRegion } from '../../media/detection-image.js';
 
-const id = '0b7f1c7e-5d2a-4c8e-9f43-2a1d6e8b9c01';
+const id = 4217;
 
 describe('page cursors', () => {
   it('round-trip a position to the millisecond', () => {
@@ -27,12 +27,26 @@ describe('page cursors', () => {
       encode({ t: 'yesterday', id }),
       encode({ t: 1.5, id }),
       encode({ t: 1795363042663, id: '42' }),
+      encode({ t: 1795363042663, id: 0 }),
+      encode({ t: 1795363042663, id: 4.5 }),
+      encode({ t: 1795363042663, id: '0b7f1c7e-5d2a-4c8e-9f43-2a1d6e8b9c01' }),
       encode({ t: 1795363042663 }),
       encode({ t: 9e20, id }),
       'a'.repeat(201),
     ]) {
       assert.equal(decodeCursor(cursor), undefined, cursor);
     }
+  });
+});
+
+describe('detection ids', () => {
+  it('are positive integers in a path and in a bulk body', () => {
+    assert.equal(detectionParams.parse({ detection_id: '42' }).detection_id, 42);
+    for (const detection_id of ['0', '-1', '042', '4.2', '1e3', ' 42', '0b7f1c7e-5d2a-4c8e-9f43-2a1d6e8b9c01', '1234567890123456']) {
+      assert.equal(detectionParams.safeParse({ detection_id }).success, false, detection_id);
+    }
+    assert.equal(bulkDeleteItem.parse(42), 42);
+    for (const item of ['42', 0, 4.2, null, 1e16]) assert.equal(bulkDeleteItem.safeParse(item).success, false, String(item));
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { buildOpenApiDocument } from '../../api/openapi.js';
 import { securitySchemes } from '../../api/openapi-common.js';
+import { answersWithoutEnvelope } from '../../api/errors.js';
 
 type Operation = {
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -42,14 +43,17 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('answers every JSON response in the {success, error, data} envelope, with a stable error code on every error', () => {
+  it('answers every JSON response in the {success, error, data} envelope (bare for the detections API), with a stable error code on every error', () => {
     for (const { method, path, operation } of operations(document)) {
       if (path === '/openapi.json') continue;
       assert.ok(operation.responses['500'], `${method} ${path} documents 500 INTERNAL_ERROR`);
+      const bare = answersWithoutEnvelope(path);
       for (const [status, response] of Object.entries(operation.responses)) {
         const json = response.content?.['application/json']?.schema;
         if (!json) continue;
-        assert.deepEqual(Object.keys(json.properties ?? {}), ['success', 'error', 'data'], `${method} ${path} ${status}`);
+        if (!bare) assert.deepEqual(Object.keys(json.properties ?? {}), ['success', 'error', 'data'], `${method} ${path} ${status}`);
+        else if (Number(status) >= 400) assert.deepEqual(Object.keys(json.properties ?? {}), ['error'], `${method} ${path} ${status}`);
+        else assert.ok(!('success' in (json.properties ?? {})) && !('data' in (json.properties ?? {})), `${method} ${path} ${status} is bare`);
         if (Number(status) >= 400) {
           const error = json.properties!.error as { properties: { code: { enum?: string[]; const?: string } } };
           assert.ok(error.properties.code.enum ?? error.properties.code.const, `${method} ${path} ${status} names its codes`);

@@ -1,0 +1,114 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Migrator } from 'kysely';
+import { createDatabase, type Db } from '../../db/database.js';
+import { migrations } from '../../db/migrations/index.js';
+import { DetectionRepository } from '../../db/repositories/detections.js';
+import { IdempotencyKeyRepository } from '../../db/repositories/idempotency-keys.js';
+import { JobRepository } from '../../db/repositories/jobs.js';
+import { startDatabase, type TestDatabase } from '../support/database.js';
+import { finishJob, seedAccount, seedCamera, seedJob, storedDetection } from '../support/seed.js';
+
+/**
+ * Integer detection ids arrive on a database that already holds detections: every row stays, numbered in
+ * the order it was stored, keeps its uuid (the key its drawn images are stored under), and a kept
+ * Idempotency-Key answer names the same detections by their new ids.
+ */
+
+const before_ = '20261202T1310-sealed-webhook-secrets';
+
+let database: TestDatabase;
+let db: Db;
+const migrator = () => new Migrator({ db, provider: { getMigrations: async () => migrations } });
+
+before(async () => {
+  database = await startDatabase();
+  db = createDatabase(database.url);
+});
+after(async () => {
+  await db?.destroy();
+  await database?.stop();
+});
+
+test('existing detections get integer ids in the order they were stored, and keep their rows and image keys', async () => {
+  const to = await migrator().migrateTo(before_);
+  assert.equal(to.error, undefined);
+
+  const accountId = await seedAccount(db);
+  const camera = await seedCamera(db, accountId);
+  const jobId = await seedJob(db, camera, { frames: 2 });
+  await new JobRepository(db).markRunning(accountId, jobId);
+  await finishJob(db, accountId, jobId, [
+    storedDetection({ frameIndex: 0, score: 0.9 }),
+    storedDetection({ frameIndex: 1, label: 'car', kept: false, filteredBy: 'filtered_low_score' }),
+  ]);
+  // A bulk-created detection, stored later, as the API stored them before: a uuid and no job.
+  const bulkUuid = randomUUID();
+  await db
+    .insertInto('detections')
+    .values({
+      id: bulkUuid,
+      account_id: accountId,
+      camera_id: camera.id,
+      frame_index: 0,
+      category: 'vehicle',
+      label: 'bus',
+      score: 0.7,
+      x1: 1,
+      y1: 2,
+      x2: 30,
+      y2: 40,
+      kept: true,
+      created_at: new Date(Date.now() + 60_000),
+      labels: ['gate'],
+    } as never)
+    .execute();
+  await new IdempotencyKeyRepository(db).claim(accountId, 'bulk-1', 'hash', { answer: [{ id: bulkUuid }, { invalid: 'bad item' }] });
+  const stored = await db.selectFrom('detections').select(['id', 'job_id', 'kept', 'label', 'created_at']).orderBy('created_at').orderBy('id').execute();
+  assert.equal(stored.length, 3);
+
+  const latest = await migrator().migrateToLatest();
+  assert.equal(latest.error, undefined);
+
+  const numbered = await db.selectFrom('detections').select(['id', 'public_id', 'job_id', 'kept', 'label']).orderBy('public_id').execute();
+  assert.deepEqual(
+    numbered.map((r) => ({ id: r.id, job_id: r.job_id, kept: r.kept, label: r.label })),
+    stored.map((r) => ({ id: r.id, job_id: r.job_id, kept: r.kept, label: r.label })),
+    'every row stays, numbered in the order it was stored',
+  );
+  assert.deepEqual(numbered.map((r) => r.public_id), [1, 2, 3]);
+
+  const detections = new DetectionRepository(db);
+  const bulk = await detections.get(accountId, 3);
+  assert.equal(bulk?.rowId, bulkUuid, 'the uuid stays the key the drawn images are stored under');
+  assert.deepEqual(bulk?.labels, ['gate'], 'labels and search document untouched');
+  assert.equal((await detections.search(accountId, 'bus', {}, { limit: 10, offset: 0 })).total, 1);
+
+  const claim = await new IdempotencyKeyRepository(db).lookUp(accountId, 'bulk-1', 'hash');
+  assert.ok(claim.found && 'answer' in claim.claimed);
+  assert.deepEqual(claim.claimed.answer, [{ id: 3 }, { invalid: 'bad item' }], 'a replayed answer names the detection by its new id');
+
+  const [next] = await detections.createMany(accountId, [
+    {
+      cameraId: camera.id,
+      objectType: 'car',
+      category: 'vehicle',
+      score: 0.5,
+      box: [0, 0, 10, 10],
+      detectedAt: new Date(),
+      mediaType: 'image',
+      filePath: null,
+      fileType: null,
+      labels: [],
+    },
+  ]);
+  assert.equal(next, 4, 'new detections continue the numbering');
+
+  const down = await migrator().migrateTo(before_);
+  assert.equal(down.error, undefined);
+  const back = await new IdempotencyKeyRepository(db).lookUp(accountId, 'bulk-1', 'hash');
+  assert.ok(back.found && 'answer' in back.claimed);
+  assert.deepEqual(back.claimed.answer, [{ id: bulkUuid }, { invalid: 'bad item' }], 'going back names it by its uuid again');
+  assert.equal((await migrator().migrateToLatest()).error, undefined);
+});
