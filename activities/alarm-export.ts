@@ -11,7 +11,7 @@ export interface AlarmExport {
   job: JobWithNames;
   /** In upload order; read only for a finished job, empty otherwise. */
   frames: Frame[];
-  /** The kept detections; read only for a finished job, empty otherwise. */
+  /** What the job saw (kept, and parked vehicles); read only for a finished job, empty otherwise. */
   detections: StoredDetection[];
 }
 
@@ -20,7 +20,7 @@ export async function loadAlarmExport(jobs: JobRepository, accountId: string, jo
   const job = await jobs.getWithNames(accountId, jobId);
   if (!job) return undefined;
   if (job.status !== 'finished') return { job, frames: [], detections: [] };
-  const [frames, detections] = await Promise.all([jobs.frames(accountId, jobId), jobs.keptDetections(accountId, jobId)]);
+  const [frames, detections] = await Promise.all([jobs.frames(accountId, jobId), jobs.seenDetections(accountId, jobId)]);
   return { job, frames, detections };
 }
 

@@ -4,7 +4,16 @@ import type { AlarmServerResult } from '../db/schema.js';
 import { JobRepository, type StoredDetection } from '../db/repositories/jobs.js';
 import { TenancyRepository, type SiteContext } from '../db/repositories/tenancy.js';
 import { LOCAL_RULES_VERSION, decideLocally, defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
-import { applyFilters, filterSettingsFor, type FilterIndicator, type FilterOutcome, type FilterOverrides } from '../domain/filters.js';
+import {
+  applyFilters,
+  filterSettingsFor,
+  isSetAside,
+  relevanceFilters,
+  seenDetections,
+  type FilterIndicator,
+  type FilterOutcome,
+  type FilterOverrides,
+} from '../domain/filters.js';
 import { assessFrameQuality, qualityThumbnailWidth, type FrameQuality, type QualityIndicator } from '../domain/frame-quality.js';
 import { frameActivityDiffs, hasMotion } from '../domain/motion.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
@@ -62,8 +71,6 @@ export interface DecisionResult {
 /** Width of the grey thumbnails compared for motion: enough to see a person, cheap to diff. */
 const motionThumbnailWidth = 64;
 
-/** A vehicle that filter removed last time was parked, and a parked vehicle is still there. */
-const previousEventStillCounted: readonly FilterIndicator[] = ['filtered_stationary_vehicle'];
 
 export function createAlarmActivities({ db, media, logger, businessHours = defaultBusinessHours, filterOverrides = {} }: AlarmActivityDeps) {
   const jobs = new JobRepository(db);
@@ -149,7 +156,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       if (sensitivity < 2) return { ...applyFilters(detections, sensitivity), quality: [], ...motion };
 
       const settings = filterSettingsFor(siteCategory, filterOverrides);
-      const previousEvent = cameraId ? await jobs.previousEventVehicles(accountId, cameraId, jobId, previousEventStillCounted) : [];
+      const previousEvent = cameraId ? await jobs.previousEventVehicles(accountId, cameraId, jobId, relevanceFilters) : [];
       const filtered = applyFilters(detections, sensitivity, { settings, previousEvent });
       const quality = assessFrameQuality(qualityThumbnails, settings.quality, settings.disabled);
       return { ...filtered, indicators: [...filtered.indicators, ...quality.indicators], quality: quality.frames, ...motion };
@@ -193,14 +200,15 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       analysis,
       decision,
     }: JobScope & { analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
-      const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null)));
-      const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter));
-      const keptCategories = new Set(kept.map((d) => d.category));
+      const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null, false)));
+      const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter, isSetAside(r)));
+      // What was seen, a parked vehicle included; the decision counted only what was kept.
+      const seenCategories = new Set(seenDetections(analysis).flatMap((frame) => frame.detections.map((d) => d.category)));
       const result: AlarmServerResult = {
         crime_rate: decision.crimeRate,
         has_motion: analysis.hasMotion,
-        has_person: keptCategories.has('person'),
-        has_vehicle: keptCategories.has('vehicle'),
+        has_person: seenCategories.has('person'),
+        has_vehicle: seenCategories.has('vehicle'),
         ai_analysis_called: decision.analysisCalled,
         ai_analysis_time: decision.analysisSeconds,
         ai_engine: decision.engine,
@@ -216,8 +224,8 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
   };
 }
 
-function toStored(frameIndex: number, d: FrameDetections['detections'][number], filteredBy: string | null): StoredDetection {
-  return { frameIndex, category: d.category, label: d.label, score: d.score, box: d.box, kept: filteredBy === null, filteredBy };
+function toStored(frameIndex: number, d: FrameDetections['detections'][number], filteredBy: string | null, parked: boolean): StoredDetection {
+  return { frameIndex, category: d.category, label: d.label, score: d.score, box: d.box, kept: filteredBy === null, filteredBy, parked };
 }
 
 export type AlarmActivities = ReturnType<typeof createAlarmActivities>;

@@ -162,6 +162,8 @@ export interface DetectionsTable {
   /** False when a nuisance filter removed it; `filtered_by` names the filter. */
   kept: boolean;
   filtered_by: string | null;
+  /** Set aside by a relevance filter (a parked vehicle): not counted by the decision, still served as seen. */
+  parked: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   /** Millisecond precision, so an API cursor holding it round-trips through a JavaScript Date. */
   detected_at: ColumnType<Date, Date | string | undefined, Date | string>;

@@ -2,6 +2,8 @@
  * Nuisance filters (sensitivity 2): drop detections that are too weak, too small or too
  * large, oddly shaped, made by something on the lens, parked vehicles, or seen only once, and say
  * which filter removed what. Defaults per site category, each value overridable (`FILTER_OVERRIDES`).
+ * Most filters remove false detections; a relevance filter (`relevanceFilters`) sets aside something
+ * really there, which then counts for nothing in the decision but is still reported as seen.
  * Pure: no I/O.
  */
 import { z } from 'zod';
@@ -22,11 +24,20 @@ export const filterIndicators = [
   },
   {
     indicator: 'filtered_stationary_vehicle',
-    meaning: "a vehicle stood in the same place from the first frame to the last, or where the camera's previous event saw one",
+    meaning:
+      "a vehicle stood in the same place from the first frame to the last, or where the camera's previous event saw one: " +
+      'it is reported as seen (has_vehicle, its boxes), parked, and does not count for the decision',
   },
   { indicator: 'filtered_not_persistent', meaning: 'a detection had no match near the same place in enough frames' },
 ] as const;
 export type FilterIndicator = (typeof filterIndicators)[number]['indicator'];
+
+/**
+ * Filters that judge relevance rather than truth: what they set aside was really there (a parked vehicle),
+ * so it stays in what the event reports as seen and leaves only the decision. Every other filter removes a
+ * detection that is not to be believed, from everything.
+ */
+export const relevanceFilters: readonly FilterIndicator[] = ['filtered_stationary_vehicle'];
 const filterIndicatorNames = filterIndicators.map(({ indicator }) => indicator) as [FilterIndicator, ...FilterIndicator[]];
 const qualityIndicatorNames = qualityIndicators.map(({ indicator }) => indicator);
 
@@ -374,4 +385,22 @@ export function applyFilters(
   }
   const indicators = filterIndicatorNames.filter((indicator) => removed.some((removal) => removal.filter === indicator));
   return { kept, removed, indicators };
+}
+
+/** A removal by a relevance filter: the detection was really there (see `relevanceFilters`). */
+export const isSetAside = (removal: Pick<FilterRemoval, 'filter'>) => relevanceFilters.includes(removal.filter);
+
+/**
+ * What the event saw: per frame, in order, the kept detections and those a relevance filter set aside (a
+ * parked vehicle). `has_person`, `has_vehicle` and the export's boxes come from this; the decision only
+ * from `kept`.
+ */
+export function seenDetections(outcome: Pick<FilterOutcome, 'kept' | 'removed'>): FrameDetections[] {
+  return outcome.kept.map((frame) => ({
+    ...frame,
+    detections: [
+      ...frame.detections,
+      ...outcome.removed.filter((removal) => removal.frameIndex === frame.frameIndex && isSetAside(removal)).map((removal) => removal.detection),
+    ],
+  }));
 }

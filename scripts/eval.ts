@@ -20,6 +20,7 @@ import { createAlarmActivities } from '../activities/alarm.js';
 import { detectorModels, loadConfig, type DetectorModelName } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { iou } from '../domain/boxes.js';
+import { seenDetections } from '../domain/filters.js';
 import { siteCategories, type Box, type FrameDetections } from '../domain/types.js';
 import { createDetector, type Detector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type EventDetections } from '../gpu-worker/engine.js';
@@ -145,13 +146,14 @@ async function submit(keys: string[]): Promise<Submission> {
     frameCount: frames.length,
     extraIndicators: [],
   });
-  const keptCategories = new Set(analysis.kept.flatMap((frame) => frame.detections.map((d) => d.category)));
+  // As the export says it: what was seen, parked vehicles included.
+  const seenCategories = new Set(seenDetections(analysis).flatMap((frame) => frame.detections.map((d) => d.category)));
   return {
     detection,
     detectMs,
     kept: analysis.kept,
-    hasPerson: keptCategories.has('person'),
-    hasVehicle: keptCategories.has('vehicle'),
+    hasPerson: seenCategories.has('person'),
+    hasVehicle: seenCategories.has('vehicle'),
     crimeRate: decision.crimeRate,
     decision: decision.decision,
   };
@@ -190,7 +192,9 @@ function match(detections: { score: number; box: Box }[], truths: LabelledObject
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 const expectedText = (value: Expected | undefined) => (value === undefined || value === null ? '?' : value === 'parked' ? 'parked' : yesNo(value));
 /** Stationary vehicles do not count (domain/filters.ts), so a scene of parked vehicles should report none. */
-const expectedPresence = (value: Expected | undefined): boolean | null => (value === undefined || value === null ? null : value === true);
+/** A parked vehicle is there: has_vehicle reports it (only the decision leaves it out). */
+const expectedPresence = (value: Expected | undefined): boolean | null =>
+  value === undefined || value === null ? null : value === true || value === 'parked';
 
 /** How detection adapted to the input: cascade, tiled pass, pseudo-colour frames (with their ms for events). */
 function adaptations({ cascade, tiled, pseudoColourFrames }: EventDetections, withMs: boolean): string {

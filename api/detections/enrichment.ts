@@ -24,7 +24,7 @@ export function enrichmentSummary(detection: DetectionRecord, event: DetectionEv
   return {
     vehicle:
       detection.category === 'vehicle'
-        ? { vehicle_type: detection.objectType, vehicle_color: null, has_damage: null, is_commercial: null }
+        ? { vehicle_type: detection.objectType, vehicle_color: null, has_damage: null, is_commercial: null, parked: detection.parked }
         : null,
     person: person && { clothing_description: null, action: null, carrying: null, is_suspicious: null, ...person },
     pet: null,
@@ -85,6 +85,7 @@ export function enrichmentDocument(detection: DetectionRecord, event: DetectionE
             is_commercial: null,
             damage_detected: null,
             damage_types: null,
+            parked: detection.parked,
           }
         : null,
     person: personSightings(detection, event),

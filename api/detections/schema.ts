@@ -170,9 +170,13 @@ export const bulkUpdateItem = z
 
 export const bulkDeleteItem = detectionId;
 
+const parkedField = z.boolean().meta({
+  description: 'Parked: seen standing where it stood (all the event, or where the camera\'s previous event saw it); reported, not counted by the decision.',
+});
+
 const enrichmentSummary = z.object({
   vehicle: z
-    .object({ vehicle_type: z.string(), vehicle_color: z.null(), has_damage: z.null(), is_commercial: z.null() })
+    .object({ vehicle_type: z.string(), vehicle_color: z.null(), has_damage: z.null(), is_commercial: z.null(), parked: parkedField })
     .nullable(),
   person: z
     .object({
@@ -286,6 +290,7 @@ const enrichmentData = z.object({
       is_commercial: z.null(),
       damage_detected: z.null(),
       damage_types: z.null(),
+      parked: parkedField,
     })
     .nullable(),
   person: z.object({ frames_with_person: z.int().nullable(), event_frames: z.int().nullable() }).nullable(),

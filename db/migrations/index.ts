@@ -7,6 +7,7 @@ import * as jobKinds from './20261202T1200-job-kinds.js';
 import * as idempotentAnswers from './20261202T1300-idempotent-answers.js';
 import * as sealedWebhookSecrets from './20261202T1310-sealed-webhook-secrets.js';
 import * as integerDetectionIds from './20261202T1446-integer-detection-ids.js';
+import * as parkedDetections from './20261202T1527-parked-detections.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1300-idempotent-answers': idempotentAnswers,
   '20261202T1310-sealed-webhook-secrets': sealedWebhookSecrets,
   '20261202T1446-integer-detection-ids': integerDetectionIds,
+  '20261202T1527-parked-detections': parkedDetections,
 };

@@ -5,8 +5,9 @@ import type { AlarmRequest, AlarmServerResult, MediaType } from '../schema.js';
 import { accountCameras, cameraIdOf, type CameraRef } from './tenancy.js';
 
 /**
- * Detections as the detections API sees them: only kept ones (a detection a nuisance filter removed is
- * evidence for the decision, not a detection), always scoped by account, newest first.
+ * Detections as the detections API sees them: what was seen, kept for the decision or set aside as parked
+ * (a detection a filter found not to be believed is evidence for the decision, not a detection), always
+ * scoped by account, newest first.
  */
 
 export interface DetectionFilters {
@@ -47,6 +48,8 @@ export interface DetectionRecord {
   filePath: string | null;
   fileType: string | null;
   labels: string[];
+  /** A vehicle set aside as parked: seen, not counted by its alarm's decision. */
+  parked: boolean;
   camera: CameraRef;
   /** The alarm frame it was found in; null for detections created through the API. */
   frame: StoredFrameRef | null;
@@ -105,9 +108,13 @@ export interface DetectionKey {
   jobId: string | null;
 }
 
-/** Kept detections of one account. */
+/** The same predicate as the partial indexes of the served rows (migration 20261202T1527), so they are used. */
+const served = sql<boolean>`(d.kept OR d.parked)`;
+const servedRow = sql<boolean>`(kept OR parked)`;
+
+/** Served detections of one account: kept, or parked. */
 function visibleDetections(db: Db, accountId: string) {
-  return db.selectFrom('detections as d').where('d.account_id', '=', accountId).where('d.kept', '=', true);
+  return db.selectFrom('detections as d').where('d.account_id', '=', accountId).where(served);
 }
 type VisibleQuery = ReturnType<typeof visibleDetections>;
 
@@ -310,7 +317,7 @@ export class DetectionRepository {
       })
       .where('account_id', '=', accountId)
       .where('public_id', '=', id)
-      .where('kept', '=', true)
+      .where(servedRow)
       .returning(['public_id', 'id', 'job_id'])
       .executeTakeFirst();
     return row && { id: row.public_id, rowId: row.id, jobId: row.job_id };
@@ -322,7 +329,7 @@ export class DetectionRepository {
       .deleteFrom('detections')
       .where('account_id', '=', accountId)
       .where('public_id', 'in', ids)
-      .where('kept', '=', true)
+      .where(servedRow)
       .returning(['public_id', 'id', 'job_id'])
       .execute();
     return rows.map((r) => ({ id: r.public_id, rowId: r.id, jobId: r.job_id }));
@@ -369,6 +376,7 @@ function withColumns(query: VisibleQuery) {
       'd.detected_at',
       'd.media_type',
       'd.labels',
+      'd.parked',
       sql<string | null>`coalesce(d.file_path, f.media_key)`.as('file_path'),
       sql<string | null>`coalesce(d.file_type, 'image/' || f.format)`.as('file_type'),
       'f.media_key',
@@ -398,6 +406,7 @@ function toRecord(row: JoinedRow): DetectionRecord {
     filePath: row.file_path,
     fileType: row.file_type,
     labels: row.labels,
+    parked: row.parked,
     camera: { groupId: row.group_ref, siteId: row.site_ref, zoneId: row.zone_ref },
     frame:
       row.media_key !== null && row.format !== null && row.width !== null && row.height !== null

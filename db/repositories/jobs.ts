@@ -30,6 +30,8 @@ export interface StoredDetection {
   box: [number, number, number, number];
   kept: boolean;
   filteredBy: string | null;
+  /** Set aside by a relevance filter (a parked vehicle): not counted by the decision, still reported as seen. */
+  parked: boolean;
 }
 
 export class JobRepository {
@@ -115,13 +117,14 @@ export class JobRepository {
       .execute();
   }
 
-  async keptDetections(accountId: string, jobId: string): Promise<StoredDetection[]> {
+  /** What the job saw: the detections kept for the decision and those set aside as parked. */
+  async seenDetections(accountId: string, jobId: string): Promise<StoredDetection[]> {
     const rows = await this.db
       .selectFrom('detections')
-      .select(['frame_index', 'category', 'label', 'score', 'x1', 'y1', 'x2', 'y2', 'kept', 'filtered_by'])
+      .select(['frame_index', 'category', 'label', 'score', 'x1', 'y1', 'x2', 'y2', 'kept', 'filtered_by', 'parked'])
       .where('account_id', '=', accountId)
       .where('job_id', '=', jobId)
-      .where('kept', '=', true)
+      .where((eb) => eb.or([eb('kept', '=', true), eb('parked', '=', true)]))
       .orderBy('frame_index')
       .orderBy('score', 'desc')
       .execute();
@@ -133,6 +136,7 @@ export class JobRepository {
       box: [r.x1, r.y1, r.x2, r.y2],
       kept: r.kept,
       filteredBy: r.filtered_by,
+      parked: r.parked,
     }));
   }
 
@@ -284,6 +288,7 @@ export class JobRepository {
                 y2: d.box[3],
                 kept: d.kept,
                 filtered_by: d.filteredBy,
+                parked: d.parked,
               };
             }),
           )

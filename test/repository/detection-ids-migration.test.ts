@@ -8,12 +8,13 @@ import { DetectionRepository } from '../../db/repositories/detections.js';
 import { IdempotencyKeyRepository } from '../../db/repositories/idempotency-keys.js';
 import { JobRepository } from '../../db/repositories/jobs.js';
 import { startDatabase, type TestDatabase } from '../support/database.js';
-import { finishJob, seedAccount, seedCamera, seedJob, storedDetection } from '../support/seed.js';
+import { alarmResult, finishJob, seedAccount, seedCamera, seedJob } from '../support/seed.js';
 
 /**
- * Integer detection ids arrive on a database that already holds detections: every row stays, numbered in
- * the order it was stored, keeps its uuid (the key its drawn images are stored under), and a kept
- * Idempotency-Key answer names the same detections by their new ids.
+ * Integer detection ids and parked vehicles arrive on a database that already holds detections: every row
+ * stays, numbered in the order it was stored, keeps its uuid (the key its drawn images are stored under), a
+ * kept Idempotency-Key answer names the same detections by their new ids, and a vehicle the stationary
+ * filter set aside becomes a parked one that its alarm reports as seen.
  */
 
 const before_ = '20261202T1310-sealed-webhook-secrets';
@@ -39,31 +40,20 @@ test('existing detections get integer ids in the order they were stored, and kee
   const camera = await seedCamera(db, accountId);
   const jobId = await seedJob(db, camera, { frames: 2 });
   await new JobRepository(db).markRunning(accountId, jobId);
-  await finishJob(db, accountId, jobId, [
-    storedDetection({ frameIndex: 0, score: 0.9 }),
-    storedDetection({ frameIndex: 1, label: 'car', kept: false, filteredBy: 'filtered_low_score' }),
-  ]);
-  // A bulk-created detection, stored later, as the API stored them before: a uuid and no job.
+  await finishJob(db, accountId, jobId, [], alarmResult({ has_person: true, has_vehicle: false, ai_decision_indicators: ['filtered_stationary_vehicle'] }));
+  const frames = await new JobRepository(db).frames(accountId, jobId);
+  /** A row as the code before these migrations stored it: a uuid and no `parked`. */
+  const insertOld = (row: Record<string, unknown>) =>
+    db
+      .insertInto('detections')
+      .values({ account_id: accountId, camera_id: camera.id, frame_index: 0, score: 0.8, x1: 1, y1: 2, x2: 30, y2: 40, ...row } as never)
+      .execute();
+  const at = (seconds: number) => new Date(Date.parse('2026-11-20T10:00:00Z') + seconds * 1000);
+  await insertOld({ job_id: jobId, frame_id: frames[0]!.id, category: 'person', label: 'person', kept: true, created_at: at(0) });
+  await insertOld({ job_id: jobId, frame_id: frames[1]!.id, frame_index: 1, category: 'vehicle', label: 'car', kept: false, filtered_by: 'filtered_stationary_vehicle', created_at: at(1) });
+  // A bulk-created detection, stored later: no job.
   const bulkUuid = randomUUID();
-  await db
-    .insertInto('detections')
-    .values({
-      id: bulkUuid,
-      account_id: accountId,
-      camera_id: camera.id,
-      frame_index: 0,
-      category: 'vehicle',
-      label: 'bus',
-      score: 0.7,
-      x1: 1,
-      y1: 2,
-      x2: 30,
-      y2: 40,
-      kept: true,
-      created_at: new Date(Date.now() + 60_000),
-      labels: ['gate'],
-    } as never)
-    .execute();
+  await insertOld({ id: bulkUuid, category: 'vehicle', label: 'bus', kept: true, labels: ['gate'], created_at: at(2) });
   await new IdempotencyKeyRepository(db).claim(accountId, 'bulk-1', 'hash', { answer: [{ id: bulkUuid }, { invalid: 'bad item' }] });
   const stored = await db.selectFrom('detections').select(['id', 'job_id', 'kept', 'label', 'created_at']).orderBy('created_at').orderBy('id').execute();
   assert.equal(stored.length, 3);
@@ -82,6 +72,9 @@ test('existing detections get integer ids in the order they were stored, and kee
   const detections = new DetectionRepository(db);
   const bulk = await detections.get(accountId, 3);
   assert.equal(bulk?.rowId, bulkUuid, 'the uuid stays the key the drawn images are stored under');
+  const parked = await detections.get(accountId, 2);
+  assert.deepEqual([parked?.objectType, parked?.parked], ['car', true], 'the vehicle set aside as stationary is served, parked');
+  assert.equal((await new JobRepository(db).get(accountId, jobId))?.result?.has_vehicle, true, 'its alarm reports it as seen');
   assert.deepEqual(bulk?.labels, ['gate'], 'labels and search document untouched');
   assert.equal((await detections.search(accountId, 'bus', {}, { limit: 10, offset: 0 })).total, 1);
 

@@ -317,6 +317,7 @@ describe('single detections and bulk changes', () => {
       filePath: '/clips/a.mp4',
       fileType: 'video/mp4',
       labels: ['gate'],
+      parked: false,
       camera: camera.ref,
       frame: null,
     });
@@ -329,6 +330,20 @@ describe('single detections and bulk changes', () => {
     );
     assert.deepEqual(onFrameTwo?.frame, { mediaKey: `alarms/${alarm.jobId}/frame_02.jpg`, format: 'jpeg', ...frameSize });
     assert.equal(await detections().get(accountId, alarm.filteredId), undefined, 'a detection a filter removed is not served');
+  });
+
+  test('a vehicle set aside as parked is served, marked parked; one a filter found not to be there is not', async () => {
+    const camera = await seedCamera(db(), await seedAccount(db()));
+    const jobId = await seedJob(db(), camera, { frames: 2 });
+    await new JobRepository(db()).markRunning(camera.accountId, jobId);
+    await finishJob(db(), camera.accountId, jobId, [
+      storedDetection({ frameIndex: 0, label: 'truck', kept: false, filteredBy: 'filtered_stationary_vehicle', parked: true }),
+      storedDetection({ frameIndex: 1, label: 'car', kept: false, filteredBy: 'filtered_low_score' }),
+    ]);
+    const served = await detections().list(camera.accountId, {}, { limit: 10 });
+    assert.deepEqual(served.items.map((d) => [d.objectType, d.parked]), [['truck', true]]);
+    assert.equal((await detections().stats(camera.accountId, {})).total, 1);
+    assert.deepEqual((await detections().delete(camera.accountId, [served.items[0]!.id])).map((d) => d.id), [served.items[0]!.id]);
   });
 
   test('createMany inserts every detection or, when one fails, none; ids in the order given', async () => {

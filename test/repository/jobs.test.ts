@@ -96,6 +96,7 @@ describe('job status transitions', () => {
       storedDetection({ frameIndex: 0, score: 0.9 }),
       storedDetection({ frameIndex: 1, label: 'car', kept: false, filteredBy: 'filtered_small_box' }),
       storedDetection({ frameIndex: 2, label: 'car', score: 0.6, box: [1, 2, 3, 4] }),
+      storedDetection({ frameIndex: 2, label: 'truck', score: 0.8, kept: false, filteredBy: 'filtered_stationary_vehicle', parked: true }),
     ];
     await jobs().finish(camera.accountId, jobId, { result, activityDiffs: [0.25, 0.5], detections: found });
 
@@ -106,14 +107,15 @@ describe('job status transitions', () => {
     // diffs[i] compares frame i with frame i + 1 and belongs to the later frame.
     assert.deepEqual(frames.map((f) => f.activity_diff), [null, 0.25, 0.5]);
     const rows = await detectionRows(jobId);
-    assert.equal(rows.length, 4);
+    assert.equal(rows.length, 5);
     const frameIdOf = new Map(frames.map((f) => [f.frame_index, f.id]));
     for (const row of rows) {
       assert.equal(row.frame_id, frameIdOf.get(row.frame_index));
       assert.equal(row.camera_id, camera.id);
       assert.equal(row.account_id, camera.accountId);
     }
-    assert.deepEqual(await jobs().keptDetections(camera.accountId, jobId), [found[1], found[0], found[3]]);
+    // What was seen: the kept ones and the parked truck, not the one a filter found to be no car at all.
+    assert.deepEqual(await jobs().seenDetections(camera.accountId, jobId), [found[1], found[0], found[4], found[3]]);
 
     // A retried activity finishing the job once more.
     await jobs().finish(camera.accountId, jobId, { result: alarmResult(), activityDiffs: [0.9, 0.9], detections: [storedDetection()] });

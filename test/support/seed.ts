@@ -104,6 +104,7 @@ export function storedDetection(overrides: Partial<StoredDetection> = {}): Store
     box: [100, 100, 200, 300],
     kept: true,
     filteredBy: null,
+    parked: false,
     ...overrides,
   };
 }

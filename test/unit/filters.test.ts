@@ -6,6 +6,8 @@ import {
   filterIndicators,
   filterOverridesSchema,
   filterSettingsFor,
+  relevanceFilters,
+  seenDetections,
   siteCategoryFilterDefaults,
 } from '../../domain/filters.js';
 import type { FilterSettings } from '../../domain/filters.js';
@@ -295,6 +297,28 @@ describe('applyFilters at sensitivity 2: stationary vehicles', () => {
     assert.deepEqual(outcome.indicators, ['filtered_stationary_vehicle']);
     assert.equal(outcome.removed.length, 16);
     assert.deepEqual([...new Set(outcome.kept.flatMap((frame) => frame.detections.map((d) => d.category)))], ['person']);
+  });
+
+  it('sets the parked car and van aside from the decision but still reports them as seen, in their frames', () => {
+    const outcome = applyFilters(petsEvent(), 2);
+    const seen = seenDetections(outcome);
+    assert.deepEqual(seen.map((frame) => frame.frameIndex), [0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const [index, frame] of seen.entries()) {
+      assert.deepEqual(frame.detections.map((d) => d.label).sort(), ['car', 'person', 'truck'], `frame ${index}`);
+      assert.deepEqual(frame.detections.find((d) => d.label === 'car')?.box, parkedCar[index]);
+    }
+    assert.deepEqual(relevanceFilters, ['filtered_stationary_vehicle']);
+  });
+
+  it('reports as seen only what a relevance filter set aside, never what another filter found not to be there', () => {
+    // A weak car: removed as a false detection, in no frame of what was seen.
+    const frames = petsEvent().map((frame) => ({ ...frame, detections: [...frame.detections, detection('vehicle', [10, 300, 200, 400], 0.1)] }));
+    const outcome = applyFilters(frames, 2);
+    assert.ok(outcome.removed.some((removal) => removal.filter === 'filtered_low_score'));
+    const seen = seenDetections(outcome);
+    assert.ok(seen.every((frame) => frame.detections.every((d) => d.score > 0.1)), 'the weak car is not seen');
+    assert.equal(seen.flatMap((frame) => frame.detections).length, 24, 'car, van and person in each of 8 frames');
+    assert.deepEqual(seenDetections(applyFilters(frames, 1)), applyFilters(frames, 1).kept, 'sensitivity 1 removes nothing');
   });
 
   it('counts a frame where the parked car scored too low: it was still there', () => {
