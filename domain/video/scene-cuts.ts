@@ -24,39 +24,41 @@ export interface ContentCutOptions {
 export const defaultCutThreshold = 27;
 export const defaultMinSceneS = 0.6;
 
-interface HsvPlanes {
-  hue: Uint8Array;
-  sat: Uint8Array;
-  val: Uint8Array;
-}
+/** Hue, saturation and value of each pixel, 3 bytes per pixel. */
+type Hsv = Uint8Array;
 
-/** RGB to HSV the way OpenCV does for 8-bit images (hue 0–179, saturation and value 0–255). */
-function toHsv(rgb: Uint8Array, pixels: number): HsvPlanes {
-  const hue = new Uint8Array(pixels);
-  const sat = new Uint8Array(pixels);
-  const val = new Uint8Array(pixels);
-  for (let i = 0, p = 0; i < pixels; i++, p += 3) {
+/** RGB to HSV the way OpenCV does for 8-bit images (hue 0–179, saturation and value 0–255), into `hsv`. */
+function toHsv(rgb: Uint8Array, hsv: Hsv): void {
+  for (let p = 0; p < rgb.length; p += 3) {
     const r = rgb[p]!;
     const g = rgb[p + 1]!;
     const b = rgb[p + 2]!;
-    const max = Math.max(r, g, b);
-    const spread = max - Math.min(r, g, b);
-    val[i] = max;
-    if (spread === 0) continue;
-    sat[i] = Math.round((255 * spread) / max);
+    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+    const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+    const spread = max - min;
+    hsv[p + 2] = max;
+    if (spread === 0) {
+      hsv[p] = 0;
+      hsv[p + 1] = 0;
+      continue;
+    }
+    hsv[p + 1] = ((255 * spread) / max + 0.5) | 0;
     let degrees: number;
     if (max === r) degrees = (60 * (g - b)) / spread;
     else if (max === g) degrees = 120 + (60 * (b - r)) / spread;
     else degrees = 240 + (60 * (r - g)) / spread;
     if (degrees < 0) degrees += 360;
-    hue[i] = Math.round(degrees / 2) % 180;
+    hsv[p] = ((degrees / 2 + 0.5) | 0) % 180;
   }
-  return { hue, sat, val };
 }
 
-function meanAbsoluteDifference(a: Uint8Array, b: Uint8Array): number {
+/** The mean over pixels of |Δhue| + |Δsaturation| + |Δvalue|, divided by 3: the frame's score. */
+function meanHsvDifference(a: Hsv, b: Hsv): number {
   let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d < 0 ? -d : d;
+  }
   return a.length === 0 ? 0 : sum / a.length;
 }
 
@@ -65,7 +67,9 @@ const roundMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
 export class ContentCutDetector {
   private readonly threshold: number;
   private readonly minSceneS: number;
-  private previous: { planes: HsvPlanes; width: number; height: number } | undefined;
+  private previous: { hsv: Hsv; width: number; height: number } | undefined;
+  /** The buffer the next frame's HSV goes into: the one before the previous frame's, reused. */
+  private spare: Hsv | undefined;
   private shotStartS: number | undefined;
   private readonly cutsS: number[] = [];
   /** Each pushed frame's score against the one before (0 for the first), for inspection and tuning. */
@@ -81,22 +85,20 @@ export class ContentCutDetector {
   /** Frames in presentation order, RGB. */
   push(frame: DecodedFrame): void {
     assertFrameBytes(frame, 3);
-    const planes = toHsv(frame.data, frame.width * frame.height);
     const previous = this.previous;
-    this.previous = { planes, width: frame.width, height: frame.height };
+    if (previous && (previous.width !== frame.width || previous.height !== frame.height)) {
+      throw new RangeError(`frame ${frame.index} is ${frame.width}×${frame.height}, the previous ${previous.width}×${previous.height}`);
+    }
+    const hsv = this.spare?.length === frame.data.length ? this.spare : new Uint8Array(frame.data.length);
+    toHsv(frame.data, hsv);
+    this.previous = { hsv, width: frame.width, height: frame.height };
+    this.spare = previous?.hsv;
     if (!previous) {
       this.shotStartS = frame.timestampS;
       this.scores.push({ timestampS: frame.timestampS, score: 0 });
       return;
     }
-    if (previous.width !== frame.width || previous.height !== frame.height) {
-      throw new RangeError(`frame ${frame.index} is ${frame.width}×${frame.height}, the previous ${previous.width}×${previous.height}`);
-    }
-    const score =
-      (meanAbsoluteDifference(planes.hue, previous.planes.hue) +
-        meanAbsoluteDifference(planes.sat, previous.planes.sat) +
-        meanAbsoluteDifference(planes.val, previous.planes.val)) /
-      3;
+    const score = meanHsvDifference(hsv, previous.hsv);
     this.scores.push({ timestampS: frame.timestampS, score });
     if (score >= this.threshold && frame.timestampS - this.shotStartS! >= this.minSceneS) {
       this.cutsS.push(frame.timestampS);
