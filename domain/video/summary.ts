@@ -112,12 +112,12 @@ export function summariseVideo(input: VideoSummaryInput, options: VideoSummaryOp
   const times = frames.map((f) => f.timestampS);
   const step = sampleStep(times);
   const scenes = input.scenes.length > 0 ? input.scenes : [{ start_seconds: 0, end_seconds: input.durationS }];
-  const sceneOf = (t: number) => Math.max(0, scenes.findIndex((s) => t >= s.start_seconds && t < s.end_seconds));
+  const sceneOfFrame = scenesOf(times, scenes);
 
   const tracks = trackObjects(frames, minScore);
   const activity = activityAt(times, input.activity);
   // The change measured at a shot's first sample spans the cut.
-  const movement = activity.map((value, i) => (i > 0 && sceneOf(times[i - 1]!) !== sceneOf(times[i]!) ? 0 : value));
+  const movement = activity.map((value, i) => (i > 0 && sceneOfFrame[i - 1] !== sceneOfFrame[i] ? 0 : value));
   const maxActivity = Math.max(0, ...movement);
 
   // Sightings carry their frame's timestamp, so each is found back by it.
@@ -139,8 +139,13 @@ export function summariseVideo(input: VideoSummaryInput, options: VideoSummaryOp
     movement.map((value) => (value >= opts.activityThreshold ? Math.min(1, value / (2 * opts.activityThreshold)) : undefined)),
   );
 
-  const runsOf = (strengths: Presence) =>
-    scenes.flatMap((scene, s) => smoothRuns(strengths, (i) => sceneOf(times[i]!) === s, times, step, opts));
+  // Frames are in time order, so each shot's frames are one range.
+  const shotRanges: { from: number; to: number }[] = [];
+  sceneOfFrame.forEach((scene, i) => {
+    if (i > 0 && sceneOfFrame[i - 1] === scene) shotRanges.at(-1)!.to = i;
+    else shotRanges.push({ from: i, to: i });
+  });
+  const runsOf = (strengths: Presence) => shotRanges.flatMap((range) => smoothRuns(strengths, range, times, step, opts));
   const sections: { tag: SectionTag; from: number; to: number; strengths: Presence }[] = [];
   for (const [tag, strengths] of presence) {
     for (const run of runsOf(strengths)) sections.push({ tag, ...run, strengths });
@@ -159,7 +164,7 @@ export function summariseVideo(input: VideoSummaryInput, options: VideoSummaryOp
     sections: sections
       .map(({ tag, from, to, strengths }): Section => {
         const indices = Array.from({ length: to - from + 1 }, (_, k) => from + k);
-        const scene = scenes[sceneOf(times[from]!)]!;
+        const scene = scenes[sceneOfFrame[from]!]!;
         const night = mean(indices.map((i) => frames[i]!.meanLuma)) < opts.nightLuma;
         const armed = weaponFrames !== undefined && indices.some((i) => weaponFrames[i] !== undefined);
         return {
@@ -195,6 +200,15 @@ function trackObjects(frames: readonly SampledFrame[], minScore: Record<string, 
   return tracker.finish();
 }
 
+/** Per frame (in time order), the index of the shot it falls in: the last one starting at or before it. */
+function scenesOf(times: readonly number[], scenes: readonly RawScene[]): number[] {
+  let scene = 0;
+  return times.map((t) => {
+    while (scene + 1 < scenes.length && scenes[scene + 1]!.start_seconds <= t) scene++;
+    return scene;
+  });
+}
+
 /** The usual spacing of the sampled frames (their median gap); half a second when there are too few. */
 function sampleStep(times: readonly number[]): number {
   const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
@@ -214,14 +228,14 @@ function activityAt(times: readonly number[], activity: VideoSummaryInput['activ
 /** Runs of frames where the tag holds within one shot, gaps up to mergeGapS joined, runs under minSectionS dropped. */
 function smoothRuns(
   strengths: Presence,
-  inScene: (i: number) => boolean,
+  shot: { from: number; to: number },
   times: readonly number[],
   step: number,
   opts: { mergeGapS: number; minSectionS: number },
 ): { from: number; to: number }[] {
   const runs: { from: number; to: number }[] = [];
-  for (let i = 0; i < strengths.length; i++) {
-    if (strengths[i] === undefined || !inScene(i)) continue;
+  for (let i = shot.from; i <= shot.to; i++) {
+    if (strengths[i] === undefined) continue;
     const last = runs.at(-1);
     // The gap is the time with no sample showing the tag between the two runs.
     if (last && times[i]! - (times[last.to]! + step) <= opts.mergeGapS + 1e-6) last.to = i;
