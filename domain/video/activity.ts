@@ -11,6 +11,8 @@
  *   a few seconds, while a path that people cross now and then keeps a low mean and counts each crossing;
  * - a changed pixel counts only with at least two changed neighbours, which drops sensor noise and
  *   isolated compression flicker.
+ * When most of the picture changes at once (a cut, the camera turning), the running means start afresh:
+ * the new picture has no history yet.
  */
 import { assertFrameBytes, type DecodedFrame } from './frame.js';
 
@@ -23,6 +25,8 @@ export interface ActivityOptions {
 
 /** Weight of the newest change in each pixel's running mean: about the last ten samples count. */
 const USUAL_RATE = 0.1;
+/** Share of changed pixels from which the picture itself changed (a cut), not something in it. */
+const NEW_PICTURE_SHARE = 0.5;
 
 export class ActivityMeter {
   private readonly noiseFloor: number;
@@ -52,11 +56,16 @@ export class ActivityMeter {
 
     const usual = (this.usual ??= new Float32Array(pixels));
     const changed = new Uint8Array(pixels);
+    let changedCount = 0;
     for (let i = 0; i < pixels; i++) {
       const amount = Math.abs(change[i]! - shift);
-      if (amount > this.noiseFloor + this.usualFactor * usual[i]!) changed[i] = 1;
+      if (amount > this.noiseFloor + this.usualFactor * usual[i]!) {
+        changed[i] = 1;
+        changedCount++;
+      }
       usual[i]! += (amount - usual[i]!) * USUAL_RATE;
     }
+    if (changedCount > NEW_PICTURE_SHARE * pixels) usual.fill(0);
     return Math.round((countSupported(changed, frame.width, frame.height) / pixels) * 10_000) / 10_000;
   }
 }

@@ -78,6 +78,17 @@ describe('ActivityMeter on synthetic frames', () => {
     assert.ok(Math.min(...values.slice(21)) > Math.max(...settled) + 0.025, `leaves and an object: ${fmt(values.slice(21))}`);
   });
 
+  it('starts afresh after a cut: a moving object right after it still counts in full', () => {
+    // A faint square (30 grey levels above the picture) moving 12 px a frame.
+    const inSquare = (p: number, i: number) => Math.abs((p % width) - (8 + (i - 3) * 12)) < 4 && Math.abs(Math.floor(p / width) - 14) < 4;
+    const newShot = (i: number) => frame(i, { jitter: (p) => ((p * 31) % 97 < 48 ? 90 : 0) + (inSquare(p, i) ? 30 : 0) });
+    // Three frames of one shot, then a different picture (half its pixels jump by 90), in which the square moves.
+    const values = measure([frame(0), frame(1), frame(2), newShot(3), newShot(4), newShot(5)]);
+    assert.ok(values[3]! > 0.4, `the cut itself: ${values[3]}`);
+    // The square is 7 × 7: 98 of 2304 pixels change, as they would in a long-running shot.
+    assert.deepEqual(values.slice(4), [0.0425, 0.0425]);
+  });
+
   it('refuses frames of the wrong size', () => {
     const meter = new ActivityMeter();
     assert.throws(() => meter.push({ ...frame(0), data: new Uint8Array(5) }), /grey frame needs 2304 bytes, got 5/);
