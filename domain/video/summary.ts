@@ -118,7 +118,7 @@ export function summariseVideo(input: VideoSummaryInput, options: VideoSummaryOp
   const activity = activityAt(times, input.activity);
   // The change measured at a shot's first sample spans the cut.
   const movement = activity.map((value, i) => (i > 0 && sceneOfFrame[i - 1] !== sceneOfFrame[i] ? 0 : value));
-  const maxActivity = Math.max(0, ...movement);
+  const maxActivity = movement.reduce((max, value) => Math.max(max, value), 0);
 
   // Sightings carry their frame's timestamp, so each is found back by it.
   const frameAt = new Map(times.map((t, i) => [t, i]));
@@ -154,7 +154,7 @@ export function summariseVideo(input: VideoSummaryInput, options: VideoSummaryOp
   const covered = times.map((_, i) => sections.some((s) => i >= s.from && i <= s.to));
   const emptiness: Presence = frames.map((frame, i) => {
     if (covered[i]) return undefined;
-    const strongest = Math.max(0, ...frame.detections.map((d) => d.score));
+    const strongest = frame.detections.reduce((max, d) => Math.max(max, d.score), 0);
     return 1 - Math.max(strongest, Math.min(1, movement[i]! / opts.activityThreshold));
   });
   for (const run of runsOf(emptiness)) sections.push({ tag: 'empty', ...run, strengths: emptiness });

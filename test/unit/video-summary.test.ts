@@ -119,6 +119,18 @@ describe('summariseVideo', () => {
     assert.equal(summariseVideo({ ...input(6, {}), frames }, { minScore: { person: 0.25 } }).sections[0]!.section_tag, 'people');
   });
 
+  it('handles a two-hour video of 480 shots: one people section per shot', () => {
+    const length = 2 * 3600 * 2;
+    const scenes = Array.from({ length: 480 }, (_, k) => ({ start_seconds: k * 15, end_seconds: (k + 1) * 15 }));
+    const base = input(length, {}, { scenes });
+    // One person standing still for two hours (the synthetic walk would leave the frame).
+    const frames = base.frames.map((f) => ({ ...f, detections: [{ category: 'person', box: [100, 100, 140, 220] as Box, score: 0.8 }] }));
+    const result = summariseVideo({ ...base, frames });
+    assert.equal(result.sections.length, 480);
+    assert.ok(result.sections.every((s, k) => s.section_tag === 'people' && s.time_segments[0]!.start_seconds === k * 15 && s.time_segments[0]!.end_seconds === (k + 1) * 15));
+    assert.equal(result.tracks.length, 1);
+  });
+
   it('maps detection categories to section tags', () => {
     assert.deepEqual(['person', 'vehicle', 'weapon', 'dog', 'animal', 'chair'].map(tagOfCategory), ['people', 'vehicles', 'weapons', 'animals', 'animals', undefined]);
   });
