@@ -44,11 +44,12 @@ export class ActivityMeter {
   push(frame: DecodedFrame): number {
     assertFrameBytes(frame, 1);
     const previous = this.previous;
-    this.previous = frame;
-    if (!previous) return 0;
-    if (previous.width !== frame.width || previous.height !== frame.height) {
+    if (previous && (previous.width !== frame.width || previous.height !== frame.height)) {
       throw new RangeError(`frame ${frame.index} is ${frame.width}×${frame.height}, the previous ${previous.width}×${previous.height}`);
     }
+    // A copy: the caller may reuse its buffer for the next frame.
+    this.previous = { ...frame, data: Uint8Array.from(frame.data) };
+    if (!previous) return 0;
     const pixels = frame.width * frame.height;
     const change = new Int16Array(pixels);
     for (let i = 0; i < pixels; i++) change[i] = frame.data[i]! - previous.data[i]!;

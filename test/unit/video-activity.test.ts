@@ -89,9 +89,19 @@ describe('ActivityMeter on synthetic frames', () => {
     assert.deepEqual(values.slice(4), [0.0425, 0.0425]);
   });
 
+  it('keeps its own copy of the previous frame, so a caller may reuse its buffer', () => {
+    const meter = new ActivityMeter();
+    const reused = frame(0);
+    meter.push(reused);
+    reused.data.set(frame(1, { square: { x: 10, y: 10, size: 8 } }).data);
+    assert.equal(meter.push({ ...reused, index: 1, timestampS: 0.5 }), 0.0278);
+  });
+
   it('refuses frames of the wrong size', () => {
     const meter = new ActivityMeter();
     assert.throws(() => meter.push({ ...frame(0), data: new Uint8Array(5) }), /grey frame needs 2304 bytes, got 5/);
+    meter.push(frame(0));
+    assert.throws(() => meter.push({ index: 1, timestampS: 0.5, width: 32, height: 72, data: new Uint8Array(2304) }), /frame 1 is 32×72, the previous 64×36/);
   });
 });
 
