@@ -4,7 +4,10 @@ import type { MediaStore } from '../media/store.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
 import type { ClassifyFramesInput, ClassifyFramesResult } from '../workflows/contracts/classify-frames.js';
 import { InvalidImageError } from '../media/image.js';
+import type { AnalyseImagesInput, AnalyseImagesResult } from '../workflows/contracts/image-batch-analysis.js';
 import type { Classifier } from './classifier.js';
+import type { Detector } from './detector.js';
+import { imageSignals } from './image-signals.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
 export interface DetectionDeps {
@@ -80,3 +83,35 @@ export function createClassifierActivities({ classifier, media }: ClassifierDeps
 }
 
 export type ClassifierActivities = ReturnType<typeof createClassifierActivities>;
+
+export interface ImageAnalysisDeps {
+  detector: Detector;
+  classifier: Classifier;
+  media: MediaStore;
+}
+
+export function createImageAnalysisActivities({ detector, classifier, media }: ImageAnalysisDeps) {
+  return {
+    /**
+     * What the detector (every COCO class) and the ImageNet classifier see in each stored image, heartbeating per
+     * image. An image that does not decode is answered with its error: the other images of the batch go on.
+     */
+    async analyseImages({ images }: AnalyseImagesInput): Promise<AnalyseImagesResult> {
+      const context = Context.current();
+      const results: AnalyseImagesResult = [];
+      for (const image of images) {
+        context.heartbeat({ imageIndex: image.index });
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        try {
+          results.push({ index: image.index, signals: await imageSignals(detector, classifier, await media.get(image.key)) });
+        } catch (error) {
+          if (!(error instanceof InvalidImageError)) throw error;
+          results.push({ index: image.index, error: { code: FailureType.InvalidImage, message: error.message } });
+        }
+      }
+      return results;
+    },
+  };
+}
+
+export type ImageAnalysisActivities = ReturnType<typeof createImageAnalysisActivities>;

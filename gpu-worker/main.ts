@@ -48,7 +48,7 @@ const classifier = await createClassifier({
 });
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, classifier, media: new FileSystemMediaStore(config.mediaDir) });
+const worker = await createDetectionWorker({ config, connection, engine, detector, classifier, media: new FileSystemMediaStore(config.mediaDir) });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)

@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createClassifierActivities, createDetectionActivities } from './activities.js';
+import { createClassifierActivities, createDetectionActivities, createImageAnalysisActivities } from './activities.js';
 import type { Classifier } from './classifier.js';
+import type { Detector } from './detector.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
@@ -10,6 +11,8 @@ export function createDetectionWorker(deps: {
   config: Config;
   connection: NativeConnection;
   engine: DetectionEngine;
+  /** Tags image batches' pictures (with `classifier`). */
+  detector: Detector;
   classifier: Classifier;
   media: MediaStore;
 }): Promise<Worker> {
@@ -20,6 +23,7 @@ export function createDetectionWorker(deps: {
     activities: {
       ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
       ...createClassifierActivities({ classifier: deps.classifier, media: deps.media }),
+      ...createImageAnalysisActivities({ detector: deps.detector, classifier: deps.classifier, media: deps.media }),
     },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the

@@ -83,6 +83,7 @@ describe('cancelling a job while its detection runs', () => {
       config: stack.config,
       connection,
       engine: observedEngine,
+      detector: detectors[0]!,
       classifier,
       media: new FileSystemMediaStore(stack.config.mediaDir),
     });
