@@ -4,7 +4,7 @@ import { tagCalibration, type FamilyCalibration, type Platt } from './image-tag-
 /** One tag of an image, as image batches answer it. */
 export interface ImageTag {
   tag: string;
-  /** Calibrated where the fixtures allow (person, vehicle, animal and their kinds): 0.5 is even odds. */
+  /** Calibrated where the fixtures allow (person, vehicle, animal, and the detector's kinds of them): 0.5 is even odds. */
   probability: number;
   is_critical: boolean;
 }
@@ -33,9 +33,6 @@ const objectTags: Record<string, { tag: string; family: TagFamily | null }> = {
   giraffe: { tag: 'giraffe', family: 'animal' },
   knife: { tag: 'weapon', family: null },
   'baseball bat': { tag: 'weapon', family: null },
-  backpack: { tag: 'bag', family: null },
-  handbag: { tag: 'bag', family: null },
-  suitcase: { tag: 'bag', family: null },
   umbrella: { tag: 'umbrella', family: null },
 };
 
@@ -73,6 +70,11 @@ const groupTags: Record<string, { tag: string; family: TagFamily | null }> = {
 
 /** Knives and bats need this raw score before they are a `weapon` tag, as in alarm detection (postprocess.ts). */
 const WEAPON_MIN_SCORE = 0.5;
+/**
+ * A kind (car, dog, …) needs at least the detector's alarm threshold: the family calibration says how likely a
+ * family member is there given a score, and weak guesses at the kind are mostly the wrong member.
+ */
+const KIND_MIN_SCORE = 0.25;
 
 /** Tags that are critical whatever the light. */
 const alwaysCritical = new Set(['weapon']);
@@ -115,8 +117,9 @@ export function familyProbability(calibration: FamilyCalibration, evidence: { de
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 /**
- * An image's tags from what the models saw: the family tags (person, vehicle, animal) from both models together,
- * each kind (car, dog, spider, …) from the model that names it; a tag named by both takes the higher probability.
+ * An image's tags from what the models saw: the family tags (person, vehicle, animal) from both models together;
+ * each kind (car, dog, spider, …) from the model that names it, the detector's with its family's calibration, the
+ * classifier's as its group probability; a tag named by both takes the higher probability.
  * Tags under `minProbability` are left out; most probable first.
  */
 export function imageTags(signals: ImageSignals, minProbability: number): ImageTag[] {
@@ -128,13 +131,13 @@ export function imageTags(signals: ImageSignals, minProbability: number): ImageT
   for (const { label, score } of signals.objects) {
     const mapped = objectTags[label];
     if (!mapped || mapped.tag === 'person') continue;
-    if (mapped.tag === 'weapon' && score < WEAPON_MIN_SCORE) continue;
+    if (score < (mapped.tag === 'weapon' ? WEAPON_MIN_SCORE : KIND_MIN_SCORE)) continue;
     offer(mapped.tag, mapped.family ? applyPlatt(tagCalibration[mapped.family].detector, score) : score);
   }
+  // The fixtures label no ImageNet kind: these are the classifier's own group probabilities.
   for (const { group, probability } of signals.groups) {
     const mapped = groupTags[group];
-    if (!mapped || (tagFamilies as readonly string[]).includes(mapped.tag)) continue;
-    offer(mapped.tag, mapped.family ? applyPlatt(tagCalibration[mapped.family].classifier, probability) : probability);
+    if (mapped && !(tagFamilies as readonly string[]).includes(mapped.tag)) offer(mapped.tag, probability);
   }
 
   return [...probabilities]

@@ -10,11 +10,15 @@ const MAX_OBJECTS = 10;
 const MAX_GROUPS = 8;
 /** ImageNet groups below this add nothing to a tag. */
 const GROUP_MIN_PROBABILITY = 0.01;
-/** Mean luma (0–1) below which a picture is dark; and below which a grey-scale one is an IR night picture. */
-const DARK_LUMA = 0.2;
+/**
+ * Mean luma (0–1) below which a picture is dark; and below which a grey-scale one is an IR night picture. On the
+ * fixtures: IR night frames have chroma ≤ 0.006 and luma 0.20–0.33, a dark IR trail-camera frame luma 0.13, the
+ * darkest daylight picture (dense vegetation) luma 0.155 with chroma 0.115.
+ */
+const DARK_LUMA = 0.14;
 const DIM_GREY_LUMA = 0.45;
 /** Mean |R−G| + |G−B| (0–1) below which a picture has no colour: an IR or monochrome camera. */
-const GREY_CHROMA = 0.03;
+const GREY_CHROMA = 0.02;
 
 /** Whether the picture was taken in low light, from a 32 x 32 copy. */
 export async function isLowLight(source: ResizableImage): Promise<boolean> {

@@ -3,7 +3,7 @@
  *   npm run calibrate:tags [-- --fixtures ../shared/fixtures/media --models ../shared/models] [--write]
  * Each labelled picture (stills, event frames, text stills, one face picture per person, the COCO set) goes
  * through exactly what an image batch runs (gpu-worker/image-signals.ts); each tag family (person, vehicle,
- * animal) then gets a logistic regression over both models' logits and a Platt scaling of each model alone,
+ * animal) then gets a logistic regression over both models' logits and a Platt scaling of the detector alone,
  * fitted on the manifest's labels. Prints the reliability per probability bin (in sample and 5-fold
  * cross-validated) and, with --write, rewrites the constants file.
  */
@@ -168,7 +168,6 @@ for (const family of tagFamilies) {
   const rows = all.map((s, i) => ({ y: s.labels[family], e: evidence[i]![family] })).filter((r): r is { y: boolean; e: { detector: number; classifier: number } } => r.y !== null);
   const y = rows.map((r) => (r.y ? 1 : 0));
   const detectorX = rows.map((r) => [logit(r.e.detector)]);
-  const classifierX = rows.map((r) => [logit(r.e.classifier)]);
   // ImageNet has no person class: the person tag is the detector's alone.
   const jointX = family === 'person' ? detectorX : rows.map((r) => [logit(r.e.detector), logit(r.e.classifier)]);
   const platt = (w: number[]): Platt => ({ a: round(w[1]!), b: round(w[0]!) });
@@ -176,7 +175,6 @@ for (const family of tagFamilies) {
   const calibration: FamilyCalibration = {
     joint: [round(joint[0]!), round(joint[1]!), family === 'person' ? 0 : round(joint[2]!)],
     detector: platt(fitLogistic(detectorX, y)),
-    classifier: family === 'person' ? { a: 0, b: -20 } : platt(fitLogistic(classifierX, y)),
   };
   fitted[family] = calibration;
 
@@ -210,7 +208,7 @@ if (values.write) {
   const body = tagFamilies
     .map((f) => {
       const c = fitted[f];
-      return `  ${f}: { joint: [${c.joint.join(', ')}], detector: { a: ${c.detector.a}, b: ${c.detector.b} }, classifier: { a: ${c.classifier.a}, b: ${c.classifier.b} } },`;
+      return `  ${f}: { joint: [${c.joint.join(', ')}], detector: { a: ${c.detector.a}, b: ${c.detector.b} } },`;
     })
     .join('\n');
   const header = `/**\n * Fitted by scripts/calibrate-tags.ts on ${all.length} labelled fixture pictures (yolox_nano_416_coco + mobilenetv2_12_int8_imagenet):\n${report.map((l) => ` * ${l}`).join('\n')}\n */\n`;
