@@ -43,12 +43,18 @@ describe('the OpenAPI document', () => {
   });
 
   it('answers every JSON response in the {success, error, data} envelope, with a stable error code on every error', () => {
+    // Spec 2's media-analysis bodies are bare JSON at the top level (DESIGN §10); their errors keep the envelope.
+    const bareSuccess = /^\/api\/v1\/(images|videos|latency)\b/;
     for (const { method, path, operation } of operations(document)) {
       if (path === '/openapi.json') continue;
       assert.ok(operation.responses['500'], `${method} ${path} documents 500 INTERNAL_ERROR`);
       for (const [status, response] of Object.entries(operation.responses)) {
         const json = response.content?.['application/json']?.schema;
         if (!json) continue;
+        if (Number(status) < 400 && bareSuccess.test(path)) {
+          assert.ok(!('success' in (json.properties ?? {})), `${method} ${path} ${status} is bare`);
+          continue;
+        }
         assert.deepEqual(Object.keys(json.properties ?? {}), ['success', 'error', 'data'], `${method} ${path} ${status}`);
         if (Number(status) >= 400) {
           const error = json.properties!.error as { properties: { code: { enum?: string[]; const?: string } } };
