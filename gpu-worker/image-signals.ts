@@ -1,6 +1,6 @@
-import { openResizable, type ResizableImage } from '../media/image.js';
+import { openResizable, resizableRgb, type ResizableImage } from '../media/image.js';
 import type { ImageSignals } from '../workflows/contracts/image-batch-analysis.js';
-import type { Classifier } from './classifier.js';
+import { scaledSize, type Classifier } from './classifier.js';
 import type { Detector } from './detector.js';
 
 /** Lowest detector score an image's analysis keeps: low enough for calibration to see weak evidence too. */
@@ -37,12 +37,22 @@ export async function isLowLight(source: ResizableImage): Promise<boolean> {
 }
 
 /**
+ * The picture at the classifier's input size (shorter side 256), decoded once for the classifier and the light
+ * measure. The detector reads the file itself: decoding straight to its own size keeps its scores as calibrated.
+ */
+async function classifierCopy(file: ResizableImage): Promise<ResizableImage> {
+  const { width, height } = scaledSize(file.width, file.height);
+  return resizableRgb({ width, height, data: await file.resize(width, height, 'linear') });
+}
+
+/**
  * What the detector (every COCO class) and the ImageNet classifier see in one picture, and its light: what an
- * image batch's tags are made of (domain/image-tags.ts). Each model decodes the file at the size it needs.
+ * image batch's tags are made of (domain/image-tags.ts).
  */
 export async function imageSignals(detector: Detector, classifier: Classifier, bytes: Uint8Array): Promise<ImageSignals> {
-  const source = await openResizable(bytes);
-  const [prepared, classified, lowLight] = await Promise.all([detector.prepare(source), classifier.classify(source, 1), isLowLight(source)]);
+  const file = await openResizable(bytes);
+  const [prepared, small] = await Promise.all([detector.prepare(file), classifierCopy(file)]);
+  const [classified, lowLight] = await Promise.all([classifier.classify(small, 1), isLowLight(small)]);
   const objects = (await detector.classScores(prepared, OBJECT_MIN_SCORE)).slice(0, MAX_OBJECTS);
   const groups = classified.groups.filter((group) => group.probability >= GROUP_MIN_PROBABILITY).slice(0, MAX_GROUPS);
   return { objects, groups, lowLight };
