@@ -1,9 +1,11 @@
+import type { Db } from '../db/database.js';
 import type { JobRepository } from '../db/repositories/jobs.js';
 import type { DocumentedJobKind } from '../db/schema.js';
 import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
+import { loadImageBatchDocument } from './image-batch-document.js';
 
-type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string) => Promise<unknown>;
+type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string, db: Db) => Promise<unknown>;
 
 /**
  * Each kind's result document of a finished job: exactly what its family's result endpoint returns, and the
@@ -13,6 +15,10 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
   alarm: async (jobs, accountId, jobId) => {
     const exported = await loadAlarmExport(jobs, accountId, jobId);
     return exported && presentExport(exported);
+  },
+  image_batch: async (jobs, accountId, jobId, db) => {
+    const job = await jobs.getOfKind(accountId, jobId, 'image_batch');
+    return job && loadImageBatchDocument(db, job);
   },
 };
 

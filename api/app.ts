@@ -16,7 +16,9 @@ import { docsRoutes } from './docs/routes.js';
 import { errorEnvelope } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
+import { imageRoutes } from './images/routes.js';
 import { jobRoutes } from './jobs/routes.js';
+import { latencyRoutes } from './latency/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { UploadMemory } from './upload-memory.js';
@@ -76,5 +78,21 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
     jobRoutes({ db, accounts, media, temporal, logger }),
+    imageRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      secrets,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      maxImages: config.imageBatches.maxImages,
+      maxImageBytes: config.api.maxImageBytes,
+      maxBodyBytes: config.imageBatches.maxBodyBytes,
+      maxProcessingSeconds: config.api.maxProcessingSeconds,
+      allowPrivateWebhooks: config.webhooks.allowPrivate,
+    }),
+    latencyRoutes({ db, accounts, window: config.latency }),
   ];
 }

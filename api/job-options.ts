@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { Refusal } from '../commands/job-acceptance.js';
 import type { SubmitAlarmRefusalCode } from '../commands/submit-alarm.js';
+import type { SubmitImageBatchRefusalCode } from '../commands/submit-image-batch.js';
 import { parseMaxProcessingTime, maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { ApiError, validationError, type ErrorCode } from './errors.js';
 import { idempotencyKeyHeader } from './openapi-common.js';
@@ -30,7 +31,7 @@ export function idempotencyKeyOf(ctx: Context): string | undefined {
 }
 
 /** Every refusal a submission command can give; a new command adds its codes here. */
-type RefusalCode = SubmitAlarmRefusalCode;
+type RefusalCode = SubmitAlarmRefusalCode | SubmitImageBatchRefusalCode;
 
 /** The HTTP answer to each refusal. */
 const refusalAnswers: Record<RefusalCode, { status: number; code: ErrorCode }> = {

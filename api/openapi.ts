@@ -3,13 +3,15 @@ import { registerAlarmPaths } from './alarms/schema.js';
 import { registerDetectionPaths } from './detections/schema.js';
 import { registerDocsPaths } from './docs/schema.js';
 import { registerHealthPaths } from './health/schema.js';
+import { registerImagePaths } from './images/schema.js';
 import { registerJobPaths } from './jobs/schema.js';
+import { registerLatencyPaths } from './latency/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
 import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerImagePaths, registerLatencyPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -41,6 +43,7 @@ export function buildOpenApiDocument() {
       { name: 'Webhooks', description: 'Deliveries of a job\'s result.' },
       { name: 'Jobs', description: 'Jobs of every kind: erasure.' },
       { name: 'Detections', description: 'Query, search and edit detections.' },
+      { name: 'Media analysis', description: 'Image batches and processing latency (bare JSON bodies, errors in the envelope).' },
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
     ],
   });

@@ -51,6 +51,11 @@ const envSchema = z.object({
   BULK_RATE_LIMIT_PER_MIN: positiveInt.default(10),
   BULK_RATE_LIMIT_BURST: positiveInt.default(2),
   RESULT_RETENTION_DAYS: positiveInt.default(30),
+  MAX_BATCH_IMAGES: positiveInt.default(100),
+  MAX_BATCH_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
+  IMAGE_TAG_MIN_PROBABILITY: z.coerce.number().min(0).max(1).default(0.3),
+  LATENCY_WINDOW_HOURS: positiveInt.default(24),
+  LATENCY_MAX_JOBS: positiveInt.default(500),
 
   WEBHOOK_ALLOW_PRIVATE: boolFlag.default(false),
   WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(10),
@@ -281,6 +286,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
       tiling: e.DETECTOR_TILING,
     },
+    imageBatches: {
+      /** Images one POST /api/v1/images may hold. */
+      maxImages: e.MAX_BATCH_IMAGES,
+      /** Bytes of its JSON body (the images in base64), refused 413 beyond. */
+      maxBodyBytes: e.MAX_BATCH_BODY_BYTES,
+      /** Tags less probable than this are left out of an item's result. */
+      tagMinProbability: e.IMAGE_TAG_MIN_PROBABILITY,
+    },
+    /** GET /api/v1/latency measures the jobs that finished within `hours`, at most the `maxJobs` latest. */
+    latency: { hours: e.LATENCY_WINDOW_HOURS, maxJobs: e.LATENCY_MAX_JOBS },
     /** Nuisance-filter and frame-quality settings over the per-site-category defaults. */
     filterOverrides: e.FILTER_OVERRIDES ?? {},
     llm: llmConfigOf(e),

@@ -103,6 +103,47 @@ export interface JobError {
  */
 export interface JobDocuments {
   alarm: { request: AlarmRequest; result: AlarmServerResult };
+  image_batch: { request: ImageBatchRequest; result: ImageBatchResult };
+}
+
+/** An image batch's request as its job row keeps it: the images themselves are items (`image_batch_items`). */
+export interface ImageBatchRequest {
+  /** The batch's unit count for GET /api/v1/latency (`request->>'image_count'`). */
+  image_count: number;
+}
+
+/** An image batch's outcome on its job row; the per-item results are in `image_batch_items`. */
+export interface ImageBatchResult {
+  items_finished: number;
+  items_failed: number;
+}
+
+export type ImageBatchItemStatus = 'queued' | 'finished' | 'failed';
+
+/** One tag of an image, as the API answers it (domain/image-tags.ts makes them). */
+export interface StoredImageTag {
+  tag: string;
+  probability: number;
+  is_critical: boolean;
+}
+
+/** One image of an image batch and its result. */
+export interface ImageBatchItemsTable {
+  account_id: string;
+  job_id: string;
+  item_index: number;
+  external_id: string;
+  /** Null for an item that failed at submission: it was never stored. */
+  media_key: string | null;
+  bytes: number;
+  status: ImageBatchItemStatus;
+  tags: Json<StoredImageTag[]> | null;
+  /** Filled by face analysis; `[]` until it runs on image batches. */
+  person_ids: ColumnType<unknown[], string | undefined, string>;
+  /** Filled by text recognition; `[]` until it runs on image batches. */
+  ocr_results: ColumnType<unknown[], string | undefined, string>;
+  error: Json<JobError> | null;
+  analysed_at: Timestamp | null;
 }
 export type DocumentedJobKind = keyof JobDocuments & JobKind;
 
@@ -271,6 +312,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  image_batch_items: ImageBatchItemsTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -2,6 +2,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../domain/failure-types.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
+import type { ClassifyFramesInput, ClassifyFramesResult } from '../workflows/contracts/classify-frames.js';
+import { InvalidImageError } from '../media/image.js';
+import type { AnalyseImagesInput, AnalyseImagesResult } from '../workflows/contracts/image-batch-analysis.js';
+import type { Classifier } from './classifier.js';
+import type { Detector } from './detector.js';
+import { imageSignals } from './image-signals.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
 export interface DetectionDeps {
@@ -38,3 +44,74 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
 }
 
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
+
+/** Classes and groups per frame in an activity's answer: enough to tag, small enough for a workflow's history. */
+const FRAME_TOP_CLASSES = 3;
+const FRAME_TOP_GROUPS = 5;
+
+export interface ClassifierDeps {
+  classifier: Classifier;
+  media: MediaStore;
+}
+
+export function createClassifierActivities({ classifier, media }: ClassifierDeps) {
+  return {
+    /** The ImageNet classifier over each frame (whole frame, centre crop): top classes and top groups, heartbeating per frame. */
+    async classifyFrames({ jobId, frames }: ClassifyFramesInput): Promise<ClassifyFramesResult> {
+      const context = Context.current();
+      const results: ClassifyFramesResult = [];
+      for (const frame of frames) {
+        context.heartbeat({ frameIndex: frame.index });
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        try {
+          const { top, groups } = await classifier.classify(await media.get(frame.key), FRAME_TOP_CLASSES);
+          results.push({
+            frameIndex: frame.index,
+            top: top.map(({ synset, label, probability }) => ({ synset, label, probability })),
+            groups: groups.slice(0, FRAME_TOP_GROUPS),
+          });
+        } catch (error) {
+          if (error instanceof InvalidImageError) {
+            throw ApplicationFailure.nonRetryable(`Frame ${frame.index} of job ${jobId}: ${error.message}`, FailureType.InvalidImage);
+          }
+          throw error;
+        }
+      }
+      return results;
+    },
+  };
+}
+
+export type ClassifierActivities = ReturnType<typeof createClassifierActivities>;
+
+export interface ImageAnalysisDeps {
+  detector: Detector;
+  classifier: Classifier;
+  media: MediaStore;
+}
+
+export function createImageAnalysisActivities({ detector, classifier, media }: ImageAnalysisDeps) {
+  return {
+    /**
+     * What the detector (every COCO class) and the ImageNet classifier see in each stored image, heartbeating per
+     * image. An image that does not decode is answered with its error: the other images of the batch go on.
+     */
+    async analyseImages({ images }: AnalyseImagesInput): Promise<AnalyseImagesResult> {
+      const context = Context.current();
+      const results: AnalyseImagesResult = [];
+      for (const image of images) {
+        context.heartbeat({ imageIndex: image.index });
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        try {
+          results.push({ index: image.index, signals: await imageSignals(detector, classifier, await media.get(image.key)) });
+        } catch (error) {
+          if (!(error instanceof InvalidImageError)) throw error;
+          results.push({ index: image.index, error: { code: FailureType.InvalidImage, message: error.message } });
+        }
+      }
+      return results;
+    },
+  };
+}
+
+export type ImageAnalysisActivities = ReturnType<typeof createImageAnalysisActivities>;

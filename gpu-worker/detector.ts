@@ -4,6 +4,7 @@ import type { Detection } from '../domain/types.js';
 import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import { ModelFileMissingError, modelFilePath } from './model-files.js';
 import { INPUT_PLANE, INPUT_SIZE, type InputResize, type ModelAdapter } from './models/adapter.js';
+import { cocoClassNames } from './models/coco-classes.js';
 import { picodet } from './models/picodet.js';
 import { yolox } from './models/yolox.js';
 import { toDetections } from './postprocess.js';
@@ -70,6 +71,11 @@ export interface Detector {
   infer(frame: PreparedFrame): Promise<Detection[]>;
   /** `prepare` then `infer` for decoded pixels. */
   detect(image: RgbImage): Promise<Detection[]>;
+  /**
+   * Like `infer`, for tagging: every COCO class (not only persons, vehicles and weapons), each with its best
+   * score at or above `minScore`, best first. Consumes the frame as `infer` does.
+   */
+  classScores(frame: PreparedFrame, minScore: number): Promise<{ label: string; score: number }[]>;
   release(): Promise<void>;
 }
 
@@ -124,14 +130,19 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
     return { width: frame.width, height: frame.height, pseudoColour, tensor };
   }
 
-  async function infer(frame: PreparedFrame): Promise<Detection[]> {
-    const { outputs, input, ms: runMs } = await pool.run({
+  async function run(frame: PreparedFrame) {
+    const result = await pool.run({
       inputName: adapter.inputName,
       input: frame.tensor,
       dims: [1, 3, INPUT_SIZE, INPUT_SIZE],
       outputNames: adapter.outputNames,
     });
-    if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(input);
+    if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(result.input);
+    return result;
+  }
+
+  async function infer(frame: PreparedFrame): Promise<Detection[]> {
+    const { outputs, ms: runMs } = await run(frame);
     const decodeStarted = performance.now();
     const detections = toDetections(adapter.decode(outputs, frame, scoreThreshold), scoreThreshold, frame.width, frame.height);
     opts.onInference?.(runMs + performance.now() - decodeStarted, info);
@@ -144,6 +155,16 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
     prepare,
     infer,
     detect: async (image) => infer(await prepare(resizableRgb(image))),
+    async classScores(frame, minScore) {
+      const { outputs } = await run(frame);
+      const best = new Map<number, number>();
+      for (const { classId, score } of adapter.decode(outputs, frame, minScore)) {
+        if (score >= minScore && score > (best.get(classId) ?? 0)) best.set(classId, score);
+      }
+      return [...best]
+        .map(([classId, score]) => ({ label: cocoClassNames[classId] ?? `class ${classId}`, score: Math.round(score * 1000) / 1000 }))
+        .sort((a, b) => b.score - a.score);
+    },
     release: () => pool.release(),
   };
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
+import { createImageBatchActivities } from '../activities/image-batch.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
@@ -60,6 +61,7 @@ export async function createAnalysisWorker({
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, secrets, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
+      ...createImageBatchActivities({ db, logger, tagMinProbability: config.imageBatches.tagMinProbability }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

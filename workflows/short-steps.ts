@@ -1,5 +1,6 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { AlarmActivities } from '../activities/alarm.js';
+import type { ImageBatchActivities } from '../activities/image-batch.js';
 import type { JobLifecycleActivities } from '../activities/job-lifecycle.js';
 
 /** Retries of a step that reads and writes PostgreSQL: about a minute, enough for a database restart. */
@@ -18,3 +19,6 @@ export const lifecycleSteps = proxyLocalActivities<JobLifecycleActivities>(local
 
 /** The alarm pipeline's tenancy, site time, analysis, local decision and storage. */
 export const alarmSteps = proxyLocalActivities<AlarmActivities>(localStepOptions);
+
+/** The image-batch pipeline's item reads and writes. */
+export const imageBatchSteps = proxyLocalActivities<ImageBatchActivities>(localStepOptions);

@@ -1,16 +1,24 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../../activities/alarm.js';
+import type { ImageBatchActivities } from '../../activities/image-batch.js';
 import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
-import type { DetectionActivities } from '../../gpu-worker/activities.js';
+import type { DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
+import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
  * checks), so a new activity is one more stub there, and one more module here if it is a new module.
  */
-export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
+export type VigilActivities = JobLifecycleActivities &
+  AlarmActivities &
+  DetectionActivities &
+  LlmActivities &
+  WebhookActivities &
+  ImageBatchActivities &
+  ImageAnalysisActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -68,6 +76,11 @@ export function personInEveryFrame(frames: readonly { index: number }[]): FrameD
   }));
 }
 
+/** What the models see in images with a person in each. */
+export function personInEveryImage(images: readonly ImageRef[]) {
+  return images.map((image) => ({ index: image.index, signals: { objects: [{ label: 'person', score: 0.9 }], groups: [], lowLight: false } }));
+}
+
 /** Frame analysis that kept what detection found. */
 export function keptAnalysis(detections: FrameDetections[]): FrameAnalysis {
   return { kept: detections, removed: [], indicators: [], quality: [], activityDiffs: detections.map(() => 0.2), hasMotion: true };
@@ -94,6 +107,13 @@ function defaultStubs(): VigilActivities {
     prepareAlarmDelivery: prepareDelivery,
     attemptWebhookDelivery: async () => ({ statusCode: 200 }),
     abandonWebhookDelivery: async () => undefined,
+    startImageBatch: async () => undefined,
+    // Every item of the chunk is queued: a stored image under the job's prefix.
+    queuedImages: async ({ jobId, fromIndex, toIndex }) =>
+      Array.from({ length: toIndex - fromIndex }, (_, i) => ({ index: fromIndex + i, key: `image-batches/${jobId}/item_${fromIndex + i}.jpg` })),
+    analyseImages: async ({ images }) => personInEveryImage(images),
+    storeImageOutcomes: async () => undefined,
+    finishImageBatch: async ({ jobId }) => ({ jobId, finished: 0, failed: 0 }),
   };
 }
 
