@@ -3,14 +3,20 @@ import { createDetectionActivities } from './activities.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
+import type { TextReader } from './ocr.js';
+import { createTextActivities } from './text-activities.js';
 
 /** The `vigil-detect` worker: detection only, as many at once as the device runs sessions. */
-export function createDetectionWorker(deps: { config: Config; connection: NativeConnection; engine: DetectionEngine; media: MediaStore }): Promise<Worker> {
+export function createDetectionWorker(deps: { config: Config; connection: NativeConnection; engine: DetectionEngine; media: MediaStore; reader?: TextReader }): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.detectTaskQueue,
-    activities: createDetectionActivities({ engine: deps.engine, media: deps.media }),
+    activities: {
+      ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
+      // Without a reader (tests of detection alone), the worker offers no text activity.
+      ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
+    },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the
     // heartbeat timeout) would let a whole event's detection finish before a deadline is seen.
