@@ -12,6 +12,8 @@ import { observeInference } from './metrics.js';
 import { configuredModels, ensureModelFiles } from './model-files.js';
 import { createDetectionWorker } from './worker.js';
 import { createTextReader } from './ocr.js';
+import { createFaceAnalyser } from './faces.js';
+import { createDatabase } from '../db/database.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'gpu-worker');
@@ -42,9 +44,17 @@ const detector = await openDetector(config.detector.model);
 const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
 // PP-OCR's two models, opened once for the process like the detector's.
 const reader = await createTextReader({ device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, logger });
+const faceAnalyser = await createFaceAnalyser({
+  modelsDir: config.detector.modelsDir,
+  device: config.detector.device,
+  intraOpThreads: config.detector.intraOpThreads,
+  logger,
+});
+// Face descriptors are written here, so they never travel through workflow histories.
+const db = createDatabase(config.database.url, 2);
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir), reader });
+const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir), reader, faces: { analyser: faceAnalyser, db } });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)
@@ -64,3 +74,5 @@ await connection.close();
 await detector.release();
 await cascade?.release();
 await reader.release();
+await faceAnalyser.release();
+await db.destroy();

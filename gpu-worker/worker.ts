@@ -4,10 +4,13 @@ import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
 import type { TextReader } from './ocr.js';
+import type { Db } from '../db/database.js';
+import { createFaceActivities } from './face-activities.js';
+import type { FaceAnalyser } from './faces.js';
 import { createTextActivities } from './text-activities.js';
 
-/** The `vigil-detect` worker: detection only, as many at once as the device runs sessions. */
-export function createDetectionWorker(deps: { config: Config; connection: NativeConnection; engine: DetectionEngine; media: MediaStore; reader?: TextReader }): Promise<Worker> {
+/** The `vigil-detect` worker: detection, text and faces, as many at once as the device runs sessions. */
+export function createDetectionWorker(deps: { config: Config; connection: NativeConnection; engine: DetectionEngine; media: MediaStore; reader?: TextReader; faces?: { analyser: FaceAnalyser; db: Db } }): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
@@ -16,6 +19,7 @@ export function createDetectionWorker(deps: { config: Config; connection: Native
       ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
       // Without a reader (tests of detection alone), the worker offers no text activity.
       ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
+      ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
     },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the
