@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { registerAlarmPaths } from './alarms/schema.js';
 import { registerDetectionPaths } from './detections/schema.js';
 import { registerDocsPaths } from './docs/schema.js';
+import { registerFacePaths } from './faces/schema.js';
 import { registerHealthPaths } from './health/schema.js';
 import { registerJobPaths } from './jobs/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
@@ -9,7 +10,7 @@ import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerFacePaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -41,6 +42,7 @@ export function buildOpenApiDocument() {
       { name: 'Jobs', description: 'Jobs of every kind: erasure.' },
       { name: 'Detections', description: 'Query, search and edit detections.' },
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
+      { name: 'Faces', description: 'The account\'s face allowlist.' },
     ],
   });
 }

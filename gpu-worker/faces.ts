@@ -217,3 +217,28 @@ export function decodeYunet(outputs: readonly Float32Array[], inputWidth: number
   });
   return nms(faces, FACE_NMS_IOU, () => 'face');
 }
+
+/** A face analyser opened on first use (the API needs one only for allowlist photos), released with its process. */
+export interface LazyFaceAnalyser {
+  get(): Promise<FaceAnalyser>;
+  release(): Promise<void>;
+}
+
+export function lazyFaceAnalyser(options: FaceAnalyserOptions): LazyFaceAnalyser {
+  let opening: Promise<FaceAnalyser> | null = null;
+  return {
+    get() {
+      opening ??= createFaceAnalyser(options).catch((error: unknown) => {
+        // A failed start may succeed later (a model placed meanwhile).
+        opening = null;
+        throw error;
+      });
+      return opening;
+    },
+    async release() {
+      const analyser = await opening?.catch(() => null);
+      opening = null;
+      await analyser?.release();
+    },
+  };
+}
