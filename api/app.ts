@@ -15,6 +15,7 @@ import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
 import { faceRoutes } from './faces/routes.js';
 import type { LazyFaceAnalyser } from '../gpu-worker/faces.js';
+import type { LazyTextReader } from '../gpu-worker/ocr.js';
 import { ApiError, errorEnvelope } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   metrics?: ApiMetrics;
   /** The face models for allowlist photos, opened on first use; without them the allowlist POST answers 503. */
   faces?: LazyFaceAnalyser;
+  /** The text models for plates in enrichment, opened on first use. */
+  text?: LazyTextReader;
 }
 
 export function createApp(deps: ApiDeps): Koa {
@@ -54,7 +57,7 @@ export function createApp(deps: ApiDeps): Koa {
 }
 
 /** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
-export function apiRouters({ config, db, media, temporal, logger, secrets, metrics, faces }: ApiDeps & { metrics: ApiMetrics }): Router[] {
+export function apiRouters({ config, db, media, temporal, logger, secrets, metrics, faces, text }: ApiDeps & { metrics: ApiMetrics }): Router[] {
   const accounts = new AccountRepository(db);
   const uploadMemory = new UploadMemory(config.api.uploadMemoryBytes, metrics.uploadBytesHeld);
   return [
@@ -78,7 +81,14 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       secrets,
     }),
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
-    detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
+    detectionRoutes({
+      db,
+      accounts,
+      media,
+      logger,
+      rateLimits: config.api.rateLimits,
+      ...(faces && text ? { visual: { faces: () => faces.get(), text: () => text.get() } } : {}),
+    }),
     jobRoutes({ db, accounts, media, temporal, logger }),
     faceRoutes({
       db,

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import type { Box } from '../domain/types.js';
 import { cropQuad, type RgbPixels } from '../domain/text/crop.js';
 import { ctcCharacters, ctcGreedyDecode } from '../domain/text/ctc.js';
-import { defaultTextBoxOptions, textBoxes, type Quad } from '../domain/text/text-boxes.js';
+import { defaultTextBoxOptions, textBoxes, type Quad, type TextBox } from '../domain/text/text-boxes.js';
 import type { RgbImage } from '../media/image.js';
 import type { SessionDevice, SessionLogger } from './session.js';
 import { openSessionPool, type SessionPool } from './session-pool.js';
@@ -42,6 +42,8 @@ export interface TextLine {
   confidence: number;
   /** [x1, y1, x2, y2] around the line, in the image's pixels. */
   box: Box;
+  /** The detector's mean text probability inside the box, 0–1. */
+  boxScore: number;
 }
 
 export interface TextReading {
@@ -75,13 +77,13 @@ export async function createTextReader(options: TextReaderOptions): Promise<Text
     async read(image) {
       const found = await detectText(detection, image);
       const pixels: RgbPixels = { width: image.width, height: image.height, data: image.data };
-      const crops = found.quads.map((quad) => cropQuad(pixels, quad));
+      const crops = found.boxes.map(({ quad }) => cropQuad(pixels, quad));
       const read = await recogniseLines(recognition, crops, characters);
       const lines: TextLine[] = [];
-      found.quads.forEach((quad, i) => {
+      found.boxes.forEach(({ quad, score }, i) => {
         const { text, confidence } = read.texts[i]!;
         if (confidence < MIN_LINE_CONFIDENCE || text.trim() === '') return;
-        lines.push({ text: text.trim(), confidence: round3(confidence), box: boundingBox(quad) });
+        lines.push({ text: text.trim(), confidence: round3(confidence), box: boundingBox(quad), boxScore: round3(score) });
       });
       return { lines, modelMs: Math.round((found.ms + read.ms) * 10) / 10 };
     },
@@ -99,7 +101,7 @@ export function detectionSize(width: number, height: number): { width: number; h
   return { width: to32(width), height: to32(height) };
 }
 
-async function detectText(pool: SessionPool, image: RgbImage): Promise<{ quads: Quad[]; ms: number }> {
+async function detectText(pool: SessionPool, image: RgbImage): Promise<{ boxes: TextBox[]; ms: number }> {
   const size = detectionSize(image.width, image.height);
   const pad = DETECTION_PAD;
   const padded = { width: size.width + 2 * pad, height: size.height + 2 * pad };
@@ -122,7 +124,7 @@ async function detectText(pool: SessionPool, image: RgbImage): Promise<{ quads: 
   const { outputs, ms } = await pool.run({ inputName: pool.inputNames[0]!, input, dims: [1, 3, padded.height, padded.width], outputNames: pool.outputNames });
   const map = unpad(outputs[0]!, padded.width, padded.height, pad);
   const boxes = textBoxes(map, size.width, size.height, image.width, image.height, defaultTextBoxOptions);
-  return { quads: boxes.map((box) => box.quad), ms };
+  return { boxes, ms };
 }
 
 async function recogniseLines(
@@ -186,3 +188,27 @@ function boundingBox(quad: Quad): Box {
 }
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** A text reader opened on first use (the API needs one only for plates), released with its process. */
+export interface LazyTextReader {
+  get(): Promise<TextReader>;
+  release(): Promise<void>;
+}
+
+export function lazyTextReader(options: TextReaderOptions): LazyTextReader {
+  let opening: Promise<TextReader> | null = null;
+  return {
+    get() {
+      opening ??= createTextReader(options).catch((error: unknown) => {
+        opening = null;
+        throw error;
+      });
+      return opening;
+    },
+    async release() {
+      const reader = await opening?.catch(() => null);
+      opening = null;
+      await reader?.release();
+    },
+  };
+}
