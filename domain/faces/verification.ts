@@ -37,6 +37,11 @@ export function verificationAccuracy(pairs: readonly PairDistance[], threshold: 
   return (rate(same, (p) => p.distance < threshold) + rate(different, (p) => p.distance >= threshold)) / 2;
 }
 
+/** Share of all pairs judged right at `threshold`, unweighted (different-person pairs dominate). */
+export function pairAccuracy(pairs: readonly PairDistance[], threshold: number): number {
+  return pairs.length ? pairs.filter((p) => (p.distance < threshold) === p.same).length / pairs.length : 0;
+}
+
 /** The threshold (midway between two observed distances) with the best balanced accuracy; the lowest such. */
 export function bestThreshold(pairs: readonly PairDistance[]): { threshold: number; accuracy: number } {
   const distances = [...new Set(pairs.map((p) => p.distance))].sort((a, b) => a - b);
