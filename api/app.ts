@@ -13,7 +13,10 @@ import { refuseQueryTokenOffGet } from './auth.js';
 import { refuseControlCharactersInPathParameters, refuseControlCharactersInQuery } from './control-characters.js';
 import { detectionRoutes } from './detections/routes.js';
 import { docsRoutes } from './docs/routes.js';
-import { errorEnvelope } from './errors.js';
+import { faceRoutes } from './faces/routes.js';
+import type { LazyFaceAnalyser } from '../gpu-worker/faces.js';
+import type { LazyTextReader } from '../gpu-worker/ocr.js';
+import { ApiError, errorEnvelope } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { httpMetrics } from './http-metrics.js';
 import { imageRoutes } from './images/routes.js';
@@ -34,6 +37,10 @@ export interface ApiDeps {
   secrets: SecretKeyring;
   /** This process's registry, served at GET /metrics; one of its own when not given. */
   metrics?: ApiMetrics;
+  /** The face models for allowlist photos, opened on first use; without them the allowlist POST answers 503. */
+  faces?: LazyFaceAnalyser;
+  /** The text models for plates in enrichment, opened on first use. */
+  text?: LazyTextReader;
 }
 
 export function createApp(deps: ApiDeps): Koa {
@@ -52,7 +59,7 @@ export function createApp(deps: ApiDeps): Koa {
 }
 
 /** Every router of the API, in the order they are tried; the OpenAPI document covers each of their routes. */
-export function apiRouters({ config, db, media, temporal, logger, secrets, metrics }: ApiDeps & { metrics: ApiMetrics }): Router[] {
+export function apiRouters({ config, db, media, temporal, logger, secrets, metrics, faces, text }: ApiDeps & { metrics: ApiMetrics }): Router[] {
   const accounts = new AccountRepository(db);
   const uploadMemory = new UploadMemory(config.api.uploadMemoryBytes, metrics.uploadBytesHeld);
   return [
@@ -76,7 +83,14 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       secrets,
     }),
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
-    detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
+    detectionRoutes({
+      db,
+      accounts,
+      media,
+      logger,
+      rateLimits: config.api.rateLimits,
+      ...(faces && text ? { visual: { faces: () => faces.get(), text: () => text.get() } } : {}),
+    }),
     jobRoutes({ db, accounts, media, temporal, logger }),
     imageRoutes({
       db,
@@ -94,5 +108,13 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       allowPrivateWebhooks: config.webhooks.allowPrivate,
     }),
     latencyRoutes({ db, accounts, window: config.latency }),
+    faceRoutes({
+      db,
+      accounts,
+      logger,
+      uploadMemory,
+      maxImageBytes: config.api.maxImageBytes,
+      describer: () => faces?.get() ?? Promise.reject(new ApiError(503, 'SERVICE_UNAVAILABLE', 'This API process has no face models.')),
+    }),
   ];
 }

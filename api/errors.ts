@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'RANGE_NOT_SATISFIABLE'
   | 'MEDIA_GENERATION_FAILED'
   | 'SERVICE_UNAVAILABLE'
+  | 'FACE_ANALYSIS_DISABLED'
+  | 'NO_FACE'
+  | 'MULTIPLE_FACES'
   | 'INTERNAL_ERROR';
 
 export class ApiError extends Error {

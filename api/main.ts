@@ -7,6 +7,8 @@ import { connectClient } from '../temporal/connection.js';
 import { runUntilSignal } from '../bin/lifecycle.js';
 import { loadSecretKeyring } from '../bin/secret-keys.js';
 import { createApiServer } from './server.js';
+import { lazyFaceAnalyser } from '../gpu-worker/faces.js';
+import { lazyTextReader } from '../gpu-worker/ocr.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'api');
@@ -14,11 +16,16 @@ const db = createDatabase(config.database.url);
 const temporal = await connectClient(config);
 const metrics = createApiMetrics();
 const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
-const server = createApiServer({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
+// Opened on the first allowlist photo or enrichment that needs them; on CPU, whatever the detection worker uses.
+const faces = lazyFaceAnalyser({ modelsDir: config.detector.modelsDir, device: { kind: 'cpu' }, intraOpThreads: 1, logger });
+const text = lazyTextReader({ device: { kind: 'cpu' }, intraOpThreads: 1, logger });
+const server = createApiServer({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics, faces, text }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
 
 await runUntilSignal(logger, async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await faces.release();
+  await text.release();
   await temporal.connection.close();
   await db.destroy();
 });

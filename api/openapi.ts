@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { registerAlarmPaths } from './alarms/schema.js';
 import { registerDetectionPaths } from './detections/schema.js';
 import { registerDocsPaths } from './docs/schema.js';
+import { registerFacePaths } from './faces/schema.js';
 import { registerHealthPaths } from './health/schema.js';
 import { registerImagePaths } from './images/schema.js';
 import { registerJobPaths } from './jobs/schema.js';
@@ -11,7 +12,7 @@ import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerImagePaths, registerLatencyPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerImagePaths, registerLatencyPaths, registerFacePaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -45,6 +46,7 @@ export function buildOpenApiDocument() {
       { name: 'Detections', description: 'Query, search and edit detections.' },
       { name: 'Media analysis', description: 'Image batches and processing latency (bare JSON bodies, errors in the envelope).' },
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
+      { name: 'Faces', description: 'The account\'s face allowlist.' },
     ],
   });
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
+import { FaceRepository } from '../db/repositories/faces.js';
 import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
 import { identifierPattern } from '../domain/identifiers.js';
@@ -18,6 +19,9 @@ const usage = `Usage: npm run vigil -- <command>
                                              the account's default webhook (jobs without their own);
                                              the secret signs deliveries and is never shown again
   webhook clear --account <name>             remove the account's default webhook
+  faces enable --account <name>              turn face analysis on for the account (descriptors, thumbnails,
+                                             the allowlist); it is off until an operator turns it on
+  faces disable --account <name>             turn it off again (faces already stored stay with their jobs)
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
@@ -83,6 +87,14 @@ async function main(argv: string[]): Promise<void> {
         const accountId = await existingAccount(accounts, values.account);
         const cleared = await (await webhooks()).clearAccountDefault(accountId);
         console.log(cleared ? `Removed the default webhook of account ${values.account}.` : `Account ${values.account} had no default webhook.`);
+        return;
+      }
+      case 'faces enable':
+      case 'faces disable': {
+        const accountId = await existingAccount(accounts, values.account);
+        const enabled = command === 'faces enable';
+        await new FaceRepository(db).setFaceAnalysis(accountId, enabled);
+        console.log(`Face analysis is ${enabled ? 'on' : 'off'} for account ${values.account}.`);
         return;
       }
       case 'secrets rotate': {

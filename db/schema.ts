@@ -15,6 +15,8 @@ export interface AccountsTable {
   id: Generated<string>;
   name: string;
   created_at: CreatedAt;
+  /** Face analysis (descriptors, thumbnails, the allowlist) for this account; off until an operator turns it on. */
+  face_analysis: Generated<boolean>;
 }
 
 export interface ApiTokensTable {
@@ -313,6 +315,43 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   image_batch_items: ImageBatchItemsTable;
+  faces: FacesTable;
+  face_allowlist: FaceAllowlistTable;
+  face_allowlist_photos: FaceAllowlistPhotosTable;
+}
+
+/** A face found in a job's media; erased with the job. */
+export interface FacesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  media_key: string;
+  /** [x1, y1, x2, y2] in the frame's pixels. */
+  box: number[];
+  score: number;
+  age: number;
+  gender: 'male' | 'female' | 'unidentified';
+  /** 128 values (dlib ResNet); never logged, never in workflow histories. */
+  descriptor: number[];
+  /** JPEG of the face with a margin. */
+  thumbnail: Buffer;
+  created_at: CreatedAt;
+}
+
+/** A person on an account's face allowlist. */
+export interface FaceAllowlistTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+/** The descriptor of one photo of an allowlisted person (the photo itself is not kept). */
+export interface FaceAllowlistPhotosTable {
+  id: Generated<string>;
+  account_id: string;
+  entry_id: string;
+  descriptor: number[];
 }
 
 export type Job = Selectable<JobsTable>;

@@ -12,6 +12,9 @@ import { createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
 import { configuredModels, ensureModelFiles } from './model-files.js';
 import { createDetectionWorker } from './worker.js';
+import { createTextReader } from './ocr.js';
+import { createFaceAnalyser } from './faces.js';
+import { createDatabase } from '../db/database.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'gpu-worker');
@@ -40,15 +43,16 @@ const openDetector = (model: DetectorModel) =>
   });
 const detector = await openDetector(config.detector.model);
 const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
-const classifier = await createClassifier({
-  modelsDir: config.detector.modelsDir,
-  device: config.detector.device,
-  intraOpThreads: config.detector.intraOpThreads,
-  logger,
-});
+// PP-OCR's two models, opened once for the process like the detector's.
+const reader = await createTextReader({ device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, logger });
+const modelOptions = { modelsDir: config.detector.modelsDir, device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, logger };
+const classifier = await createClassifier(modelOptions);
+const faceAnalyser = await createFaceAnalyser(modelOptions);
+// Face descriptors are written here, so they never travel through workflow histories.
+const db = createDatabase(config.database.url, 2);
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, detector, classifier, media: new FileSystemMediaStore(config.mediaDir) });
+const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir), detector, classifier, reader, faces: { analyser: faceAnalyser, db } });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)
@@ -69,3 +73,6 @@ await connection.close();
 await detector.release();
 await cascade?.release();
 await classifier.release();
+await reader.release();
+await faceAnalyser.release();
+await db.destroy();

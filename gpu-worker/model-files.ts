@@ -12,7 +12,8 @@ export function modelFilePath(modelsDir: string, model: ModelName): string {
 
 /** The models a detection worker with this configuration opens (the ImageNet classifier always). */
 export function configuredModels(config: Config): ModelName[] {
-  return [config.detector.model, ...(config.detector.cascadeModel ? [config.detector.cascadeModel] : []), 'mobilenetv2_12_int8_imagenet'];
+  // The ImageNet classifier tags image batches; YuNet finds faces for the face activity.
+  return [config.detector.model, ...(config.detector.cascadeModel ? [config.detector.cascadeModel] : []), 'mobilenetv2_12_int8_imagenet', 'yunet_n_dynamic_face'];
 }
 
 /** How to place a model by hand: the folder, the file, its sha256 and where a copy is. */

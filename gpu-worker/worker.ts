@@ -5,8 +5,13 @@ import type { Detector } from './detector.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
+import type { TextReader } from './ocr.js';
+import type { Db } from '../db/database.js';
+import { createFaceActivities } from './face-activities.js';
+import type { FaceAnalyser } from './faces.js';
+import { createTextActivities } from './text-activities.js';
 
-/** The `vigil-detect` worker: detection and classification, as many at once as the device runs sessions. */
+/** The `vigil-detect` worker: detection, classification, text and faces, as many at once as the device runs sessions. */
 export function createDetectionWorker(deps: {
   config: Config;
   connection: NativeConnection;
@@ -15,6 +20,9 @@ export function createDetectionWorker(deps: {
   detector: Detector;
   classifier: Classifier;
   media: MediaStore;
+  /** Without a reader (tests of detection alone), the worker offers no text activity. */
+  reader?: TextReader;
+  faces?: { analyser: FaceAnalyser; db: Db };
 }): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
@@ -24,6 +32,8 @@ export function createDetectionWorker(deps: {
       ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
       ...createClassifierActivities({ classifier: deps.classifier, media: deps.media }),
       ...createImageAnalysisActivities({ detector: deps.detector, classifier: deps.classifier, media: deps.media }),
+      ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
+      ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
     },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the

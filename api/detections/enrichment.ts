@@ -1,12 +1,13 @@
 import type { DetectionEvent, DetectionRecord } from '../../db/repositories/detections.js';
 import { qualityIndicators } from '../../domain/frame-quality.js';
 import { roundScore } from './fields.js';
+import type { VisualEnrichment } from './visual-enrichment.js';
 
 /**
  * What Vigil knows about a detection beyond its box: the vehicle class the detector gave, in how
  * many frames of its alarm a person was seen, the frame and its quality flags, and the decision
- * context. Everything Vigil has no model for (plates, faces, clothing, pose, weather, colour…) is
- * null: never guessed.
+ * context; faces in a person and a vehicle's plate come from visual-enrichment.ts. Everything Vigil has
+ * no model for (clothing, pose, weather, colour…) is null: never guessed.
  */
 
 const frameQualityFlags: ReadonlySet<string> = new Set(qualityIndicators.map(({ indicator }) => indicator));
@@ -67,15 +68,15 @@ function decisionContext(event: DetectionEvent | undefined) {
   };
 }
 
-/** GET /api/detections/{id}/enrichment. */
-export function enrichmentDocument(detection: DetectionRecord, event: DetectionEvent | undefined) {
+/** GET /api/detections/{id}/enrichment; `visual` (faces and plate, visual-enrichment.ts) where it was looked at. */
+export function enrichmentDocument(detection: DetectionRecord, event: DetectionEvent | undefined, visual?: VisualEnrichment) {
   const finished = event?.finishedAt ?? null;
   const started = event?.startedAt ?? null;
   return {
     detection_id: detection.id,
     enriched_at: finished?.toISOString() ?? null,
-    license_plate: null,
-    face: null,
+    license_plate: visual?.license_plate ?? null,
+    face: visual?.face ?? null,
     vehicle:
       detection.category === 'vehicle'
         ? {

@@ -26,6 +26,7 @@ import { enforceRateLimit } from '../rate-limit.js';
 import { firstIssue, parseInput } from '../validate.js';
 import { encodeCursor } from './cursor.js';
 import { enrichmentDocument } from './enrichment.js';
+import { visualEnrichment, type VisualModels } from './visual-enrichment.js';
 import { pickFields } from './fields.js';
 import { presentBulkResults, presentCreatedItem, presentDetection, presentSearchResult, presentStats, type BulkItemResult } from './presenter.js';
 import {
@@ -47,6 +48,8 @@ export interface DetectionRouteDeps {
   media: MediaStore;
   logger: Logger;
   rateLimits: { media: RateLimit; bulk: RateLimit };
+  /** Faces and plates for enrichment; without them those stay null. */
+  visual?: VisualModels;
 }
 
 /** Private: every response depends on the token. An hour, as the detections API asks of images. */
@@ -218,7 +221,8 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     const auth = await authenticateRequest(deps.accounts, ctx);
     const detection = await ownedDetection(ctx, auth.accountId);
     const events = await eventsOf(auth.accountId, [detection]);
-    ctx.body = enrichmentDocument(detection, eventOf(events, detection));
+    const visual = deps.visual ? await visualEnrichment(detection, deps.media, deps.visual) : undefined;
+    ctx.body = enrichmentDocument(detection, eventOf(events, detection), visual);
   });
 
   router.get('/:detection_id/thumbnail', async (ctx) => {

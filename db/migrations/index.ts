@@ -9,6 +9,7 @@ import * as sealedWebhookSecrets from './20261202T1310-sealed-webhook-secrets.js
 import * as integerDetectionIds from './20261202T1446-integer-detection-ids.js';
 import * as parkedDetections from './20261202T1527-parked-detections.js';
 import * as imageBatches from './20261202T1500-image-batches.js';
+import * as faces from './20261202T1515-faces.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1446-integer-detection-ids': integerDetectionIds,
   '20261202T1500-image-batches': imageBatches,
   '20261202T1527-parked-detections': parkedDetections,
+  '20261202T1515-faces': faces,
 };

@@ -74,7 +74,7 @@ test('existing detections get integer ids in the order they were stored, and kee
   assert.equal(bulk?.rowId, bulkUuid, 'the uuid stays the key the drawn images are stored under');
   const parked = await detections.get(accountId, 2);
   assert.deepEqual([parked?.objectType, parked?.parked], ['car', true], 'the vehicle set aside as stationary is served, parked');
-  assert.equal((await new JobRepository(db).get(accountId, jobId))?.result?.has_vehicle, true, 'its alarm reports it as seen');
+  assert.equal((await new JobRepository(db).getOfKind(accountId, jobId, 'alarm'))?.result?.has_vehicle, true, 'its alarm reports it as seen');
   assert.deepEqual(bulk?.labels, ['gate'], 'labels and search document untouched');
   assert.equal((await detections.search(accountId, 'bus', {}, { limit: 10, offset: 0 })).total, 1);
 

@@ -7,6 +7,8 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
 import { createApiServer } from '../../api/server.js';
+import { lazyFaceAnalyser } from '../../gpu-worker/faces.js';
+import { lazyTextReader } from '../../gpu-worker/ocr.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createDatabase, type Db } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrator.js';
@@ -146,7 +148,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     if (!workerMetricsServer) throw new Error('the analysis worker metrics server did not start');
     cleanups.push(workerMetricsServer.close);
 
-    const server: Server = createApiServer({ config, db, media, temporal, logger, secrets, metrics: metrics.api }).listen(0, '127.0.0.1');
+    // Opened only by a test that posts an allowlist photo.
+    const faces = lazyFaceAnalyser({ modelsDir: config.detector.modelsDir, device: { kind: 'cpu' }, intraOpThreads: 1 });
+    const text = lazyTextReader({ device: { kind: 'cpu' }, intraOpThreads: 1 });
+    cleanups.push(faces.release, text.release);
+    const server: Server = createApiServer({ config, db, media, temporal, logger, secrets, metrics: metrics.api, faces, text }).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

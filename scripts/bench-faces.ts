@@ -1,0 +1,92 @@
+/**
+ * Face recognition accuracy and speed on the labelled face fixtures, in one run.
+ *
+ *   npm run bench:faces -- --media <fixtures/media/faces> [--rounds 3] [--threads N]
+ *
+ * Each image (one face each, labels.json) goes through the analyser the detection worker runs (YuNet,
+ * five-point alignment, the dlib ResNet descriptor, age and gender). Accuracy: every pair of faces,
+ * same person or not, judged by descriptor distance: balanced accuracy at the allowlist threshold
+ * (FACE_MATCH_THRESHOLD) and at the best threshold for this set; rank-1 identification (leave one out,
+ * nearest face), and the share of all pairs judged right. Speed: ms per face of the whole analysis against the bare model calls measured
+ * alongside (YuNet session.run on the same input size, descriptor and age/gender on one chip).
+ * The last line is one JSON summary.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { FACE_MATCH_THRESHOLD } from '../domain/faces/allowlist-match.js';
+import { bestThreshold, pairAccuracy, pairDistances, rankOneAccuracy, verificationAccuracy, type LabelledDescriptor } from '../domain/faces/verification.js';
+import { openFaceModels } from '../gpu-worker/face-models.js';
+import { createFaceAnalyser } from '../gpu-worker/faces.js';
+import { CHIP_SIZE } from '../domain/faces/align.js';
+import { decodeToRgb } from '../media/image.js';
+import { summarise } from './lib/stats.js';
+
+const { values: args } = parseArgs({ options: { media: { type: 'string' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: '0' } } });
+if (!args.media) {
+  console.error('usage: npm run bench:faces -- --media <fixtures/media/faces> [--rounds 3] [--threads N]');
+  process.exit(2);
+}
+const mediaDir = path.resolve(args.media);
+const rounds = Number(args.rounds);
+const config = loadConfig();
+const labels = JSON.parse(await readFile(path.join(mediaDir, 'labels.json'), 'utf8')) as { files: { file: string; identity: string }[] };
+
+const analyser = await createFaceAnalyser({ modelsDir: config.detector.modelsDir, device: { kind: 'cpu' }, intraOpThreads: Number(args.threads) });
+// The bare calls: the same networks on their own thread, on a grey chip, without detection or alignment.
+const bareModels = await openFaceModels();
+const greyChip = new Uint8Array(CHIP_SIZE * CHIP_SIZE * 3).fill(128);
+
+const faces: LabelledDescriptor[] = [];
+const perFaceMs: number[] = [];
+const bareMs: number[] = [];
+const stageMs = { detect: [] as number[], descriptor: [] as number[], ageGender: [] as number[] };
+let missed = 0;
+for (const { file, identity } of labels.files) {
+  const image = await decodeToRgb(await readFile(path.join(mediaDir, file)));
+  for (let round = 0; round < rounds; round++) {
+    const bare = await bareModels.describe(greyChip, CHIP_SIZE, 1);
+    bareMs.push(bare.descriptorMs + bare.ageGenderMs);
+    const started = performance.now();
+    const { faces: found, timings } = await analyser.analyse(image);
+    const elapsed = performance.now() - started;
+    if (found.length === 0) {
+      if (round === 0) {
+        missed++;
+        console.log(`no face  ${file}`);
+      }
+      continue;
+    }
+    perFaceMs.push(elapsed / found.length);
+    stageMs.detect.push(timings.detectMs);
+    stageMs.descriptor.push(timings.descriptorMs / found.length);
+    stageMs.ageGender.push(timings.ageGenderMs / found.length);
+    if (round === 0) {
+      const best = found.reduce((a, b) => (b.score > a.score ? b : a));
+      faces.push({ identity, descriptor: best.descriptor });
+      console.log(`${found.length} face${found.length > 1 ? 's' : ' '} ${file}  age ${best.age} ${best.gender} score ${best.score}`);
+    }
+  }
+}
+await analyser.release();
+await bareModels.release();
+
+const pairs = pairDistances(faces);
+const atThreshold = verificationAccuracy(pairs, FACE_MATCH_THRESHOLD);
+const best = bestThreshold(pairs);
+const rankOne = rankOneAccuracy(faces);
+const summary = {
+  images: labels.files.length,
+  missed,
+  pairs: { same: pairs.filter((p) => p.same).length, different: pairs.filter((p) => !p.same).length },
+  verification: { threshold: FACE_MATCH_THRESHOLD, accuracy: atThreshold, allPairs: pairAccuracy(pairs, FACE_MATCH_THRESHOLD), best },
+  rankOne,
+  msPerFace: { full: summarise(perFaceMs, [50, 95]), bareDescriptorAndAgeGender: summarise(bareMs, [50, 95]) },
+  stagesMsP50: Object.fromEntries(Object.entries(stageMs).map(([stage, values]) => [stage, summarise(values, [50])?.p50])),
+};
+console.log(
+  `verification at ${FACE_MATCH_THRESHOLD}: ${(atThreshold * 100).toFixed(1)} % balanced, ${(summary.verification.allPairs * 100).toFixed(1)} % of all pairs (best balanced ${(best.accuracy * 100).toFixed(1)} % at ${best.threshold.toFixed(3)}); rank-1 ${(rankOne * 100).toFixed(1)} %`,
+);
+console.log(`ms per face: full p50 ${summary.msPerFace.full?.p50} p95 ${summary.msPerFace.full?.p95}; bare descriptor + age/gender p50 ${summary.msPerFace.bareDescriptorAndAgeGender?.p50}`);
+console.log(JSON.stringify(summary));
