@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
-import { FileSystemMediaStore } from '../media/store.js';
+import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
 import { createApiMetrics } from '../observability/metrics.js';
 import { connectClient } from '../temporal/connection.js';
@@ -14,7 +14,7 @@ const db = createDatabase(config.database.url);
 const temporal = await connectClient(config);
 const metrics = createApiMetrics();
 const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
-const server = createApiServer({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
+const server = createApiServer({ config, db, media: createMediaStore(config.mediaStore), temporal, logger, secrets, metrics }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
 
 await runUntilSignal(logger, async () => {
