@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { MediaStore, StoredObjectInfo } from './store.js';
+import { MediaStoreUnavailableError, type MediaStore, type StoredObjectInfo } from './store.js';
 
 /** S3 allows 5 MiB parts at least; 8 MiB keeps a 1 GiB video under 130 parts. */
 const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
@@ -49,7 +49,7 @@ export class S3MediaStore implements MediaStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkedKey(key), Body: bytes, ContentLength: bytes.byteLength }));
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkedKey(key), Body: bytes, ContentLength: bytes.byteLength })).catch(rethrowUnavailable);
   }
 
   async putStream(key: string, source: Readable): Promise<number> {
@@ -70,7 +70,8 @@ export class S3MediaStore implements MediaStore {
     });
     const [reading, uploading] = await Promise.allSettled([
       pipeline(source, counted),
-      upload.done().catch((error: unknown) => {
+      upload.done().catch((failure: unknown) => {
+        const error = unavailableOr(failure);
         // Stops reading the source, which nothing consumes any more.
         counted.destroy(error instanceof Error ? error : new Error(String(error)));
         throw error;
@@ -84,8 +85,8 @@ export class S3MediaStore implements MediaStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) }));
-    return Buffer.from(await answer.Body!.transformToByteArray());
+    const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) })).catch(rethrowUnavailable);
+    return Buffer.from(await answer.Body!.transformToByteArray().catch(rethrowUnavailable));
   }
 
   /** The key and every key below it (`<key>/…`): listed and deleted a thousand at a time. */
@@ -96,7 +97,7 @@ export class S3MediaStore implements MediaStore {
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken, MaxKeys: KEYS_PER_BATCH }),
-      );
+      ).catch(rethrowUnavailable);
       await this.deleteKeys((page.Contents ?? []).map((object) => object.Key!));
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
@@ -106,7 +107,7 @@ export class S3MediaStore implements MediaStore {
     if (keys.length === 0) return;
     const answer = await this.client.send(
       new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-    );
+    ).catch(rethrowUnavailable);
     // A missing key is deleted as far as S3 is concerned; anything reported here is a real failure.
     const failed = answer.Errors ?? [];
     if (failed.length > 0) {
@@ -116,7 +117,7 @@ export class S3MediaStore implements MediaStore {
 
   async stat(key: string): Promise<StoredObjectInfo | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) }));
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) })).catch(rethrowUnavailable);
       return { size: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? new Date(0) };
     } catch (error) {
       if (error instanceof NotFound || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
@@ -130,7 +131,7 @@ export class S3MediaStore implements MediaStore {
     // The request goes out when the stream is created; its failure becomes the stream's error, as a file's would.
     this.client.send(request, { abortSignal: abortedWhenClosed(out) }).then(
       (answer) => pipeline(answer.Body as Readable, out).catch((error: unknown) => out.destroy(error as Error)),
-      (error: unknown) => out.destroy(error as Error),
+      (error: unknown) => out.destroy(unavailableOr(error) as Error),
     );
     return out;
   }
@@ -140,7 +141,7 @@ export class S3MediaStore implements MediaStore {
     try {
       // The key's own name, so tools that look at the extension see it.
       const localPath = path.join(dir, path.posix.basename(key));
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) }));
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkedKey(key) })).catch(rethrowUnavailable);
       await pipeline(answer.Body as Readable, createWriteStream(localPath));
       return await use(localPath);
     } finally {
@@ -149,8 +150,20 @@ export class S3MediaStore implements MediaStore {
   }
 
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).catch(rethrowUnavailable);
   }
+}
+
+/** A failure another attempt may mend: no HTTP answer at all (the store was not reached), or a 5xx, 408 or 429. */
+function unavailableOr(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof MediaStoreUnavailableError) return error;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status < 500 && status !== 408 && status !== 429) return error;
+  return new MediaStoreUnavailableError(`the S3 media store is unavailable: ${error.message || error.name}`, { cause: error });
+}
+
+function rethrowUnavailable(error: unknown): never {
+  throw unavailableOr(error);
 }
 
 /** Keys are relative paths, as in the filesystem store: no leading slash, no empty, `.` or `..` segment. */

@@ -27,6 +27,15 @@ export interface MediaStore {
   check(): Promise<void>;
 }
 
+/**
+ * The store could not be reached, or answered that it cannot serve now (a network failure, a timeout, a 5xx or
+ * 429 from S3): another attempt may get through. Activities let it propagate (Temporal retries it); the API
+ * answers 503 with Retry-After.
+ */
+export class MediaStoreUnavailableError extends Error {
+  override name = 'MediaStoreUnavailableError';
+}
+
 export interface StoredObjectInfo {
   size: number;
   modifiedAt: Date;

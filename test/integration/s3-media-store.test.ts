@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3MediaStore } from '../../media/s3-store.js';
+import { MediaStoreUnavailableError } from '../../media/store.js';
 import { startS3Server, type S3TestServer } from '../support/s3-server.js';
 
 /** The S3 media store against a real S3 server (versitygw), as every role uses it with MEDIA_STORE=s3. */
@@ -121,8 +122,11 @@ describe('S3 media store', { timeout: 5 * 60_000 }, () => {
     await server.store.check();
     await server.kill();
     try {
-      await assert.rejects(server.store.check());
-      await assert.rejects(server.store.get('alarms/al_1/frame_00.jpg'), (error: Error) => error.name !== 'NoSuchKey');
+      // Unavailable, not missing: retryable by Temporal, a 503 from the API.
+      await assert.rejects(server.store.check(), MediaStoreUnavailableError);
+      await assert.rejects(server.store.get('alarms/al_1/frame_00.jpg'), MediaStoreUnavailableError);
+      await assert.rejects(server.store.stat('alarms/al_1/frame_00.jpg'), MediaStoreUnavailableError);
+      await assert.rejects(text(server.store.read('alarms/al_1/frame_00.jpg')), MediaStoreUnavailableError);
     } finally {
       await server.start();
     }

@@ -95,6 +95,13 @@ describe('roles on separate hosts share media through S3', { timeout: 10 * 60_00
       const notReady = await api<{ status: string; media: string; database: string }>(stack.baseUrl, '/readyz');
       assert.equal(notReady.status, 503);
       assert.deepEqual([notReady.body.data.media, notReady.body.data.database], ['unreachable', 'ok']);
+      // A submission that cannot store its frames is refused whole, with when to try again.
+      const refused = await submitAlarm(stack.baseUrl, token, alarmForm(defaultFields({ vendor_event_id: 'hosts-refused' }), frames));
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.error?.code, 'SERVICE_UNAVAILABLE');
+      assert.equal(refused.headers.get('retry-after'), '5');
+      const leftovers = await stack.db.selectFrom('jobs').select('id').where('vendor_event_id', '=', 'hosts-refused').execute();
+      assert.deepEqual(leftovers, [], 'no job row');
       // A step reading the frames met the outage: the job is waiting on Temporal's retries, not lost.
       await waitFor(
         'a worker to meet the outage',
