@@ -102,7 +102,7 @@ describe('roles on separate hosts share media through S3', { timeout: 10 * 60_00
       assert.equal(refused.headers.get('retry-after'), '5');
       const leftovers = await stack.db.selectFrom('jobs').select('id').where('vendor_event_id', '=', 'hosts-refused').execute();
       assert.deepEqual(leftovers, [], 'no job row');
-      // A step reading the frames met the outage: the job is waiting on Temporal's retries, not lost.
+      // A step reading the frames met the outage (a retryable failure): the job waits on Temporal's retries, not lost.
       await waitFor(
         'a worker to meet the outage',
         () => {
