@@ -63,7 +63,7 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
   const accounts = new AccountRepository(db);
   const uploadMemory = new UploadMemory(config.api.uploadMemoryBytes, metrics.uploadBytesHeld);
   return [
-    healthRoutes({ db, temporal }),
+    healthRoutes({ db, temporal, media }),
     metricsRoutes(metrics.registry),
     docsRoutes(buildOpenApiDocument()),
     alarmRoutes({

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { isDataException } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
+import { MediaStoreUnavailableError } from '../media/store.js';
 
 /** Stable error codes of the public API. */
 export type ErrorCode =
@@ -48,12 +49,18 @@ export function envelope(data: unknown) {
 }
 
 /** The answer to a failure the client caused; undefined for one of ours. */
+/** How soon a client may try again after the media store was unreachable. */
+const mediaStoreRetryAfterSeconds = 5;
+
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   // The edge should have refused the value (control-characters.ts, the zod schemas); still the client's, not ours.
   if (isDataException(error)) return new ApiError(400, 'VALIDATION_ERROR', 'A value in the request cannot be stored.');
   const status = (error as { status?: unknown })?.status;
   if (status === 413) return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  if (error instanceof MediaStoreUnavailableError) {
+    return new ApiError(503, 'SERVICE_UNAVAILABLE', 'The media store cannot be reached; try again shortly.', { retryAfterSeconds: mediaStoreRetryAfterSeconds });
+  }
   return undefined;
 }
 
@@ -92,6 +99,7 @@ export function errorEnvelope(logger: Logger) {
       const apiError = toApiError(error) ?? (aborted ? validationError('body', 'The request ended before its body was complete.') : undefined);
       if (aborted) logger.info(request, 'request aborted before its body arrived');
       else if (!apiError) logger.error({ err: error, ...request }, 'unhandled API error');
+      else if (error instanceof MediaStoreUnavailableError) logger.warn({ err: error, ...request }, 'the media store is unavailable');
       else if (isDataException(error)) logger.warn({ err: error, ...request }, 'PostgreSQL refused a value of the request');
       const failure = apiError ?? new ApiError(500, 'INTERNAL_ERROR', 'Internal server error.');
       ctx.status = failure.status;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
-import { FileSystemMediaStore } from '../media/store.js';
+import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
 import { createApiMetrics } from '../observability/metrics.js';
 import { connectClient } from '../temporal/connection.js';
@@ -19,7 +19,7 @@ const secrets = await loadSecretKeyring(config, (message) => logger.warn(message
 // Opened on the first allowlist photo or enrichment that needs them; on CPU, whatever the detection worker uses.
 const faces = lazyFaceAnalyser({ modelsDir: config.detector.modelsDir, device: { kind: 'cpu' }, intraOpThreads: 1, logger });
 const text = lazyTextReader({ device: { kind: 'cpu' }, intraOpThreads: 1, logger });
-const server = createApiServer({ config, db, media: new FileSystemMediaStore(config.mediaDir), temporal, logger, secrets, metrics, faces, text }).listen(config.api.port, config.api.host);
+const server = createApiServer({ config, db, media: createMediaStore(config.mediaStore), temporal, logger, secrets, metrics, faces, text }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
 
 await runUntilSignal(logger, async () => {

@@ -4,20 +4,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `npm test [unit|workflows|repository|integration|faults]`: runs each tier's test/<tier>/**\/*.test.ts with the
+ * `npm test [unit|workflows|repository|integration|faults|faults-s3]`: runs each tier's test/<tier>/**\/*.test.ts with the
  * Node test runner, cheapest first. Workflow tests run workflows against stub activities on a local Temporal
  * server; repository tests talk to PostgreSQL alone; integration and fault files run one at a time, each with
- * its own Temporal dev server and PostgreSQL (fault tests also kill and restart Vigil's processes).
+ * its own Temporal dev server and PostgreSQL (fault tests also kill and restart Vigil's processes). `faults-s3`
+ * runs the fault rounds once more with the roles' media in an S3 bucket (versitygw) instead of a directory.
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const suites = {
+const suites: Record<string, { dir: string; runnerArgs: string[]; env?: Record<string, string> }> = {
   unit: { dir: 'test/unit', runnerArgs: [] as string[] },
   workflows: { dir: 'test/workflows', runnerArgs: ['--test-concurrency=1'] },
   repository: { dir: 'test/repository', runnerArgs: ['--test-concurrency=1'] },
   integration: { dir: 'test/integration', runnerArgs: ['--test-concurrency=1'] },
   faults: { dir: 'test/faults', runnerArgs: ['--test-concurrency=1'] },
+  'faults-s3': { dir: 'test/faults', runnerArgs: ['--test-concurrency=1'], env: { TEST_MEDIA_STORE: 's3' } },
 };
 type Suite = keyof typeof suites;
 
@@ -29,10 +31,11 @@ function findTestFiles(dir: string): string[] {
     .sort();
 }
 
-function runNodeTests(args: string[]): Promise<number> {
+function runNodeTests(args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...args], {
       cwd: repoRoot,
+      env: { ...process.env, ...env },
       stdio: 'inherit',
     });
     child.once('error', reject);
@@ -49,14 +52,14 @@ const selected = requested === undefined ? (Object.keys(suites) as Suite[]) : [r
 
 let exitCode = 0;
 for (const name of selected) {
-  const { dir, runnerArgs } = suites[name];
+  const { dir, runnerArgs, env } = suites[name]!;
   const files = findTestFiles(path.join(repoRoot, dir)).map((file) => path.relative(repoRoot, file));
   if (files.length === 0) {
     console.log(`No ${name} tests (${dir}/**/*.test.ts).`);
     continue;
   }
   console.log(`Running ${files.length} ${name} test file(s).`);
-  const code = await runNodeTests([...runnerArgs, ...files]);
+  const code = await runNodeTests([...runnerArgs, ...files], env);
   // Later suites still run after a failing one: one run reports everything.
   if (exitCode === 0) exitCode = code;
 }

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { configuredModels, ensureModelFiles } from '../gpu-worker/model-files.js';
 import { findTemporalCli } from '../temporal/cli.js';
 import { startDevServer } from '../temporal/dev-server.js';
+import { createMediaStore } from '../media/create-store.js';
 import { ChildProcessGroup } from './child-process-group.js';
 import { secretKeysOf, secretKeysSetting } from './secret-keys.js';
 
@@ -118,6 +119,14 @@ async function startStack(config: Config, supervisor: Supervisor, logger: Logger
     logger,
     signal: supervisor.stopSignal,
   });
+  if (supervisor.isStopping) return;
+
+  // The store every role writes to and reads from: unreachable, nothing would work, so nothing starts.
+  try {
+    await createMediaStore(config.mediaStore).check();
+  } catch (error) {
+    throw new Error(`the media store (MEDIA_STORE=${config.mediaStore.kind}) is not usable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   if (supervisor.isStopping) return;
 
   let temporalAddress = config.temporal.address;

@@ -131,7 +131,12 @@ async function undoAcceptance(deps: AcceptanceDeps, workflowId: string | undefin
       .terminate('submission was not committed')
       .catch((error: unknown) => deps.logger.error({ err: error, workflowId }, 'could not terminate the workflow of a failed submission'));
   }
-  await Promise.all(mediaPrefixes.map((prefix) => deps.media.remove(prefix)));
+  // The store may be what failed: the submission's own error is the answer, and what stays behind is logged.
+  await Promise.all(
+    mediaPrefixes.map((prefix) =>
+      deps.media.remove(prefix).catch((error: unknown) => deps.logger.error({ err: error, prefix }, 'could not remove the media of a failed submission')),
+    ),
+  );
 }
 
 /** sha256 over a submission's fields and content, to tell a retried request from a different one under the same key. */

@@ -85,6 +85,13 @@ const envSchema = z.object({
   DOWNLOAD_TIMEOUT_S: positiveSeconds.default(30),
 
   MEDIA_DIR: z.string().min(1).optional(),
+  MEDIA_STORE: z.enum(['filesystem', 's3']).default('filesystem'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: boolFlag.optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   MODELS_DIR: z.string().min(1).optional(),
   DETECTOR_MODEL: z.enum(detectorModels).default('yolox_nano_416_coco'),
   DETECTOR_DEVICE: z
@@ -207,6 +214,32 @@ function businessHoursOf(value: string): Record<SiteCategory, BusinessHours | nu
   return hours;
 }
 
+/**
+ * Where media live: a directory every role shares (one host, or a shared volume), or an S3 bucket. S3 credentials
+ * are S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY when set, else the AWS SDK's own chain (AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or pod role).
+ */
+function mediaStoreOf(e: ParsedEnv, mediaDir: string) {
+  if (e.MEDIA_STORE === 'filesystem') return { kind: 'filesystem' as const, dir: mediaDir };
+  const problems: string[] = [];
+  if (!e.S3_BUCKET) problems.push('  S3_BUCKET: required when MEDIA_STORE=s3');
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) problems.push('  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither');
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return {
+    kind: 's3' as const,
+    bucket: e.S3_BUCKET!,
+    region: e.S3_REGION,
+    /** undefined: AWS S3 itself. */
+    endpoint: e.S3_ENDPOINT,
+    /** `<endpoint>/<bucket>/<key>` rather than `<bucket>.<endpoint>/<key>`: what most S3-compatible servers expect. */
+    forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+    /** undefined: the AWS SDK's default credential chain. */
+    credentials: e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } : undefined,
+  };
+}
+
+export type MediaStoreConfig = ReturnType<typeof mediaStoreOf>;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -266,6 +299,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       idleTimeoutSeconds: e.DOWNLOAD_TIMEOUT_S,
     },
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')),
+    /** MEDIA_STORE: `filesystem` (MEDIA_DIR) or `s3` (S3_BUCKET at S3_ENDPOINT); `media/create-store.ts` opens it. */
+    mediaStore: mediaStoreOf(e, path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media'))),
     /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */
     resultRetentionDays: e.RESULT_RETENTION_DAYS,
     /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */

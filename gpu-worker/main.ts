@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/index.js';
-import { FileSystemMediaStore } from '../media/store.js';
+import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
 import { connectNative } from '../temporal/connection.js';
 import { installTemporalLogging } from '../temporal/runtime-logging.js';
@@ -52,7 +52,7 @@ const faceAnalyser = await createFaceAnalyser(modelOptions);
 const db = createDatabase(config.database.url, 2);
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir), detector, classifier, reader, faces: { analyser: faceAnalyser, db } });
+const worker = await createDetectionWorker({ config, connection, engine, media: createMediaStore(config.mediaStore), detector, classifier, reader, faces: { analyser: faceAnalyser, db } });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)

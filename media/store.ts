@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,17 @@ export interface MediaStore {
    * the stored file itself where the store is a directory, else a temporary copy removed afterwards.
    */
   withLocalFile<T>(key: string, use: (localPath: string) => Promise<T>): Promise<T>;
+  /** Resolves when the store can be read and written (readiness checks, start-up); throws with the reason otherwise. */
+  check(): Promise<void>;
+}
+
+/**
+ * The store could not be reached, or answered that it cannot serve now (a network failure, a timeout, a 5xx or
+ * 429 from S3): another attempt may get through. Activities let it propagate (Temporal retries it); the API
+ * answers 503 with Retry-After.
+ */
+export class MediaStoreUnavailableError extends Error {
+  override name = 'MediaStoreUnavailableError';
 }
 
 export interface StoredObjectInfo {
@@ -88,6 +99,11 @@ export class FileSystemMediaStore implements MediaStore {
 
   async withLocalFile<T>(key: string, use: (localPath: string) => Promise<T>): Promise<T> {
     return use(this.resolve(key));
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.R_OK | constants.W_OK);
   }
 }
 

@@ -1,12 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { inheritedEnv, type Config, type DownloadConfig } from '../config/index.js';
+import type { Config, DownloadConfig } from '../config/index.js';
+import { buildWithGo, findOnPath, isExecutable } from '../downloads/go-install.js';
 import { downloadUrls, downloadVerified, type ExpectedFile } from '../downloads/verified-download.js';
 
 const execFileAsync = promisify(execFile);
@@ -53,67 +52,9 @@ function installHelp(binDir: string, archive: TemporalCliArchive | undefined, pr
   );
 }
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findOnPath(name: string): Promise<string | undefined> {
-  for (const dir of (inheritedEnv().PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** Runs `go install` once; resolves with its exit code and everything it printed. */
-function goInstall(go: string, binDir: string, extraEnv: Record<string, string>, logger: Logger): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
-      env: inheritedEnv({ GOBIN: binDir, ...extraEnv }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        output += `${line}\n`;
-        logger.info(`[go] ${line}`);
-      });
-    }
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-/**
- * `go install` verifies modules against the checksum database (sum.golang.org); on a network that only
- * reaches the module proxy that lookup fails. A checksum mismatch is a real security error: never retried.
- */
-function checksumDbUnreachable(goOutput: string): boolean {
-  if (/checksum mismatch|SECURITY ERROR/.test(goOutput)) return false;
-  return /verifying [^\n]*(sumdb|Get "https?:|reading https?:)/.test(goOutput);
-}
-
 async function buildTemporalCli(go: string, binDir: string, logger: Logger): Promise<string> {
-  await mkdir(binDir, { recursive: true });
   logger.info(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${binDir} with go install (once; takes a few minutes)`);
-  const started = Date.now();
-  let result = await goInstall(go, binDir, {}, logger);
-  if (result.code !== 0 && checksumDbUnreachable(result.output)) {
-    logger.warn('the Go checksum database is unreachable; retrying once with GOSUMDB=off');
-    result = await goInstall(go, binDir, { GOSUMDB: 'off' }, logger);
-  }
-  const binary = path.join(binDir, 'temporal');
-  if (result.code !== 0 || !(await isExecutable(binary))) {
-    throw new Error(`go install ${TEMPORAL_CLI_MODULE} failed (exit code ${result.code}; see the [go] lines above)`);
-  }
-  logger.info({ ms: Date.now() - started }, `built ${binary}`);
-  return binary;
+  return buildWithGo({ go, module: TEMPORAL_CLI_MODULE, binary: 'temporal', binDir, logger });
 }
 
 /** Downloads and checks the release archive, then unpacks `temporal` into binDir. */

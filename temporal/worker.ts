@@ -1,7 +1,7 @@
 import { loadSecretKeyring } from '../bin/secret-keys.js';
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
-import { FileSystemMediaStore } from '../media/store.js';
+import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
 import { createAnalysisWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
@@ -16,7 +16,7 @@ const db = createDatabase(config.database.url);
 const connection = await connectNative(config);
 const metrics = createAnalysisWorkerMetrics();
 const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
-const worker = await createAnalysisWorker({ config, connection, db, media: new FileSystemMediaStore(config.mediaDir), logger, secrets, metrics });
+const worker = await createAnalysisWorker({ config, connection, db, media: createMediaStore(config.mediaStore), logger, secrets, metrics });
 const metricsServer = config.metrics.workerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.workerPort }, logger)
   : null;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorResponses, jsonResponse } from '../openapi-common.js';
 
 const dependency = z.enum(['ok', 'unreachable']);
-export const readinessData = z.object({ status: z.enum(['ready', 'not_ready']), database: dependency, temporal: dependency });
+export const readinessData = z.object({ status: z.enum(['ready', 'not_ready']), database: dependency, temporal: dependency, media: dependency });
 
 /** `/healthz` and `/readyz` in the OpenAPI document. */
 export function registerHealthPaths(registry: OpenAPIRegistry): void {
@@ -18,7 +18,7 @@ export function registerHealthPaths(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/readyz',
     tags: ['Operations'],
-    summary: 'Readiness: PostgreSQL and Temporal answer too',
+    summary: 'Readiness: PostgreSQL, Temporal and the media store answer too',
     responses: {
       200: jsonResponse('Ready.', readinessData),
       503: {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { findTemporalCli } from '../../temporal/cli.js';
 import { connectClient } from '../../temporal/connection.js';
 import { freePort, startDevServer } from '../../temporal/dev-server.js';
 import { modelsDir, repoRoot } from './paths.js';
+import { startS3Server, type S3TestServer } from './s3-server.js';
 import { testSecretsKeys } from './secrets.js';
 import { createApiToken } from './tokens.js';
 import { ProcessExitedError, waitFor } from './wait.js';
@@ -30,6 +31,8 @@ export interface ServiceProcess {
   restart(): Promise<void>;
   /** Throws, with the process's output, when it exited without being killed by the test. */
   assertRunning(): void;
+  /** The last of what the process printed since it last started. */
+  output(): string;
 }
 
 export interface ProcessStack {
@@ -47,12 +50,24 @@ export interface ProcessStack {
   /** Throws when a Vigil process died on its own; for `waitFor` checks, which then stop waiting at once. */
   assertRunning(): void;
   createToken(account: string, role?: 'user' | 'admin'): Promise<string>;
+  /** The S3 server the roles keep their media in, on the S3 store. */
+  s3: S3TestServer | undefined;
+  /** Each role's working directory and DATA_DIR: one shared folder, or with `separateHosts` one folder each. */
+  hostDirs: Record<Role, string>;
+  /** Every media key stored under `prefix`, in whichever store the roles use. */
+  mediaKeys(prefix: string): Promise<string[]>;
   stop(): Promise<void>;
 }
+
+export type Role = 'api' | 'analysisWorker' | 'detectionWorker';
 
 export interface ProcessStackOptions {
   /** Settings merged over the stack's own environment. */
   env?: Record<string, string>;
+  /** `s3`: media in a versitygw bucket. Defaults to TEST_MEDIA_STORE, else `filesystem`. */
+  mediaStore?: 'filesystem' | 's3';
+  /** Each role in its own working directory with its own DATA_DIR, as on hosts of their own (needs the S3 store). */
+  separateHosts?: boolean;
 }
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
@@ -67,10 +82,14 @@ interface ServiceDefinition {
   name: string;
   entry: string;
   env: NodeJS.ProcessEnv;
+  cwd: string;
   isReady: (output: string) => boolean | Promise<boolean>;
 }
 
-async function startService({ name, entry, env, isReady }: ServiceDefinition): Promise<ServiceProcess> {
+// Resolved here, so a child finds tsx whatever its working directory.
+const tsx = import.meta.resolve('tsx');
+
+async function startService({ name, entry, env, cwd, isReady }: ServiceDefinition): Promise<ServiceProcess> {
   let child: ChildProcess | undefined;
   let output = '';
   let exited: Promise<void> = Promise.resolve();
@@ -79,8 +98,8 @@ async function startService({ name, entry, env, isReady }: ServiceDefinition): P
   const launch = async () => {
     output = '';
     killing = false;
-    const current = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
-      cwd: repoRoot,
+    const current = spawn(process.execPath, ['--import', tsx, path.join(repoRoot, entry)], {
+      cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -125,6 +144,7 @@ async function startService({ name, entry, env, isReady }: ServiceDefinition): P
       await kill();
       await launch();
     },
+    output: () => output,
     assertRunning() {
       if (killing || !child || (child.exitCode === null && child.signalCode === null)) return;
       throw new ProcessExitedError(`${name} exited early (${child.signalCode ?? `code ${child.exitCode}`}):\n${output.slice(-OUTPUT_IN_ERRORS_CHARS)}`);
@@ -151,6 +171,18 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     await chmod(dataDir, 0o755);
 
     const postgresDir = path.join(dataDir, 'postgres');
+    const mediaStore = options.mediaStore ?? (process.env.TEST_MEDIA_STORE === 's3' ? 's3' : 'filesystem');
+    if (options.separateHosts && mediaStore !== 's3') throw new Error('separate hosts share nothing but the S3 store');
+    const s3 = mediaStore === 's3' ? await startS3Server() : undefined;
+    if (s3) cleanups.push(s3.stop);
+    const hostDirs: Record<Role, string> = { api: dataDir, analysisWorker: dataDir, detectionWorker: dataDir };
+    if (options.separateHosts) {
+      for (const role of Object.keys(hostDirs) as Role[]) {
+        hostDirs[role] = path.join(dataDir, 'hosts', role);
+        await mkdir(hostDirs[role], { recursive: true });
+      }
+    }
+
     const startPostgres = () => startEmbeddedPostgres({ persistent: true, dataDir: postgresDir, port: pgPort, logger: postgresLogger });
     let postgres: EmbeddedPostgresHandle = await startPostgres();
     cleanups.push(() => postgres.stop());
@@ -177,9 +209,11 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       WEBHOOK_INITIAL_INTERVAL_S: '1',
       WEBHOOK_MAX_INTERVAL_S: '5',
       SECRETS_KEYS: testSecretsKeys,
+      ...s3?.env,
       ...options.env,
     };
     const config = loadConfig(env);
+    const envOf = (role: Role): NodeJS.ProcessEnv => ({ ...env, DATA_DIR: hostDirs[role] });
     await migrateToLatest(config.database.url);
     const db = createDatabase(config.database.url);
     cleanups.push(() => db.destroy());
@@ -198,13 +232,26 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     };
     // The workers load models and bundle workflows: started side by side.
     const [analysisWorker, detectionWorker] = await Promise.all([
-      start({ name: 'analysis worker', entry: 'temporal/worker.ts', env, isReady: (out) => out.includes('analysis worker started') }),
-      start({ name: 'detection worker', entry: 'gpu-worker/main.ts', env, isReady: (out) => out.includes('detection worker started') }),
+      start({
+        name: 'analysis worker',
+        entry: 'temporal/worker.ts',
+        env: envOf('analysisWorker'),
+        cwd: hostDirs.analysisWorker,
+        isReady: (out) => out.includes('analysis worker started'),
+      }),
+      start({
+        name: 'detection worker',
+        entry: 'gpu-worker/main.ts',
+        env: envOf('detectionWorker'),
+        cwd: hostDirs.detectionWorker,
+        isReady: (out) => out.includes('detection worker started'),
+      }),
     ]);
     const api = await start({
       name: 'API',
       entry: 'api/main.ts',
-      env,
+      env: envOf('api'),
+      cwd: hostDirs.api,
       isReady: async () => (await fetch(`${baseUrl}/healthz`)).ok,
     });
 
@@ -224,6 +271,13 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         postgres = await startPostgres();
       },
       createToken: (account, role) => createApiToken(db, account, role),
+      s3,
+      hostDirs,
+      async mediaKeys(prefix) {
+        if (s3) return s3.keys(`${prefix}/`);
+        const entries = await readdir(path.join(config.mediaDir, prefix), { recursive: true, withFileTypes: true }).catch(() => []);
+        return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(config.mediaDir, path.join(entry.parentPath, entry.name))).sort();
+      },
       stop: cleanUp,
     };
   } catch (error) {

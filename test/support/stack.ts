@@ -12,7 +12,7 @@ import { lazyTextReader } from '../../gpu-worker/ocr.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createDatabase, type Db } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrator.js';
-import { FileSystemMediaStore } from '../../media/store.js';
+import { createMediaStore } from '../../media/create-store.js';
 import { createLogger, type Logger } from '../../logging/logger.js';
 import { createAnalysisWorkerMetrics, createApiMetrics, type AnalysisWorkerMetrics, type ApiMetrics } from '../../observability/metrics.js';
 import { serveMetrics } from '../../observability/metrics-server.js';
@@ -129,7 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     await migrateToLatest(config.database.url);
     const db = createDatabase(config.database.url);
     cleanups.push(() => db.destroy());
-    const media = new FileSystemMediaStore(config.mediaDir);
+    const media = createMediaStore(config.mediaStore);
     const secrets = new SecretKeyring(config.secrets.keys);
 
     const temporal = await connectClient(config);

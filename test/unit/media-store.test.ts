@@ -39,3 +39,11 @@ test('a stream that fails midway leaves no object and no temporary file', async 
     assert.deepEqual(await readdir(path.join(root, 'videos/v2')), []);
   });
 });
+
+test('check creates the store directory and answers once it is writable', async () => {
+  await withStore(async (_store, root) => {
+    const store = new FileSystemMediaStore(path.join(root, 'not-yet'));
+    await store.check();
+    assert.deepEqual(await readdir(root), ['not-yet']);
+  });
+});
