@@ -2,6 +2,7 @@ import type { JobRepository } from '../db/repositories/jobs.js';
 import type { DocumentedJobKind } from '../db/schema.js';
 import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
+import { presentClassification } from './classification-document.js';
 
 type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string) => Promise<unknown>;
 
@@ -13,6 +14,10 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
   alarm: async (jobs, accountId, jobId) => {
     const exported = await loadAlarmExport(jobs, accountId, jobId);
     return exported && presentExport(exported);
+  },
+  classification: async (jobs, accountId, jobId) => {
+    const job = await jobs.getOfKind(accountId, jobId, 'classification');
+    return job && presentClassification(job);
   },
 };
 

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAlarmPaths } from './alarms/schema.js';
+import { registerClassificationPaths } from './classify/schema.js';
 import { registerDetectionPaths } from './detections/schema.js';
 import { registerDocsPaths } from './docs/schema.js';
 import { registerHealthPaths } from './health/schema.js';
@@ -9,7 +10,7 @@ import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+const resourcePaths = [registerAlarmPaths, registerClassificationPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -37,6 +38,7 @@ export function buildOpenApiDocument() {
     },
     tags: [
       { name: 'Alarms', description: 'Submit alarms and export their verdicts.' },
+      { name: 'Classification', description: 'Classify alarm clips: safe, danger or intrusion.' },
       { name: 'Webhooks', description: 'Deliveries of a job\'s result.' },
       { name: 'Jobs', description: 'Jobs of every kind: erasure.' },
       { name: 'Detections', description: 'Query, search and edit detections.' },

@@ -119,6 +119,11 @@ const envSchema = z.object({
   LLM_BREAKER_FAILURES: positiveInt.default(3),
   LLM_BREAKER_COOLDOWN_S: positiveSeconds.default(60),
   BUSINESS_HOURS: z.string().default(''),
+  CLASSIFY_SYNC_WAIT_S: positiveSeconds.max(120).default(10),
+  CLASSIFY_SAMPLE_FPS: positiveSeconds.max(30).default(3),
+  CLASSIFY_FRAME_WIDTH: positiveInt.min(64).max(1920).default(640),
+  CLASSIFY_MAX_FRAMES: positiveInt.min(2).max(120).default(60),
+  CLASSIFY_MAX_CLIP_BYTES: positiveInt.default(100 * 1024 * 1024),
   SECRETS_KEYS: secretKeysSchema.optional(),
 });
 
@@ -280,6 +285,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       paletteToLuminance: e.DETECTOR_PALETTE_TO_LUMINANCE,
       /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
       tiling: e.DETECTOR_TILING,
+    },
+    /** Clip classification (POST /api/classify). */
+    classification: {
+      /** How long `?sync=true` waits for the result before answering the accepted document. */
+      syncWaitSeconds: e.CLASSIFY_SYNC_WAIT_S,
+      /** Clips are sampled at this rate, at most this wide, into at most this many frames (fewer a second for long clips). */
+      sampling: { fps: e.CLASSIFY_SAMPLE_FPS, width: e.CLASSIFY_FRAME_WIDTH, maxFrames: e.CLASSIFY_MAX_FRAMES },
+      maxClipBytes: e.CLASSIFY_MAX_CLIP_BYTES,
     },
     /** Nuisance-filter and frame-quality settings over the per-site-category defaults. */
     filterOverrides: e.FILTER_OVERRIDES ?? {},

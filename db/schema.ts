@@ -1,7 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
+import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
 
 export type { JobKind, JobStatus };
+export type { ClassificationRequest, ClassificationResult };
 
 /** Table types for kysely. Every tenant-owned table carries `account_id`; repositories filter on it. */
 
@@ -103,6 +105,7 @@ export interface JobError {
  */
 export interface JobDocuments {
   alarm: { request: AlarmRequest; result: AlarmServerResult };
+  classification: { request: ClassificationRequest; result: ClassificationResult };
 }
 export type DocumentedJobKind = keyof JobDocuments & JobKind;
 
@@ -251,6 +254,15 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Risk thresholds of clip classifications: the account's (`camera_id` '') and its cameras'. */
+export interface ClassificationThresholdsTable {
+  account_id: string;
+  camera_id: ColumnType<string, string | undefined, string>;
+  low: number;
+  high: number;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -266,6 +278,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  classification_thresholds: ClassificationThresholdsTable;
 }
 
 export type Job = Selectable<JobsTable>;

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
+import { createClassificationActivities } from '../activities/classification.js';
+import { filterSettingsFor } from '../domain/filters.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
@@ -60,6 +62,14 @@ export async function createAnalysisWorker({
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, secrets, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
+      ...createClassificationActivities({
+        db,
+        media,
+        logger,
+        sampling: config.classification.sampling,
+        filterSettings: filterSettingsFor(undefined, config.filterOverrides),
+        detectorModel: config.detector.model,
+      }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,
