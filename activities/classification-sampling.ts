@@ -3,8 +3,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../domain/failure-types.js';
 import { frameName } from '../domain/identifiers.js';
 import type { MediaStore } from '../media/store.js';
+import { ToolFailedError } from '../media/video/ffmpeg.js';
 import { decodeFrames } from '../media/video/frames.js';
-import { probeVideo } from '../media/video/probe.js';
 import type { PreparedFrames } from '../workflows/contracts/clip-classification.js';
 
 /** How a clip is turned into frames for the detector: `fps` frames a second, at most `width` wide, at most `maxFrames`. */
@@ -14,29 +14,52 @@ export interface ClipSampling {
   maxFrames: number;
 }
 
+export interface StoredClip {
+  key: string;
+  width: number;
+  height: number;
+  durationS: number;
+  /** Where its frames are written. */
+  framesPrefix: string;
+}
+
+const even = (value: number) => Math.max(2, Math.round(value / 2) * 2);
+
 /**
- * Samples the stored clip into JPEG frames under `framesPrefix`: at `fps` (fewer for a long clip, so there are at
- * most `maxFrames`), scaled down to `width`. The detector and the motion statistics read them as they read images.
+ * Samples the stored clip into JPEG frames under `framesPrefix`: at `fps` (fewer a second for a long clip, so there
+ * are at most `maxFrames`), scaled down to `width`. The detector and the motion statistics read them as they read
+ * uploaded images.
  */
-export async function sampleClip(media: MediaStore, clip: { key: string; framesPrefix: string }, sampling: ClipSampling): Promise<PreparedFrames> {
+export async function sampleClip(media: MediaStore, clip: StoredClip, sampling: ClipSampling): Promise<PreparedFrames> {
+  const fps = clip.durationS > 0 ? Math.min(sampling.fps, sampling.maxFrames / clip.durationS) : sampling.fps;
+  const width = even(Math.min(sampling.width, clip.width));
+  const height = even((width * clip.height) / clip.width);
   return media.withLocalFile(clip.key, async (path) => {
-    const probe = await probeVideo(path);
-    const fps = Math.min(sampling.fps, probe.durationS > 0 ? sampling.maxFrames / probe.durationS : sampling.fps);
-    const width = Math.min(sampling.width, probe.width);
     const frames: PreparedFrames['frames'] = [];
-    let size = { width, height: 0 };
-    for await (const frame of decodeFrames(path, { fps, width, pixelFormat: 'rgb24' })) {
-      if (frames.length >= sampling.maxFrames) break;
-      const jpeg = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
-      const key = `${clip.framesPrefix}/${frameName(frames.length, 'jpg')}`;
-      await media.put(key, jpeg);
-      frames.push({ index: frames.length, key });
-      size = { width: frame.width, height: frame.height };
+    const writes: Promise<void>[] = [];
+    try {
+      for await (const frame of decodeFrames(path, { fps, width, height, pixelFormat: 'rgb24' })) {
+        if (frames.length >= sampling.maxFrames) break;
+        const key = `${clip.framesPrefix}/${frameName(frames.length, 'jpg')}`;
+        frames.push({ index: frames.length, key });
+        // Encoded and written while ffmpeg decodes the next frame.
+        writes.push(
+          sharp(frame.data, { raw: { width, height, channels: 3 } })
+            .jpeg({ quality: 85 })
+            .toBuffer()
+            .then((jpeg) => media.put(key, jpeg)),
+        );
+      }
+      await Promise.all(writes);
+    } catch (error) {
+      await Promise.allSettled(writes);
+      if (error instanceof ToolFailedError) throw ApplicationFailure.nonRetryable(`The clip stopped decoding: ${error.message}`, FailureType.InvalidVideo);
+      throw error;
     }
-    if (frames.length === 0) throw ApplicationFailure.nonRetryable('The clip has no frame that decodes.', FailureType.InvalidVideo);
+    if (frames.length < 1) throw ApplicationFailure.nonRetryable('The clip has no frame that decodes.', FailureType.InvalidVideo);
     return {
       frames,
-      processed: { ...size, fps: Math.round(fps * 100) / 100, nframes: frames.length, duration: Math.round((frames.length / fps) * 1000) / 1000 },
+      processed: { width, height, fps: Math.round(fps * 100) / 100, nframes: frames.length, duration: Math.round((frames.length / fps) * 1000) / 1000 },
     };
   });
 }

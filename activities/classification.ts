@@ -61,7 +61,7 @@ export function createClassificationActivities({ db, media, logger, sampling, fi
         throw ApplicationFailure.nonRetryable(`Job ${jobId} is not queued or running.`, FailureType.UnknownJob);
       }
       if (source.kind === 'video') {
-        return sampleClip(media, { key: source.key, framesPrefix: `${jobMediaPrefix('classification', jobId)}/frames` }, sampling);
+        return sampleClip(media, { ...source, framesPrefix: `${jobMediaPrefix('classification', jobId)}/frames` }, sampling);
       }
       const first = await probeImage(await media.get(source.frames[0]!.key)).catch((error: unknown) => {
         throw error instanceof InvalidImageError ? invalidImage(error) : error;

@@ -94,7 +94,7 @@ export async function submitClassification(deps: SubmitClassificationDeps, submi
         throw error;
       });
       if (probe instanceof InvalidVideoError) return refuse(refused({ code: 'INVALID_VIDEO', message: `video: ${probe.message}`, field: 'video' }));
-      source = { kind: 'video', key };
+      source = { kind: 'video', key, width: probe.width, height: probe.height, durationS: probe.durationS };
       media = {
         kind: 'video',
         name: file.name,

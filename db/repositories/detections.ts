@@ -232,8 +232,9 @@ export class DetectionRepository {
         r.id,
         {
           jobId: r.id,
-          request: r.request,
-          result: r.result,
+          // Detections belong to alarm jobs: their request is an alarm's.
+          request: r.request as AlarmRequest,
+          result: r.result as AlarmServerResult | null,
           vendorTime: r.vendor_time,
           siteTimezone: r.site_timezone,
           startedAt: r.started_at,

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../../activities/alarm.js';
+import type { ClassificationActivities } from '../../activities/classification.js';
 import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
@@ -10,7 +11,12 @@ import type { DetectionActivities } from '../../gpu-worker/activities.js';
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
  * checks), so a new activity is one more stub there, and one more module here if it is a new module.
  */
-export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
+export type VigilActivities = JobLifecycleActivities &
+  AlarmActivities &
+  DetectionActivities &
+  LlmActivities &
+  WebhookActivities &
+  ClassificationActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -94,6 +100,11 @@ function defaultStubs(): VigilActivities {
     prepareAlarmDelivery: prepareDelivery,
     attemptWebhookDelivery: async () => ({ statusCode: 200 }),
     abandonWebhookDelivery: async () => undefined,
+    prepareClassification: async ({ source }) => ({
+      frames: source.kind === 'images' ? source.frames : [0, 1, 2].map((index) => ({ index, key: `${source.key}/frame_${index}.jpg` })),
+      processed: { width: 640, height: 360, fps: 3, nframes: 3, duration: 1 },
+    }),
+    classifyFrames: async () => ({ risk: 'intrusion' }),
   };
 }
 

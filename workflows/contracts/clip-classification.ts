@@ -6,7 +6,9 @@ import type { JobLifecycleInput } from './job.js';
 /** `clipClassification(input, settings?)`: one clip classification (see workflows/clip-classification.ts). */
 
 /** What the classification is run on: the stored clip, or the stored images in order. Keys only, never bytes. */
-export type ClassificationSource = { kind: 'video'; key: string } | { kind: 'images'; frames: FrameRef[] };
+export type ClassificationSource =
+  | { kind: 'video'; key: string; /** As probed at submission. */ width: number; height: number; durationS: number }
+  | { kind: 'images'; frames: FrameRef[] };
 
 export interface ClassificationWorkflowInput extends JobLifecycleInput {
   source: ClassificationSource;
