@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
+import { ClassificationThresholdRepository } from '../db/repositories/classification-thresholds.js';
+import { riskThresholdsSchema } from '../domain/classification/risk.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
@@ -18,6 +20,12 @@ const usage = `Usage: npm run vigil -- <command>
                                              the account's default webhook (jobs without their own);
                                              the secret signs deliveries and is never shown again
   webhook clear --account <name>             remove the account's default webhook
+  classify thresholds set --account <name> [--camera <id>] --low <0-1> --high <0-1>
+                                             risk thresholds of clip classifications: intrusion under low is
+                                             safe, under high danger, else intrusion (defaults 0.2 and 0.8);
+                                             a camera's (its camera_id as requests send it) win over the account's
+  classify thresholds clear --account <name> [--camera <id>]
+                                             back to the account's thresholds, or to the defaults
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
@@ -33,6 +41,9 @@ async function main(argv: string[]): Promise<void> {
       token: { type: 'string' },
       url: { type: 'string' },
       secret: { type: 'string' },
+      camera: { type: 'string' },
+      low: { type: 'string' },
+      high: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -83,6 +94,21 @@ async function main(argv: string[]): Promise<void> {
         const accountId = await existingAccount(accounts, values.account);
         const cleared = await (await webhooks()).clearAccountDefault(accountId);
         console.log(cleared ? `Removed the default webhook of account ${values.account}.` : `Account ${values.account} had no default webhook.`);
+        return;
+      }
+      case 'classify thresholds set': {
+        const accountId = await existingAccount(accounts, values.account);
+        const parsed = riskThresholdsSchema.safeParse({ low: Number(values.low ?? NaN), high: Number(values.high ?? NaN) });
+        if (!parsed.success) throw new UsageError('--low and --high must be numbers from 0 to 1, low not above high');
+        await new ClassificationThresholdRepository(db).set(accountId, values.camera, parsed.data);
+        console.log(`Risk thresholds of ${values.camera ? `camera ${values.camera} of ` : ''}account ${values.account}: low ${parsed.data.low}, high ${parsed.data.high}`);
+        return;
+      }
+      case 'classify thresholds clear': {
+        const accountId = await existingAccount(accounts, values.account);
+        const cleared = await new ClassificationThresholdRepository(db).clear(accountId, values.camera);
+        const whose = `${values.camera ? `camera ${values.camera} of ` : ''}account ${values.account}`;
+        console.log(cleared ? `Removed the risk thresholds of ${whose}.` : `The ${whose} had no risk thresholds of its own.`);
         return;
       }
       case 'secrets rotate': {

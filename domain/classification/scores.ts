@@ -84,9 +84,12 @@ function persistentScore(frames: readonly FrameDetections[], category: Detection
   return 1 - doubt;
 }
 
-/** The alarm decision as an intrusion score: Yes from 0.8, Maybe 0.2–0.8, No under 0.2, placed by the evidence. */
+/**
+ * The alarm decision as an intrusion score: Yes 0.8–0.99, Maybe 0.2–0.8, No under 0.2, placed by the evidence.
+ * Never 1: a camera whose thresholds ask for more than the rules can be sure of is never an intrusion.
+ */
 function intrusionScore(decision: LocalDecision, evidence: number): number {
-  if (decision.decision === 'Yes') return 0.8 + 0.2 * evidence;
+  if (decision.decision === 'Yes') return 0.8 + 0.19 * evidence;
   if (decision.decision === 'Maybe') return 0.2 + 0.6 * evidence;
   return 0.19 * evidence;
 }
