@@ -2,6 +2,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../domain/failure-types.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
+import type { ClassifyFramesInput, ClassifyFramesResult } from '../workflows/contracts/classify-frames.js';
+import { InvalidImageError } from '../media/image.js';
+import type { Classifier } from './classifier.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
 export interface DetectionDeps {
@@ -38,3 +41,42 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
 }
 
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
+
+/** Classes and groups per frame in an activity's answer: enough to tag, small enough for a workflow's history. */
+const FRAME_TOP_CLASSES = 3;
+const FRAME_TOP_GROUPS = 5;
+
+export interface ClassifierDeps {
+  classifier: Classifier;
+  media: MediaStore;
+}
+
+export function createClassifierActivities({ classifier, media }: ClassifierDeps) {
+  return {
+    /** The ImageNet classifier over each frame (whole frame, centre crop): top classes and top groups, heartbeating per frame. */
+    async classifyFrames({ jobId, frames }: ClassifyFramesInput): Promise<ClassifyFramesResult> {
+      const context = Context.current();
+      const results: ClassifyFramesResult = [];
+      for (const frame of frames) {
+        context.heartbeat({ frameIndex: frame.index });
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        try {
+          const { top, groups } = await classifier.classify(await media.get(frame.key), FRAME_TOP_CLASSES);
+          results.push({
+            frameIndex: frame.index,
+            top: top.map(({ synset, label, probability }) => ({ synset, label, probability })),
+            groups: groups.slice(0, FRAME_TOP_GROUPS),
+          });
+        } catch (error) {
+          if (error instanceof InvalidImageError) {
+            throw ApplicationFailure.nonRetryable(`Frame ${frame.index} of job ${jobId}: ${error.message}`, FailureType.InvalidImage);
+          }
+          throw error;
+        }
+      }
+      return results;
+    },
+  };
+}
+
+export type ClassifierActivities = ReturnType<typeof createClassifierActivities>;

@@ -6,6 +6,7 @@ import { installTemporalLogging } from '../temporal/runtime-logging.js';
 import { createDetectionWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import { abortedByInterrupt } from '../downloads/verified-download.js';
+import { createClassifier } from './classifier.js';
 import { createDetector, type DetectorModel } from './detector.js';
 import { createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
@@ -39,9 +40,15 @@ const openDetector = (model: DetectorModel) =>
   });
 const detector = await openDetector(config.detector.model);
 const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
+const classifier = await createClassifier({
+  modelsDir: config.detector.modelsDir,
+  device: config.detector.device,
+  intraOpThreads: config.detector.intraOpThreads,
+  logger,
+});
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, media: new FileSystemMediaStore(config.mediaDir) });
+const worker = await createDetectionWorker({ config, connection, engine, classifier, media: new FileSystemMediaStore(config.mediaDir) });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)
@@ -51,6 +58,7 @@ logger.info(
     taskQueue: config.temporal.detectTaskQueue,
     concurrency: config.detector.concurrency,
     cascadeModel: cascade?.info.model ?? null,
+    classifierModel: classifier.info.model,
     ...detector.info,
   },
   'detection worker started',
@@ -60,3 +68,4 @@ await metricsServer?.close();
 await connection.close();
 await detector.release();
 await cascade?.release();
+await classifier.release();

@@ -10,9 +10,9 @@ export function modelFilePath(modelsDir: string, model: ModelName): string {
   return path.resolve(modelsDir, modelManifest[model].fileName);
 }
 
-/** The models a detection worker with this configuration opens. */
+/** The models a detection worker with this configuration opens (the ImageNet classifier always). */
 export function configuredModels(config: Config): ModelName[] {
-  return [config.detector.model, ...(config.detector.cascadeModel ? [config.detector.cascadeModel] : [])];
+  return [config.detector.model, ...(config.detector.cascadeModel ? [config.detector.cascadeModel] : []), 'mobilenetv2_12_int8_imagenet'];
 }
 
 /** How to place a model by hand: the folder, the file, its sha256 and where a copy is. */

@@ -4,6 +4,7 @@ import { CancelledFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine, type DetectionEngine } from '../../gpu-worker/engine.js';
+import { createClassifier } from '../../gpu-worker/classifier.js';
 import { createDetectionWorker } from '../../gpu-worker/worker.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import { connectNative } from '../../temporal/connection.js';
@@ -76,11 +77,13 @@ describe('cancelling a job while its detection runs', () => {
         }
       },
     };
+    const classifier = await createClassifier({ modelsDir, device: { kind: 'cpu' }, intraOpThreads: 1 });
     const connection = await connectNative(stack.config);
     const worker = await createDetectionWorker({
       config: stack.config,
       connection,
       engine: observedEngine,
+      classifier,
       media: new FileSystemMediaStore(stack.config.mediaDir),
     });
     const running = worker.run();
@@ -97,6 +100,7 @@ describe('cancelling a job while its detection runs', () => {
       await running;
       await connection.close();
       for (const detector of detectors) await detector.release();
+      await classifier.release();
     }
   });
 

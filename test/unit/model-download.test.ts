@@ -89,9 +89,9 @@ describe('models arrive by themselves, verified', () => {
   it('downloads the configured models through a redirect, checks them and says which licence applies', async () => {
     const { logger, messages } = collectingLogger();
     const models = configuredModels(loadConfig({}));
-    assert.deepEqual(models, ['yolox_nano_416_coco', 'picodet_s_416_coco']);
+    assert.deepEqual(models, ['yolox_nano_416_coco', 'picodet_s_416_coco', 'mobilenetv2_12_int8_imagenet']);
     await ensureModelFiles(models, { modelsDir, downloads: downloadsVia('redirect'), logger });
-    assert.deepEqual((await readdir(modelsDir)).sort(), ['picodet_s_416_coco.onnx', 'yolox_nano_416_coco.onnx']);
+    assert.deepEqual((await readdir(modelsDir)).sort(), ['mobilenetv2_12_int8_imagenet.onnx', 'picodet_s_416_coco.onnx', 'yolox_nano_416_coco.onnx']);
     for (const model of models) {
       assert.equal(await sha256OfFile(path.join(modelsDir, modelManifest[model].fileName)), modelManifest[model].sha256);
       assert.ok(messages().some((message) => message.includes(model) && message.includes('licence Apache-2.0')));
@@ -101,6 +101,8 @@ describe('models arrive by themselves, verified', () => {
       '/good/yolox_nano_416_coco.onnx',
       '/redirect/picodet_s_416_coco.onnx',
       '/good/picodet_s_416_coco.onnx',
+      '/redirect/mobilenetv2_12_int8_imagenet.onnx',
+      '/good/mobilenetv2_12_int8_imagenet.onnx',
     ]);
   });
 
