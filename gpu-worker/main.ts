@@ -12,6 +12,7 @@ import { createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
 import { configuredModels, ensureModelFiles } from './model-files.js';
 import { createDetectionWorker } from './worker.js';
+import { createTextReader } from './ocr.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'gpu-worker');
@@ -46,9 +47,11 @@ const classifier = await createClassifier({
   intraOpThreads: config.detector.intraOpThreads,
   logger,
 });
+// PP-OCR's two models, opened once for the process like the detector's.
+const reader = await createTextReader({ device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, logger });
 const connection = await connectNative(config);
 const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
-const worker = await createDetectionWorker({ config, connection, engine, classifier, media: new FileSystemMediaStore(config.mediaDir) });
+const worker = await createDetectionWorker({ config, connection, engine, classifier, media: new FileSystemMediaStore(config.mediaDir), reader });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort
   ? await serveMetrics(metrics.registry, { host: config.metrics.host, port: config.metrics.gpuWorkerPort }, logger)
@@ -69,3 +72,4 @@ await connection.close();
 await detector.release();
 await cascade?.release();
 await classifier.release();
+await reader.release();
