@@ -30,7 +30,7 @@ const even = (value: number) => Math.max(2, Math.round(value / 2) * 2);
  * are at most `maxFrames`), scaled down to `width`. The detector and the motion statistics read them as they read
  * uploaded images.
  */
-export async function sampleClip(media: MediaStore, clip: StoredClip, sampling: ClipSampling): Promise<PreparedFrames> {
+export async function sampleClip(media: MediaStore, clip: StoredClip, sampling: ClipSampling): Promise<Pick<PreparedFrames, 'frames' | 'processed'>> {
   const fps = clip.durationS > 0 ? Math.min(sampling.fps, sampling.maxFrames / clip.durationS) : sampling.fps;
   const width = even(Math.min(sampling.width, clip.width));
   const height = even((width * clip.height) / clip.width);

@@ -1,6 +1,8 @@
 import { condition, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { ClassificationActivities } from '../activities/classification.js';
-import type { DetectionActivities } from '../gpu-worker/activities.js';
+import type { ClassifierActivities, DetectionActivities } from '../gpu-worker/activities.js';
+import type { TextActivities } from '../gpu-worker/text-activities.js';
+import { classifierEvidence, textEvidence } from '../domain/classification/evidence.js';
 import {
   classificationEndedUpdate,
   type ClassificationOutcome,
@@ -17,12 +19,20 @@ import { databaseRetry } from './short-steps.js';
 const classificationSteps = proxyLocalActivities<ClassificationActivities>({ startToCloseTimeout: '2m', retry: databaseRetry });
 
 function detectionActivities(taskQueue: string) {
-  return proxyActivities<DetectionActivities>({
+  return proxyActivities<DetectionActivities & ClassifierActivities & TextActivities>({
     taskQueue,
     startToCloseTimeout: '2m',
     heartbeatTimeout: '10s',
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8 },
   });
+}
+
+/** Frames the classifier sees, spread over the clip: its groups need no more to be found, and each costs time. */
+const classifierFrames = 6;
+
+function spreadOver<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]!);
 }
 
 /**
@@ -52,15 +62,23 @@ async function runClassificationPipeline(input: ClassificationWorkflowInput, { s
   const prepared = await classificationSteps.prepareClassification({ ...scope, source: input.source });
 
   enterStage('detect');
-  const detections = await detect.detectFrames({ ...scope, frames: prepared.frames });
+  // Queued together: the detection worker runs them as its sessions allow. The classifier sees a few frames and
+  // the crop of the busiest region; the text reader the middle frame.
+  const classified = [...spreadOver(prepared.frames, classifierFrames), ...(prepared.regionKey ? [{ index: -1, key: prepared.regionKey }] : [])];
+  const middle = prepared.frames[Math.floor(prepared.frames.length / 2)]!;
+  const [detections, classes, text] = await Promise.all([
+    detect.detectFrames({ ...scope, frames: prepared.frames }),
+    detect.classifyFrames({ ...scope, frames: classified }),
+    detect.readText({ mediaKeys: [middle.key] }),
+  ]);
 
-  enterStage('classify');
-  const { risk } = await classificationSteps.classifyFrames({
+  enterStage('score');
+  const { risk } = await classificationSteps.scoreClassification({
     ...scope,
     cameraId: input.cameraId,
     prepared,
     detections,
-    evidence: { classifier: null, text: null },
+    evidence: { classifier: classifierEvidence(classes), text: textEvidence(text.frames.flatMap((frame) => frame.lines)) },
   });
   return { jobId: input.jobId, risk };
 }

@@ -173,3 +173,22 @@ describe('risk and labels', () => {
     assert.deepEqual(labelsOf(scores), ['intrusion', 'person', 'vehicule']);
   });
 });
+
+describe('classifier and text evidence', () => {
+  it('takes per class the most probable image, summing its groups', async () => {
+    const { classifierEvidence } = await import('../../domain/classification/evidence.js');
+    const evidence = classifierEvidence([
+      { groups: [{ group: 'dog', probability: 0.3 }, { group: 'domestic_cat', probability: 0.25 }, { group: 'spider_web', probability: 0.1 }] },
+      { groups: [{ group: 'spider_web', probability: 0.6 }, { group: 'flower_or_plant', probability: 0.2 }] },
+    ]);
+    assert.deepEqual(evidence, { spider: 0, web: 0.6, flag: 0, plant: 0.2, animal: 0.55 });
+    assert.deepEqual(classifierEvidence([]), { spider: 0, web: 0, flag: 0, plant: 0, animal: 0 });
+  });
+
+  it('counts text lines of 3 characters or more', async () => {
+    const { textEvidence } = await import('../../domain/classification/evidence.js');
+    assert.equal(textEvidence([{ text: 'I', confidence: 0.99 }, { text: '2026-12-02 14:03', confidence: 0.87 }]), 0.87);
+    assert.equal(textEvidence([{ text: 'a b', confidence: 0.9 }]), 0);
+    assert.equal(textEvidence([]), 0);
+  });
+});

@@ -48,15 +48,18 @@ describe('clipClassification with stub activities', () => {
   test('a clip: sampled, all its frames detected in one activity, classified and stored, then the webhook', async () => {
     const run = await start();
     assert.deepEqual(await run.handle.result(), { jobId: run.handle.workflowId, risk: 'intrusion' });
-    assert.deepEqual(names(run), ['prepareClassification', 'detectFrames', 'classifyFrames', 'prepareJobDelivery', 'attemptWebhookDelivery']);
+    assert.deepEqual(names(run).slice(0, 1), ['prepareClassification']);
+    assert.deepEqual(new Set(names(run).slice(1, 4)), new Set(['detectFrames', 'classifyFrames', 'readText']), 'detection, classifier and text together');
+    assert.deepEqual(names(run).slice(4), ['scoreClassification', 'prepareJobDelivery', 'attemptWebhookDelivery']);
     const [prepared] = run.stubs.inputsOf('prepareClassification');
     assert.equal(prepared!.source.kind, 'video');
     const [detect] = run.stubs.inputsOf('detectFrames');
     assert.equal(detect!.frames.length, 3, 'one detection call for every sampled frame');
-    const [classify] = run.stubs.inputsOf('classifyFrames');
+    const [classify] = run.stubs.inputsOf('scoreClassification');
     assert.equal(classify!.cameraId, 'cam-7');
     assert.equal(classify!.detections.length, 3);
     assert.equal(classify!.prepared.processed.fps, 3);
+    assert.deepEqual(classify!.evidence, { classifier: { spider: 0, web: 0.7, flag: 0, plant: 0, animal: 0 }, text: 0.9 }, 'the helpers\' findings as evidence');
   });
 
   test('images go to the detector as sent, and without a webhook target none is sent', async () => {
@@ -64,7 +67,7 @@ describe('clipClassification with stub activities', () => {
     const run = await start({ source: { kind: 'images', frames }, hasWebhook: false, cameraId: null });
     await run.handle.result();
     assert.deepEqual(run.stubs.inputsOf('detectFrames')[0]!.frames, frames);
-    assert.equal(run.stubs.inputsOf('classifyFrames')[0]!.cameraId, null);
+    assert.equal(run.stubs.inputsOf('scoreClassification')[0]!.cameraId, null);
     assert.ok(!names(run).includes('prepareJobDelivery'));
   });
 
@@ -72,7 +75,7 @@ describe('clipClassification with stub activities', () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const run = await start({}, {
-      classifyFrames: async () => {
+      scoreClassification: async () => {
         await held;
         return { risk: 'safe' };
       },
@@ -80,7 +83,7 @@ describe('clipClassification with stub activities', () => {
     const update = run.handle.executeUpdate(classificationEndedUpdate);
     let answered = false;
     void update.then(() => (answered = true));
-    await waitFor('classification to start', () => names(run).includes('classifyFrames'));
+    await waitFor('classification to start', () => names(run).includes('scoreClassification'));
     assert.equal(answered, false, 'not before the result is stored');
     release();
     await update;
@@ -111,7 +114,7 @@ describe('clipClassification with stub activities', () => {
     });
     await waitFor('the detection to see its cancellation', () => run.stubs.cancelled.includes('detectFrames'));
     assert.equal(run.stubs.inputsOf('failJob')[0]!.error.code, FailureType.MaxProcessingTimeExceeded);
-    assert.ok(!names(run).includes('classifyFrames'));
+    assert.ok(!names(run).includes('scoreClassification'));
   });
 
   test('a cancelled classification stops its detection and ends cancelled', async () => {
@@ -123,6 +126,6 @@ describe('clipClassification with stub activities', () => {
     const [failed] = run.stubs.inputsOf('failJob');
     assert.equal(failed!.cancelled, true);
     assert.equal(failed!.error.code, FailureType.Cancelled);
-    assert.ok(!names(run).includes('classifyFrames'));
+    assert.ok(!names(run).includes('scoreClassification'));
   });
 });

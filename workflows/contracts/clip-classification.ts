@@ -1,4 +1,5 @@
 import { defineUpdate } from '@temporalio/workflow';
+import type { MotionSignals } from '../../domain/classification/motion-signals.js';
 import type { ClassifierEvidence } from '../../domain/classification/scores.js';
 import type { FrameRef } from './alarm-verification.js';
 import type { JobLifecycleInput } from './job.js';
@@ -29,6 +30,9 @@ export interface ProcessedSpecs {
 export interface PreparedFrames {
   frames: FrameRef[];
   processed: ProcessedSpecs;
+  motion: MotionSignals;
+  /** A crop of where the clip moved most (a spider or a leaf near the lens), for the classifier; null when none. */
+  regionKey: string | null;
 }
 
 /** What the detection queue's helpers found beside the detector: null where none ran. */
