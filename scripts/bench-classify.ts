@@ -61,7 +61,8 @@ async function eventFiles(event: string): Promise<AlarmFile[]> {
   return Promise.all(names.map(async (name) => ({ name, bytes: await readFile(path.join(dir, name)), type: 'image/jpeg' })));
 }
 
-const stack = await startStack();
+// A cold first classification on a busy machine may take longer than the default wait.
+const stack = await startStack({ env: { CLASSIFY_SYNC_WAIT_S: '120' } });
 try {
   const token = await stack.createToken('bench');
   const samples: Sample[] = [];

@@ -66,7 +66,6 @@ export type ClassifyFields = z.infer<typeof classifyFields>;
 
 export const classifyQuery = z.object({
   sync: z.preprocess(emptyToUndefined, z.enum(['true', 'false'], { message: 'must be true or false' }).default('false').transform((v) => v === 'true')),
-  token: z.string().optional(),
 });
 
 const stepStatus = z.enum(['accepted', 'in_progress', 'done', 'error', 'timeout']);
@@ -135,7 +134,7 @@ export function registerClassificationPaths(registry: OpenAPIRegistry): void {
       'comes within CLASSIFY_SYNC_WAIT_S (200), else the accepted document (202); without it, always the accepted document.',
     security: [...bearerAuth, {}],
     request: {
-      query: classifyQuery.extend({ sync: z.enum(['true', 'false']).optional(), token: tokenQuery.shape.token }),
+      query: z.object({ sync: z.enum(['true', 'false']).optional().meta({ description: 'true: answer the result once classified.' }) }),
       headers: z.object({
         'Max-Processing-Time': z.string().regex(/^\d+$/).optional().meta({ description: `Whole seconds, 0 to ${maxProcessingSecondsLimit}.` }),
         'Idempotency-Key': idempotencyKeyHeader,

@@ -43,12 +43,14 @@ describe('the OpenAPI document', () => {
   });
 
   it('answers every JSON response in the {success, error, data} envelope, with a stable error code on every error', () => {
+    // The clip classification API answers its documents at the top level, as its clients expect; its errors are enveloped.
+    const ownDocuments = new Set(['/api/classify', '/api/result/{job_id}']);
     for (const { method, path, operation } of operations(document)) {
       if (path === '/openapi.json') continue;
       assert.ok(operation.responses['500'], `${method} ${path} documents 500 INTERNAL_ERROR`);
       for (const [status, response] of Object.entries(operation.responses)) {
         const json = response.content?.['application/json']?.schema;
-        if (!json) continue;
+        if (!json || (ownDocuments.has(path) && Number(status) < 400)) continue;
         assert.deepEqual(Object.keys(json.properties ?? {}), ['success', 'error', 'data'], `${method} ${path} ${status}`);
         if (Number(status) >= 400) {
           const error = json.properties!.error as { properties: { code: { enum?: string[]; const?: string } } };
