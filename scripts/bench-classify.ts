@@ -24,7 +24,8 @@ import { summarise } from './lib/stats.js';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const runs = Math.max(1, Math.min(200, Number(values.runs)));
 
-type Expectation = 'danger or intrusion' | 'safe';
+/** Traffic is judged by neither: a moving vehicle at an armed site is a danger by the alarm rules, a motorway camera's normal. */
+type Expectation = 'danger or intrusion' | 'safe' | 'not judged';
 interface Sample {
   name: string;
   expect: Expectation;
@@ -34,14 +35,14 @@ interface Sample {
 /** What each fixture event shows (manifest.json), as a monitoring centre would want it answered. */
 const eventExpectations: Record<string, Expectation> = {
   highway_cyclist_on_shoulder: 'danger or intrusion',
-  parking_lot_cars: 'safe',
+  parking_lot_cars: 'not judged',
   parking_lot_empty_a: 'safe',
   pets2009_people_walking_a: 'danger or intrusion',
   pets2009_people_walking_b: 'danger or intrusion',
   tree_foliage_wind: 'safe',
   tree_hand_over_lens: 'safe',
   warehouse_worker_hardhat: 'danger or intrusion',
-  wsdot_i5_traffic_cam_sequence: 'safe',
+  wsdot_i5_traffic_cam_sequence: 'not judged',
 };
 
 /** 4 s of each clip from where it shows what it is about (the clips' timelines). */
@@ -49,9 +50,9 @@ const clipExcerpts: { file: string; startS: number; expect: Expectation; shows: 
   { file: 'opencv_vtest_pets2009.avi', startS: 10, expect: 'danger or intrusion', shows: 'people walking' },
   { file: 'opencv_tree_foliage.avi', startS: 5, expect: 'safe', shows: 'foliage in wind' },
   { file: 'opencv_tree_foliage.avi', startS: 24, expect: 'safe', shows: 'hand over the lens' },
-  { file: 'intel_car-detection.mp4', startS: 4.5, expect: 'safe', shows: 'a car drives through' },
+  { file: 'intel_car-detection.mp4', startS: 4.5, expect: 'not judged', shows: 'a car drives through' },
   { file: 'intel_car-detection.mp4', startS: 10, expect: 'safe', shows: 'empty parking lot' },
-  { file: 'bgslibrary_video02_highway_pedestrian_alarm.avi', startS: 0, expect: 'safe', shows: 'motorway traffic, text overlay' },
+  { file: 'bgslibrary_video02_highway_pedestrian_alarm.avi', startS: 0, expect: 'not judged', shows: 'motorway traffic, text overlay' },
   { file: 'intel_worker-zone-detection_preview.gif', startS: 0, expect: 'danger or intrusion', shows: 'worker walking' },
 ];
 
@@ -89,14 +90,16 @@ try {
   const rule = `|${' --- |'.repeat(4 + classificationClasses.length)}`;
   const rows: string[] = [];
   let agreeing = 0;
+  let judged = 0;
   for (const sample of samples) {
     const { body } = await classify(sample);
-    const ok = sample.expect === 'safe' ? body.risk === 'safe' : body.risk !== 'safe';
+    const ok = sample.expect === 'not judged' ? null : sample.expect === 'safe' ? body.risk === 'safe' : body.risk !== 'safe';
+    if (ok !== null) judged++;
     if (ok) agreeing++;
-    rows.push(`| ${sample.name} | ${sample.expect} | ${body.risk} | ${ok ? 'yes' : 'NO'} | ${classificationClasses.map((name) => body.scores[name]!.toFixed(2)).join(' | ')} |`);
+    rows.push(`| ${sample.name} | ${sample.expect} | ${body.risk} | ${ok === null ? '–' : ok ? 'yes' : 'NO'} | ${classificationClasses.map((name) => body.scores[name]!.toFixed(2)).join(' | ')} |`);
     console.error(`${sample.name}: ${body.risk} ${body.labels.join(',')}`);
   }
-  console.log(`\nScores and risk (${agreeing} of ${samples.length} as expected):\n\n${header}\n${rule}\n${rows.join('\n')}\n`);
+  console.log(`\nScores and risk (${agreeing} of ${judged} judged as expected):\n\n${header}\n${rule}\n${rows.join('\n')}\n`);
 
   // The bare detection engine, as the detection worker runs it, on the very frames the pipeline detected.
   const config = stack.config;
@@ -145,7 +148,7 @@ try {
   for (const s of summaries) {
     console.log(`| ${s.sample} | ${s.frames} | ${s.timingTotalMs.p50} / ${s.timingTotalMs.p95} | ${s.roundTripMs.p50} / ${s.roundTripMs.p95} | ${s.bareDetectionMs.p50} / ${s.bareDetectionMs.p95} |`);
   }
-  console.log(JSON.stringify({ agreeing, samples: samples.length, timings: summaries }));
+  console.log(JSON.stringify({ agreeing, judged, timings: summaries }));
 } finally {
   await stack.stop();
 }

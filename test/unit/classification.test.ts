@@ -181,7 +181,10 @@ describe('classifier and text evidence', () => {
       { groups: [{ group: 'dog', probability: 0.3 }, { group: 'domestic_cat', probability: 0.25 }, { group: 'spider_web', probability: 0.1 }] },
       { groups: [{ group: 'spider_web', probability: 0.6 }, { group: 'flower_or_plant', probability: 0.2 }] },
     ]);
-    assert.deepEqual(evidence, { spider: 0, web: 0.6, flag: 0, plant: 0.2, animal: 0.55 });
+    // Above chance: web 1 class of 1000, plants 17, animals 336.
+    assert.deepEqual(evidence, { spider: 0, web: 0.5996, flag: 0, plant: 0.1862, animal: 0.3223 });
+    const blurred = classifierEvidence([{ groups: [{ group: 'bird', probability: 0.2 }, { group: 'dog', probability: 0.12 }] }]);
+    assert.equal(blurred.animal, 0, 'animal mass no higher than chance is no animal');
     assert.deepEqual(classifierEvidence([]), { spider: 0, web: 0, flag: 0, plant: 0, animal: 0 });
   });
 

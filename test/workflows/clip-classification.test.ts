@@ -59,7 +59,7 @@ describe('clipClassification with stub activities', () => {
     assert.equal(classify!.cameraId, 'cam-7');
     assert.equal(classify!.detections.length, 3);
     assert.equal(classify!.prepared.processed.fps, 3);
-    assert.deepEqual(classify!.evidence, { classifier: { spider: 0, web: 0.7, flag: 0, plant: 0, animal: 0 }, text: 0.9 }, 'the helpers\' findings as evidence');
+    assert.deepEqual(classify!.evidence, { classifier: { spider: 0, web: 0.6997, flag: 0, plant: 0, animal: 0 }, text: 0.9 }, 'the helpers\' findings as evidence');
   });
 
   test('images go to the detector as sent, and without a webhook target none is sent', async () => {
