@@ -30,7 +30,8 @@ describe('clip classification API', () => {
   let clip: AlarmFile;
 
   before(async () => {
-    stack = await startStack();
+    // Sync answers wait up to 2 minutes here: a first classification on a busy machine loads every model.
+    stack = await startStack({ env: { CLASSIFY_SYNC_WAIT_S: '120' } });
     token = await stack.createToken('acme');
     otherToken = await stack.createToken('globex');
     receiver = await startWebhookReceiver();
