@@ -4,6 +4,7 @@ import type { DocumentedJobKind } from '../db/schema.js';
 import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
 import { loadImageBatchDocument } from './image-batch-document.js';
+import { presentClassification } from './classification-document.js';
 
 type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string, db: Db) => Promise<unknown>;
 
@@ -19,6 +20,10 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
   image_batch: async (jobs, accountId, jobId, db) => {
     const job = await jobs.getOfKind(accountId, jobId, 'image_batch');
     return job && loadImageBatchDocument(db, job);
+  },
+  classification: async (jobs, accountId, jobId) => {
+    const job = await jobs.getOfKind(accountId, jobId, 'classification');
+    return job && presentClassification(job);
   },
 };
 

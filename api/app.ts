@@ -9,6 +9,7 @@ import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiMetrics, type ApiMetrics } from '../observability/metrics.js';
 import { alarmRoutes } from './alarms/routes.js';
+import { classificationRoutes } from './classify/routes.js';
 import { refuseQueryTokenOffGet } from './auth.js';
 import { refuseControlCharactersInPathParameters, refuseControlCharactersInQuery } from './control-characters.js';
 import { detectionRoutes } from './detections/routes.js';
@@ -79,6 +80,22 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       exportLockSeconds: config.api.exportLockSeconds,
       analysisTaskQueue: config.temporal.analysisTaskQueue,
       maxProcessingSeconds: config.api.maxProcessingSeconds,
+      allowPrivateWebhooks: config.webhooks.allowPrivate,
+      secrets,
+    }),
+    classificationRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      uploadMemory,
+      maxImageBytes: config.api.maxImageBytes,
+      maxClipBytes: config.classification.maxClipBytes,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      maxProcessingSeconds: config.api.maxProcessingSeconds,
+      syncWaitSeconds: config.classification.syncWaitSeconds,
       allowPrivateWebhooks: config.webhooks.allowPrivate,
       secrets,
     }),

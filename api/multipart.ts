@@ -16,8 +16,8 @@ export interface MultipartLimits {
 
 export interface MultipartForm {
   fields: Record<string, string>;
-  /** In the order they were sent. */
-  files: { field: string; bytes: Buffer }[];
+  /** In the order they were sent, with the file name the sender gave ('' when none). */
+  files: { field: string; bytes: Buffer; filename: string }[];
 }
 
 export interface MultipartReading {
@@ -81,7 +81,7 @@ export async function readMultipartForm(ctx: Context, reading: MultipartReading)
       }
     };
 
-    const readFile = (field: string, index: number, stream: Readable) =>
+    const readFile = (field: string, filename: string, index: number, stream: Readable) =>
       new Promise<void>((fileRead) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) =>
@@ -92,7 +92,7 @@ export async function readMultipartForm(ctx: Context, reading: MultipartReading)
         );
         stream.on('limit', () => fail(new ApiError(413, 'PAYLOAD_TOO_LARGE', `A file is larger than ${limits.fileBytes} bytes.`, { field })));
         stream.on('end', () => {
-          files[index] = { field, bytes: Buffer.concat(chunks) };
+          files[index] = { field, bytes: Buffer.concat(chunks), filename };
           fileRead();
         });
       });
@@ -107,13 +107,13 @@ export async function readMultipartForm(ctx: Context, reading: MultipartReading)
         fields[name] = value;
       }),
     );
-    parser.on('file', (name, stream) => {
+    parser.on('file', (name, stream, info) => {
       // busboy fails a file cut short: by the body's end (malformed), or by reading that stopped (settled already).
       stream.on('error', () => fail(unreadable()));
       if (!name) return fail(namelessPart());
       const index = fileReads.length;
       firstFile ??= reading.beforeFirstFile({ ...fields });
-      fileReads.push(firstFile.then(() => readFile(name, index, stream)).catch(fail));
+      fileReads.push(firstFile.then(() => readFile(name, info.filename ?? '', index, stream)).catch(fail));
     });
     parser.on('filesLimit', () => fail(reading.tooManyFiles()));
     parser.on('fieldsLimit', () => fail(validationError('body', `Send at most ${limits.fields} form fields.`)));

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAlarmPaths } from './alarms/schema.js';
+import { registerClassificationPaths } from './classify/schema.js';
 import { registerDetectionPaths } from './detections/schema.js';
 import { registerDocsPaths } from './docs/schema.js';
 import { registerFacePaths } from './faces/schema.js';
@@ -12,7 +13,7 @@ import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerImagePaths, registerLatencyPaths, registerFacePaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerClassificationPaths, registerImagePaths, registerLatencyPaths, registerFacePaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -41,6 +42,7 @@ export function buildOpenApiDocument() {
     },
     tags: [
       { name: 'Alarms', description: 'Submit alarms and export their verdicts.' },
+      { name: 'Classification', description: 'Classify alarm clips: safe, danger or intrusion.' },
       { name: 'Webhooks', description: 'Deliveries of a job\'s result.' },
       { name: 'Jobs', description: 'Jobs of every kind: erasure.' },
       { name: 'Detections', description: 'Query, search and edit detections.' },

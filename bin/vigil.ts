@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
+import { ClassificationThresholdRepository } from '../db/repositories/classification-thresholds.js';
+import { riskThresholdsSchema } from '../domain/classification/risk.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import { FaceRepository } from '../db/repositories/faces.js';
 import { loadSecretKeyring } from './secret-keys.js';
@@ -22,6 +24,12 @@ const usage = `Usage: npm run vigil -- <command>
   faces enable --account <name>              turn face analysis on for the account (descriptors, thumbnails,
                                              the allowlist); it is off until an operator turns it on
   faces disable --account <name>             turn it off again (faces already stored stay with their jobs)
+  classify thresholds set --account <name> [--camera <id>] --low <0-1> --high <0-1>
+                                             risk thresholds of clip classifications: intrusion under low is
+                                             safe, under high danger, else intrusion (defaults 0.2 and 0.8);
+                                             a camera's (its camera_id as requests send it) win over the account's
+  classify thresholds clear --account <name> [--camera <id>]
+                                             back to the account's thresholds, or to the defaults
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
@@ -37,6 +45,9 @@ async function main(argv: string[]): Promise<void> {
       token: { type: 'string' },
       url: { type: 'string' },
       secret: { type: 'string' },
+      camera: { type: 'string' },
+      low: { type: 'string' },
+      high: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -95,6 +106,21 @@ async function main(argv: string[]): Promise<void> {
         const enabled = command === 'faces enable';
         await new FaceRepository(db).setFaceAnalysis(accountId, enabled);
         console.log(`Face analysis is ${enabled ? 'on' : 'off'} for account ${values.account}.`);
+        return;
+      }
+      case 'classify thresholds set': {
+        const accountId = await existingAccount(accounts, values.account);
+        const parsed = riskThresholdsSchema.safeParse({ low: Number(values.low ?? NaN), high: Number(values.high ?? NaN) });
+        if (!parsed.success) throw new UsageError('--low and --high must be numbers from 0 to 1, low not above high');
+        await new ClassificationThresholdRepository(db).set(accountId, values.camera, parsed.data);
+        console.log(`Risk thresholds of ${values.camera ? `camera ${values.camera} of ` : ''}account ${values.account}: low ${parsed.data.low}, high ${parsed.data.high}`);
+        return;
+      }
+      case 'classify thresholds clear': {
+        const accountId = await existingAccount(accounts, values.account);
+        const cleared = await new ClassificationThresholdRepository(db).clear(accountId, values.camera);
+        const whose = `${values.camera ? `camera ${values.camera} of ` : ''}account ${values.account}`;
+        console.log(cleared ? `Removed the risk thresholds of ${whose}.` : `The ${whose} had no risk thresholds of its own.`);
         return;
       }
       case 'secrets rotate': {

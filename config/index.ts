@@ -131,6 +131,11 @@ const envSchema = z.object({
   LLM_BREAKER_FAILURES: positiveInt.default(3),
   LLM_BREAKER_COOLDOWN_S: positiveSeconds.default(60),
   BUSINESS_HOURS: z.string().default(''),
+  CLASSIFY_SYNC_WAIT_S: positiveSeconds.max(120).default(10),
+  CLASSIFY_SAMPLE_FPS: positiveSeconds.max(30).default(3),
+  CLASSIFY_FRAME_WIDTH: positiveInt.min(64).max(1920).default(640),
+  CLASSIFY_MAX_FRAMES: positiveInt.min(2).max(120).default(60),
+  CLASSIFY_MAX_CLIP_BYTES: positiveInt.default(100 * 1024 * 1024),
   SECRETS_KEYS: secretKeysSchema.optional(),
 });
 
@@ -331,6 +336,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** GET /api/v1/latency measures the jobs that finished within `hours`, at most the `maxJobs` latest. */
     latency: { hours: e.LATENCY_WINDOW_HOURS, maxJobs: e.LATENCY_MAX_JOBS },
+    /** Clip classification (POST /api/classify). */
+    classification: {
+      /** How long `?sync=true` waits for the result before answering the accepted document. */
+      syncWaitSeconds: e.CLASSIFY_SYNC_WAIT_S,
+      /** Clips are sampled at this rate, at most this wide, into at most this many frames (fewer a second for long clips). */
+      sampling: { fps: e.CLASSIFY_SAMPLE_FPS, width: e.CLASSIFY_FRAME_WIDTH, maxFrames: e.CLASSIFY_MAX_FRAMES },
+      maxClipBytes: e.CLASSIFY_MAX_CLIP_BYTES,
+    },
     /** Nuisance-filter and frame-quality settings over the per-site-category defaults. */
     filterOverrides: e.FILTER_OVERRIDES ?? {},
     llm: llmConfigOf(e),

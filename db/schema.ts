@@ -1,7 +1,9 @@
 import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
+import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
 
 export type { JobKind, JobStatus };
+export type { ClassificationRequest, ClassificationResult };
 
 /** Table types for kysely. Every tenant-owned table carries `account_id`; repositories filter on it. */
 
@@ -106,6 +108,7 @@ export interface JobError {
 export interface JobDocuments {
   alarm: { request: AlarmRequest; result: AlarmServerResult };
   image_batch: { request: ImageBatchRequest; result: ImageBatchResult };
+  classification: { request: ClassificationRequest; result: ClassificationResult };
 }
 
 /** An image batch's request as its job row keeps it: the images themselves are items (`image_batch_items`). */
@@ -299,6 +302,15 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Risk thresholds of clip classifications: the account's (`camera_id` '') and its cameras'. */
+export interface ClassificationThresholdsTable {
+  account_id: string;
+  camera_id: ColumnType<string, string | undefined, string>;
+  low: number;
+  high: number;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -315,6 +327,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   image_batch_items: ImageBatchItemsTable;
+  classification_thresholds: ClassificationThresholdsTable;
   faces: FacesTable;
   face_allowlist: FaceAllowlistTable;
   face_allowlist_photos: FaceAllowlistPhotosTable;

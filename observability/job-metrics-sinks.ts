@@ -7,6 +7,7 @@ import type { AnalysisWorkerMetrics, JobApi } from './metrics.js';
 const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = {
   alarmVerification: { api: 'alarms', kind: 'alarm' },
   imageBatchAnalysis: { api: 'images', kind: 'image_batch' },
+  clipClassification: { api: 'classify', kind: 'classification' },
 };
 
 /** The worker's side of `JobMetricsSinks`: stage durations and job ends into the analysis worker's registry. */

@@ -3,6 +3,8 @@ import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createAlarmActivities } from '../activities/alarm.js';
 import { createImageBatchActivities } from '../activities/image-batch.js';
+import { createClassificationActivities } from '../activities/classification.js';
+import { filterSettingsFor } from '../domain/filters.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
@@ -62,6 +64,14 @@ export async function createAnalysisWorker({
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
       ...createImageBatchActivities({ db, logger, tagMinProbability: config.imageBatches.tagMinProbability }),
+      ...createClassificationActivities({
+        db,
+        media,
+        logger,
+        sampling: config.classification.sampling,
+        filterSettings: filterSettingsFor(undefined, config.filterOverrides),
+        detectorModel: config.detector.model,
+      }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

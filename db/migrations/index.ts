@@ -10,6 +10,7 @@ import * as integerDetectionIds from './20261202T1446-integer-detection-ids.js';
 import * as parkedDetections from './20261202T1527-parked-detections.js';
 import * as imageBatches from './20261202T1500-image-batches.js';
 import * as faces from './20261202T1515-faces.js';
+import * as classificationThresholds from './20261202T1448-classification-thresholds.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1500-image-batches': imageBatches,
   '20261202T1527-parked-detections': parkedDetections,
   '20261202T1515-faces': faces,
+  '20261202T1448-classification-thresholds': classificationThresholds,
 };

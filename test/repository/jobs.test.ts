@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { JobRepository, type StoredDetection } from '../../db/repositories/jobs.js';
-import type { Job } from '../../db/schema.js';
+import type { AlarmRequest, Job } from '../../db/schema.js';
 import { migratedDatabase } from '../support/database.js';
 import { alarmResult, finishJob, frameSize, seedAccount, seedCamera, seedJob, storedDetection, type SeededCamera } from '../support/seed.js';
 import { waitFor } from '../support/wait.js';
@@ -21,7 +21,7 @@ describe('inserting and reading jobs', () => {
     const job = await jobs().getOfKind(camera.accountId, jobId, 'alarm');
     assert.ok(job);
     assert.deepEqual([job.status, job.stage, job.camera_id, job.vendor_event_id], ['queued', 'queued', camera.id, 'evt-1']);
-    assert.equal(job.request.zone_id, camera.ref.zoneId);
+    assert.equal((job.request as AlarmRequest).zone_id, camera.ref.zoneId);
     assert.equal(job.started_at, null);
     const frames = await jobs().frames(camera.accountId, jobId);
     assert.deepEqual(frames.map((f) => [f.frame_index, f.media_key, f.width, f.height]), [0, 1, 2].map((i) => [i, `alarms/${jobId}/frame_0${i}.jpg`, frameSize.width, frameSize.height]));

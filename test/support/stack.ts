@@ -188,7 +188,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           throw new ProcessExitedError(`detection worker exited early (${child.signalCode ?? `code ${child.exitCode}`}):\n${output}`);
         }
         return output.includes('detection worker started');
-      }, 60_000);
+        // It opens every model first: on a busy machine that takes longer (TEST_DETECTION_WORKER_START_S).
+      }, Number(process.env.TEST_DETECTION_WORKER_START_S ?? 60) * 1000);
       return handle;
     };
     if (options.detectionWorker !== false) await startDetectionWorker();

@@ -1,12 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../../activities/alarm.js';
 import type { ImageBatchActivities } from '../../activities/image-batch.js';
+import type { ClassificationActivities } from '../../activities/classification.js';
 import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
-import type { DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
+import type { ClassifierActivities, DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
 import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js';
+import type { TextActivities } from '../../gpu-worker/text-activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
@@ -18,7 +20,10 @@ export type VigilActivities = JobLifecycleActivities &
   LlmActivities &
   WebhookActivities &
   ImageBatchActivities &
-  ImageAnalysisActivities;
+  ImageAnalysisActivities &
+  ClassificationActivities &
+  ClassifierActivities &
+  TextActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -114,6 +119,15 @@ function defaultStubs(): VigilActivities {
     analyseImages: async ({ images }) => personInEveryImage(images),
     storeImageOutcomes: async () => undefined,
     finishImageBatch: async ({ jobId }) => ({ jobId, finished: 0, failed: 0 }),
+    prepareClassification: async ({ source }) => ({
+      frames: source.kind === 'images' ? source.frames : [0, 1, 2].map((index) => ({ index, key: `${source.key}/frame_${index}.jpg` })),
+      processed: { width: 640, height: 360, fps: 3, nframes: 3, duration: 1 },
+      motion: { activityDiffs: [0.1, 0.1], hasMotion: true, peakActivity: 0.1, spread: 0.1, steadiness: 0, faintness: 0.1, density: 0.5, concentration: 0.8, hotRegion: null },
+      regionKey: null,
+    }),
+    scoreClassification: async () => ({ risk: 'intrusion' }),
+    classifyFrames: async ({ frames }) => frames.map((frame) => ({ frameIndex: frame.index, top: [], groups: [{ group: 'spider_web', probability: 0.7 }] })),
+    readText: async ({ mediaKeys }) => ({ frames: mediaKeys.map((mediaKey) => ({ mediaKey, lines: [{ text: 'CAM 04', confidence: 0.9, box: [0, 0, 10, 10], boxScore: 0.9 }] })) }),
   };
 }
 
