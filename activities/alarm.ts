@@ -193,8 +193,9 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       analysis,
       decision,
     }: JobScope & { analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
-      const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null)));
-      const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter));
+      const detections = storedDetectionsOf(analysis);
+      const kept = detections.filter((d) => d.kept);
+      const removed = detections.filter((d) => !d.kept);
       const keptCategories = new Set(kept.map((d) => d.category));
       const result: AlarmServerResult = {
         crime_rate: decision.crimeRate,
@@ -214,6 +215,13 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
     },
   };
+}
+
+/** Every detection of an analysis as stored: those the filters kept, then those they removed with the filter's name. */
+export function storedDetectionsOf(analysis: Pick<FrameAnalysis, 'kept' | 'removed'>): StoredDetection[] {
+  const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null)));
+  const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter));
+  return [...kept, ...removed];
 }
 
 function toStored(frameIndex: number, d: FrameDetections['detections'][number], filteredBy: string | null): StoredDetection {

@@ -1,9 +1,11 @@
+import type { Db } from '../db/database.js';
 import type { JobRepository } from '../db/repositories/jobs.js';
 import type { DocumentedJobKind } from '../db/schema.js';
 import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
+import { loadVmsIncidentDocument } from './vms-incident-document.js';
 
-type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string) => Promise<unknown>;
+type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string, db: Db) => Promise<unknown>;
 
 /**
  * Each kind's result document of a finished job: exactly what its family's result endpoint returns, and the
@@ -14,6 +16,7 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
     const exported = await loadAlarmExport(jobs, accountId, jobId);
     return exported && presentExport(exported);
   },
+  vms_incident: (_jobs, accountId, jobId, db) => loadVmsIncidentDocument(db, accountId, jobId),
 };
 
 export function resultDocumentLoader(kind: JobKind): ResultDocumentLoader | undefined {

@@ -55,7 +55,7 @@ export function createWebhookActivities({ db, logger, webhooks, secrets, sender:
     }
     const load = resultDocumentLoader(job.kind);
     if (!load) throw ApplicationFailure.nonRetryable(`Jobs of kind ${job.kind} have no result document.`, FailureType.UnknownJob);
-    return jobWebhookPayload(job.kind, jobId, { data: await load(jobs, accountId, jobId) });
+    return jobWebhookPayload(job.kind, jobId, { data: await load(jobs, accountId, jobId, db) });
   }
 
   /**

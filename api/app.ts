@@ -21,6 +21,7 @@ import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { UploadMemory } from './upload-memory.js';
 import { deliveryRoutes } from './webhooks/routes.js';
+import { vmsRoutes } from './vms/routes.js';
 
 export interface ApiDeps {
   config: Config;
@@ -76,5 +77,18 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),
     jobRoutes({ db, accounts, media, temporal, logger }),
+    vmsRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      uploadMemory,
+      maxImageBytes: config.api.maxImageBytes,
+      maxEventBytes: config.vms.maxEventBytes,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      vms: config.vms,
+    }),
   ];
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
+import { VmsRepository } from '../db/repositories/vms.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
@@ -18,10 +19,17 @@ const usage = `Usage: npm run vigil -- <command>
                                              the account's default webhook (jobs without their own);
                                              the secret signs deliveries and is never shown again
   webhook clear --account <name>             remove the account's default webhook
+  vms set-header --account <name> --header <name>
+                                             the header the account's VMS sends its token in (besides
+                                             Authorization: Bearer), e.g. X-Api-Key
+  vms clear-header --account <name>          accept the VMS's token in Authorization: Bearer only
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
 class UsageError extends Error {}
+
+/** Headers that carry something else on every request: never a token header. */
+const reservedHeaders = new Set(['authorization', 'content-type', 'content-length', 'host', 'cookie', 'user-agent', 'accept', 'connection', 'transfer-encoding']);
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -33,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
       token: { type: 'string' },
       url: { type: 'string' },
       secret: { type: 'string' },
+      header: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -83,6 +92,23 @@ async function main(argv: string[]): Promise<void> {
         const accountId = await existingAccount(accounts, values.account);
         const cleared = await (await webhooks()).clearAccountDefault(accountId);
         console.log(cleared ? `Removed the default webhook of account ${values.account}.` : `Account ${values.account} had no default webhook.`);
+        return;
+      }
+      case 'vms set-header': {
+        const accountId = await existingAccount(accounts, values.account);
+        const header = (values.header ?? '').trim().toLowerCase();
+        // An HTTP token (RFC 9110) that is not one of the headers every request may carry for other reasons.
+        if (!/^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/.test(header) || reservedHeaders.has(header)) {
+          throw new UsageError('--header must be a custom header name such as X-Api-Key');
+        }
+        await new VmsRepository(db).setAccountSettings(accountId, { tokenHeader: header });
+        console.log(`Account ${values.account}'s VMS may send its token in ${header}.`);
+        return;
+      }
+      case 'vms clear-header': {
+        const accountId = await existingAccount(accounts, values.account);
+        await new VmsRepository(db).setAccountSettings(accountId, { tokenHeader: null });
+        console.log(`Account ${values.account}'s VMS sends its token in Authorization: Bearer.`);
         return;
       }
       case 'secrets rotate': {

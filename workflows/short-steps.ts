@@ -1,6 +1,7 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { AlarmActivities } from '../activities/alarm.js';
 import type { JobLifecycleActivities } from '../activities/job-lifecycle.js';
+import type { VmsActivities } from '../activities/vms.js';
 
 /** Retries of a step that reads and writes PostgreSQL: about a minute, enough for a database restart. */
 export const databaseRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 } as const;
@@ -18,3 +19,6 @@ export const lifecycleSteps = proxyLocalActivities<JobLifecycleActivities>(local
 
 /** The alarm pipeline's tenancy, site time, analysis, local decision and storage. */
 export const alarmSteps = proxyLocalActivities<AlarmActivities>(localStepOptions);
+
+/** VMS incidents' and camera watches' bookkeeping: windows, verdicts, closing, camera status, their webhooks' records. */
+export const vmsSteps = proxyLocalActivities<VmsActivities>(localStepOptions);

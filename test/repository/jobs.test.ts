@@ -18,7 +18,7 @@ describe('inserting and reading jobs', () => {
     const camera = await seedCamera(db(), await seedAccount(db()), { groupId: 'g7', siteId: 's7' });
     const jobId = await seedJob(db(), camera, { frames: 3, vendorEventId: 'evt-1' });
 
-    const job = await jobs().get(camera.accountId, jobId);
+    const job = await jobs().getOfKind(camera.accountId, jobId, 'alarm');
     assert.ok(job);
     assert.deepEqual([job.status, job.stage, job.camera_id, job.vendor_event_id], ['queued', 'queued', camera.id, 'evt-1']);
     assert.equal(job.request.zone_id, camera.ref.zoneId);
