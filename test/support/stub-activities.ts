@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlarmActivities, DecisionResult, FrameAnalysis } from '../../activities/alarm.js';
 import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
+import type { VmsActivities } from '../../activities/vms.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
 import type { DetectionActivities } from '../../gpu-worker/activities.js';
@@ -10,7 +11,7 @@ import type { DetectionActivities } from '../../gpu-worker/activities.js';
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
  * checks), so a new activity is one more stub there, and one more module here if it is a new module.
  */
-export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
+export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities & VmsActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -94,6 +95,13 @@ function defaultStubs(): VigilActivities {
     prepareAlarmDelivery: prepareDelivery,
     attemptWebhookDelivery: async () => ({ statusCode: 200 }),
     abandonWebhookDelivery: async () => undefined,
+    beginVmsIncident: async () => 'open',
+    vmsIncidentWindow: async () => ({ cameraId: 'camera-1', frames: [{ index: 0, key: 'k/0.jpg' }], window: [{ frameId: 'f0', frameIndex: 0, key: 'k/0.jpg' }], totalFrames: 1, fresh: true }),
+    recordVmsVerification: async () => 'real',
+    prepareVmsIncidentDelivery: prepareDelivery,
+    closeVmsIncident: async () => true,
+    setVmsCameraStatus: async () => true,
+    prepareVmsCameraDelivery: prepareDelivery,
   };
 }
 
