@@ -7,8 +7,9 @@ import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { VmsIncidentResult } from '../db/schema.js';
 import { FailureType } from '../domain/failure-types.js';
 import type { SecretKeyring } from '../domain/secret-keyring.js';
-import { maxIncidentSnapshots, verdictOf, type VmsVerdict, type VmsWebhookEventType } from '../domain/vms-events.js';
+import { forwardedEventOf, maxIncidentSnapshots, verdictOf, vmsForwardTargetName, type VmsEventType, type VmsVerdict, type VmsWebhookEventType } from '../domain/vms-events.js';
 import type { Logger } from '../logging/logger.js';
+import type { MediaStore } from '../media/store.js';
 import type { FrameRef } from '../workflows/contracts/alarm-verification.js';
 import { storedDetectionsOf, type DecisionResult, type FrameAnalysis } from './alarm.js';
 import { jobLogger } from './job-logger.js';
@@ -16,6 +17,7 @@ import { loadVmsIncidentDocument } from './vms-incident-document.js';
 
 export interface VmsActivityDeps {
   db: Db;
+  media: MediaStore;
   logger: Logger;
   /** Opens nothing here; the webhook repository needs it to resolve targets. */
   secrets: SecretKeyring;
@@ -47,13 +49,22 @@ export function cameraDeliverySubject(cameraId: string): string {
 }
 
 /** The VMS incident and camera-watch steps: database reads and writes, and recording their webhooks. */
-export function createVmsActivities({ db, logger, secrets }: VmsActivityDeps) {
+export function createVmsActivities({ db, media, logger, secrets }: VmsActivityDeps) {
   const jobs = new JobRepository(db);
   const vms = new VmsRepository(db);
   const deliveries = new WebhookRepository(db, secrets);
 
-  async function recordDelivery(input: { accountId: string; subject: string; deliveryId: string; type: VmsWebhookEventType; sequence: number; payload: unknown }): Promise<boolean> {
-    const targetId = await deliveries.resolveTargetId(input.accountId, input.subject);
+  async function recordDelivery(input: {
+    accountId: string;
+    subject: string;
+    deliveryId: string;
+    type: VmsWebhookEventType;
+    sequence: number;
+    payload: unknown;
+    /** Another target than the subject's own or the account's default. */
+    targetId?: string;
+  }): Promise<boolean> {
+    const targetId = input.targetId ?? (await deliveries.resolveTargetId(input.accountId, input.subject));
     if (!targetId) return false;
     await deliveries.createDelivery({
       id: input.deliveryId,
@@ -119,6 +130,42 @@ export function createVmsActivities({ db, logger, secrets }: VmsActivityDeps) {
       if (!document) throw ApplicationFailure.nonRetryable(`Incident ${incidentId} not found.`, FailureType.UnknownJob);
       const type = 'vms_incident.verified';
       return recordDelivery({ accountId, subject: incidentId, deliveryId, type, sequence, payload: { type, job_id: incidentId, data: document } });
+    },
+
+    /**
+     * Records the forwarding of a confirmed incident to the account's VMS/PSIM target, in the VMS's own schema with
+     * Vigil's detections and the snapshot they were found on; false when the account forwards nowhere.
+     */
+    async prepareVmsForward({ accountId, incidentId, deliveryId }: IncidentScope & { deliveryId: string }): Promise<boolean> {
+      const targetId = await deliveries.namedTargetId(accountId, vmsForwardTargetName);
+      if (!targetId) return false;
+      const document = await loadVmsIncidentDocument(db, accountId, incidentId);
+      if (!document) throw ApplicationFailure.nonRetryable(`Incident ${incidentId} not found.`, FailureType.UnknownJob);
+      // The latest snapshot on which Vigil kept a target.
+      const event = document.events.findLast((e) => e.snapshot !== null && e.vigil_detections.some((d) => d.kept));
+      if (!event?.snapshot || document.type === 'UNKNOWN') return false;
+      const frame = (await jobs.frames(accountId, incidentId)).find((f) => f.frame_index === event.snapshot!.frame_index);
+      if (!frame) return false;
+      const payload = forwardedEventOf({
+        eventId: `${incidentId}@vigil`,
+        timestampMs: Date.now(),
+        displayName: document.display_name,
+        type: document.type as Exclude<VmsEventType, 'UNKNOWN'>,
+        configId: document.config_id,
+        camera: {
+          cameraId: document.camera.camera_id,
+          displayName: document.camera.display_name,
+          technicalName: document.camera.technical_name,
+          width: frame.width,
+          height: frame.height,
+          frameTimestampMs: event.frame_timestamp ? Date.parse(event.frame_timestamp) : null,
+        },
+        detections: event.vigil_detections
+          .filter((d) => d.kept)
+          .map((d) => ({ label: d.object_type, score: d.confidence, box: d.box as [number, number, number, number] })),
+        snapshotBase64: (await media.get(frame.media_key)).toString('base64'),
+      });
+      return recordDelivery({ accountId, subject: incidentId, deliveryId, type: 'vms_incident.forwarded', sequence: 1, payload, targetId });
     },
 
     /** Closes the incident and ends its job (its `vms_incident.finished` webhook follows). */

@@ -7,6 +7,7 @@ import { WebhookRepository } from '../db/repositories/webhooks.js';
 import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
 import { identifierPattern } from '../domain/identifiers.js';
+import { vmsForwardTargetName } from '../domain/vms-events.js';
 import { webhookUrlProblem } from '../domain/webhooks.js';
 import { assertWebhookTargetAllowed } from '../webhooks/target-guard.js';
 
@@ -23,6 +24,10 @@ const usage = `Usage: npm run vigil -- <command>
                                              the header the account's VMS sends its token in (besides
                                              Authorization: Bearer), e.g. X-Api-Key
   vms clear-header --account <name>          accept the VMS's token in Authorization: Bearer only
+  vms forward set --account <name> --url <url> [--secret <s>]
+                                             forward confirmed VMS incidents to this VMS/PSIM URL, in the
+                                             VMS's event schema with Vigil's detections (signed with the secret)
+  vms forward clear --account <name>         stop forwarding
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
@@ -109,6 +114,24 @@ async function main(argv: string[]): Promise<void> {
         const accountId = await existingAccount(accounts, values.account);
         await new VmsRepository(db).setAccountSettings(accountId, { tokenHeader: null });
         console.log(`Account ${values.account}'s VMS sends its token in Authorization: Bearer.`);
+        return;
+      }
+      case 'vms forward set': {
+        const accountId = await existingAccount(accounts, values.account);
+        const url = values.url ?? '';
+        const problem = webhookUrlProblem(url);
+        if (problem) throw new UsageError(`--url ${problem}`);
+        await assertWebhookTargetAllowed(url, { allowPrivate: config.webhooks.allowPrivate }).catch((error: unknown) => {
+          throw new UsageError(`--url refused: ${error instanceof Error ? error.message : String(error)}`);
+        });
+        await (await webhooks()).setNamedTarget(accountId, vmsForwardTargetName, { url, secret: values.secret || null });
+        console.log(`Confirmed VMS incidents of account ${values.account} are forwarded to ${url} (${values.secret ? 'signed' : 'unsigned'}).`);
+        return;
+      }
+      case 'vms forward clear': {
+        const accountId = await existingAccount(accounts, values.account);
+        const cleared = await (await webhooks()).clearNamedTarget(accountId, vmsForwardTargetName);
+        console.log(cleared ? `Account ${values.account} no longer forwards VMS incidents.` : `Account ${values.account} forwarded nowhere.`);
         return;
       }
       case 'secrets rotate': {

@@ -17,8 +17,6 @@ export interface AccountsTable {
   created_at: CreatedAt;
   /** The header (lower case) the account's VMS sends its token in, besides `Authorization: Bearer`. */
   vms_token_header: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Where the account's confirmed VMS incidents are forwarded, in the VMS's own schema; null: not forwarded. */
-  vms_forward_url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiTokensTable {

@@ -96,8 +96,8 @@ export function verdictOf(decision: Decision): 'real' | 'suppressed' {
 /** Snapshots an incident is verified on: its latest ones, at most this many (as an alarm's frames). */
 export const maxIncidentSnapshots = 8;
 
-/** Webhook event types beside the job envelope's: a verdict while an incident is open, and camera health. */
-export const vmsWebhookEventTypes = ['vms_incident.verified', 'camera.offline', 'camera.online'] as const;
+/** Webhook event types beside the job envelope's: a verdict while an incident is open, a confirmed incident forwarded, camera health. */
+export const vmsWebhookEventTypes = ['vms_incident.verified', 'vms_incident.forwarded', 'camera.offline', 'camera.online'] as const;
 export type VmsWebhookEventType = (typeof vmsWebhookEventTypes)[number];
 
 /**
@@ -105,3 +105,58 @@ export type VmsWebhookEventType = (typeof vmsWebhookEventTypes)[number];
  * without business hours and no local time, as the VMS raises events only where and when its zones are armed.
  */
 export const vmsIncidentDecisionSettings = { sensitivity: 2, siteCategory: 'other' } as const satisfies { sensitivity: Sensitivity; siteCategory: SiteCategory };
+
+/** The name of the account's webhook target that confirmed incidents are forwarded to (a VMS or PSIM). */
+export const vmsForwardTargetName = 'vms_forward';
+
+export interface ForwardedIncident {
+  /** The forwarded message's own id (the schema's ids are unique per message). */
+  eventId: string;
+  timestampMs: number;
+  displayName: string;
+  type: Exclude<VmsEventType, 'UNKNOWN'>;
+  configId: string;
+  camera: { cameraId: string; displayName: string; technicalName: string; width: number | null; height: number | null; frameTimestampMs: number | null };
+  /** Vigil's detections on the snapshot, boxes as x1, y1, x2, y2. */
+  detections: { label: string; score: number; box: [number, number, number, number] }[];
+  snapshotBase64: string;
+}
+
+/**
+ * A confirmed incident as an event of the VMS's own schema (version 5), for a VMS or PSIM that reads it: Vigil's
+ * detections (those the schema can name) and the snapshot they were found on, under the type's detail block.
+ */
+export function forwardedEventOf(incident: ForwardedIncident): Record<string, unknown> {
+  const detections: VmsDetection[] = incident.detections.flatMap((d) => {
+    const type = vmsObjectTypeOf(d.label);
+    if (!type) return [];
+    const [x1, y1, x2, y2] = d.box.map((v) => Math.round(v)) as [number, number, number, number];
+    return [{ type, bounding_box: { x: x1, y: y1, width: Math.max(0, x2 - x1), height: Math.max(0, y2 - y1) }, detection_confidence: Number(d.score.toFixed(4)) }];
+  });
+  const source = {
+    camera_id: incident.camera.cameraId,
+    camera_display_name: incident.camera.displayName,
+    camera_technical_name: incident.camera.technicalName,
+    width: incident.camera.width ?? 0,
+    height: incident.camera.height ?? 0,
+    source_topic: '',
+    frame_timestamp: incident.camera.frameTimestampMs ?? incident.timestampMs,
+    detections,
+    snapshot: incident.snapshotBase64,
+  };
+  const event: Record<string, unknown> = {
+    id: incident.eventId,
+    timestamp: incident.timestampMs,
+    display_name: incident.displayName,
+    type: incident.type,
+    config_id: incident.configId,
+    heartbeat: false,
+  };
+  for (const key of detailKeys) event[key] = null;
+  event[detailKeyOfType[incident.type]] =
+    incident.type === 'CROWD_DETECTION'
+      ? { num_of_people: detections.filter((d) => d.type === 'PERSON_FULL_BODY').length, sources: [source] }
+      : { source, end_of_event: false };
+  event.schema_version = 5;
+  return event;
+}

@@ -61,7 +61,7 @@ export async function createAnalysisWorker({
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, secrets, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
-      ...createVmsActivities({ db, logger, secrets }),
+      ...createVmsActivities({ db, media, logger, secrets }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

@@ -34,7 +34,8 @@ const signalsPerRun = 1000;
  * One VMS incident, from the event that opened it to the end-of-event message that closes it. Every event or
  * snapshot signals it; the incident's latest snapshots are verified as an alarm's frames are (detection on the
  * detect queue, the nuisance filters, the decision), at once for the first and then at most every
- * `reverifySeconds`; each verdict goes out as a `vms_incident.verified` webhook, and the closed incident as
+ * `reverifySeconds`; each verdict goes out as a `vms_incident.verified` webhook, the first real one is forwarded
+ * to the account's VMS/PSIM target (if any) in the VMS's schema, and the closed incident goes out as
  * `vms_incident.finished` in the job envelope.
  */
 export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncidentCarry): Promise<VmsIncidentOutcome> {
@@ -43,6 +44,7 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
   let closing = carried?.closing ?? false;
   let lastVerifiedAt = carried?.lastVerifiedAt ?? null;
   let verifications = carried?.verifications ?? 0;
+  let forwarded = carried?.forwarded ?? false;
   let lastVerdict: VmsVerdict | null = null;
   let signals = 0;
   setHandler(vmsIncidentUpdatedSignal, () => {
@@ -76,12 +78,16 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
         verifications++;
         lastVerdict = verdict;
         await deliverVerdict(scope, verifications, settings);
+        if (verdict === 'real' && !forwarded) {
+          forwarded = true;
+          await forward(scope, settings);
+        }
       }
     }
     if (closing) break;
     if (signals >= signalsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof vmsIncident>(input, { settings, pending, closing, lastVerifiedAt, verifications });
+      return continueAsNew<typeof vmsIncident>(input, { settings, pending, closing, lastVerifiedAt, verifications, forwarded });
     }
   }
 
@@ -132,5 +138,12 @@ async function verify(scope: { accountId: string; incidentId: string }, settings
 async function deliverVerdict(scope: { accountId: string; incidentId: string }, sequence: number, settings: WorkerJobSettings): Promise<void> {
   const deliveryId = uuid4();
   if (!(await vmsSteps.prepareVmsIncidentDelivery({ ...scope, deliveryId, sequence }))) return;
+  await sendDelivery({ accountId: scope.accountId, deliveryId }, settings.webhookDelivery);
+}
+
+/** Forwards the confirmed incident once, with the webhook delivery's retries and recorded attempts. */
+async function forward(scope: { accountId: string; incidentId: string }, settings: WorkerJobSettings): Promise<void> {
+  const deliveryId = uuid4();
+  if (!(await vmsSteps.prepareVmsForward({ ...scope, deliveryId }))) return;
   await sendDelivery({ accountId: scope.accountId, deliveryId }, settings.webhookDelivery);
 }

@@ -3,15 +3,11 @@ import { sql, type Kysely } from 'kysely';
 /**
  * VMS events (Ultinous AI Suite schema): the events as received, de-duplicated by their id; incidents (one
  * `vms_incident` job each) and the events that opened or joined them; the VMS's cameras beside the account's
- * cameras; snapshots that arrived before their event; the header an account's VMS sends its token in, and
- * where confirmed incidents are forwarded.
+ * cameras; snapshots that arrived before their event; the header an account's VMS sends its token in.
+ * (Where confirmed incidents are forwarded is a webhook target of the account, see activities/vms.ts.)
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
-    ALTER TABLE accounts
-      ADD COLUMN vms_token_header text,
-      ADD COLUMN vms_forward_url text
-  `.execute(db);
+  await sql`ALTER TABLE accounts ADD COLUMN vms_token_header text`.execute(db);
 
   await sql`
     CREATE TABLE vms_cameras (
@@ -99,5 +95,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE vms_pending_snapshots, vms_incident_events, vms_incidents, vms_events, vms_cameras`.execute(db);
   await sql`DELETE FROM jobs WHERE kind = 'vms_incident'`.execute(db);
-  await sql`ALTER TABLE accounts DROP COLUMN vms_token_header, DROP COLUMN vms_forward_url`.execute(db);
+  await sql`ALTER TABLE accounts DROP COLUMN vms_token_header`.execute(db);
 }

@@ -516,9 +516,9 @@ export class VmsRepository {
     });
   }
 
-  /** The account's VMS token header and forwarding target. */
+  /** The account's VMS settings: the header its VMS sends the token in. */
   async accountSettings(accountId: string) {
-    return this.db.selectFrom('accounts').select(['vms_token_header', 'vms_forward_url']).where('id', '=', accountId).executeTakeFirst();
+    return this.db.selectFrom('accounts').select(['vms_token_header']).where('id', '=', accountId).executeTakeFirst();
   }
 
   /** Every header name some account's VMS sends its token in. */
@@ -527,14 +527,7 @@ export class VmsRepository {
     return rows.map((r) => r.vms_token_header!);
   }
 
-  async setAccountSettings(accountId: string, settings: { tokenHeader?: string | null; forwardUrl?: string | null }): Promise<void> {
-    await this.db
-      .updateTable('accounts')
-      .set({
-        ...(settings.tokenHeader !== undefined ? { vms_token_header: settings.tokenHeader } : {}),
-        ...(settings.forwardUrl !== undefined ? { vms_forward_url: settings.forwardUrl } : {}),
-      })
-      .where('id', '=', accountId)
-      .execute();
+  async setAccountSettings(accountId: string, settings: { tokenHeader: string | null }): Promise<void> {
+    await this.db.updateTable('accounts').set({ vms_token_header: settings.tokenHeader }).where('id', '=', accountId).execute();
   }
 }

@@ -91,6 +91,7 @@ describe('VMS events on the real stack', () => {
     otherToken = await stack.createToken('elsewhere');
     const accountId = await new AccountRepository(stack.db).findIdByName('vmsco');
     await new WebhookRepository(stack.db, stack.secrets).setAccountDefault(accountId!, { url: receiver.url('/hooks'), secret });
+    await runVigilCli(stack.config.database.url, ['vms', 'forward', 'set', '--account', 'vmsco', '--url', receiver.url('/psim'), '--secret', secret], { WEBHOOK_ALLOW_PRIVATE: 'true' });
   });
   after(async () => {
     await receiver?.close();
@@ -121,10 +122,24 @@ describe('VMS events on the real stack', () => {
     assert.equal(finished.data.status, 'closed');
 
     // The camera is one of the account's: its detections are in the detections API, under the VMS site.
-    const listed = await fetch(`${stack.baseUrl}/api/detections?camera_id=vms/vms/cam-real&limit=100`, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(listed.status, 200);
-    const { items } = (await listed.json()) as { items: { object_type: string }[] };
-    assert.ok(items.some((d) => d.object_type === 'person'), JSON.stringify(items));
+    const listed = await api<{ items: { object_type: string }[] }>(stack.baseUrl, '/api/detections?camera_id=vms/vms/cam-real&limit=100', { token });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.ok(listed.body.data.items.some((d) => d.object_type === 'person'), JSON.stringify(listed.body.data.items));
+
+    // Confirmed: forwarded once to the account's VMS/PSIM target, in the VMS's schema with Vigil's detections and the snapshot.
+    const [forwarded] = await waitFor('the forwarded event', () => (receiver.received('/psim').length > 0 ? receiver.received('/psim') : undefined));
+    const message = JSON.parse(forwarded!.body.toString('utf8')) as Record<string, { source: { detections: { type: string }[]; snapshot: string } } | unknown>;
+    assert.equal(message.type, 'INTRUSION_DETECTION');
+    assert.equal(message.schema_version, 5);
+    const source = (message.intrusion_detection_details as { source: { detections: { type: string }[]; snapshot: string; camera_id: string } }).source;
+    assert.equal(source.camera_id, 'cam-real');
+    assert.ok(source.detections.some((d) => d.type === 'PERSON_FULL_BODY'));
+    assert.equal(Buffer.from(source.snapshot, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG snapshot');
+    assert.match(String(forwarded!.headers['x-webhook-signature']), /^sha256=[0-9a-f]{64}$/);
+    const deliveries = await api<{ deliveries: { type: string; status: string; attempts: unknown[] }[] }>(stack.baseUrl, `/api/v1/jobs/${incidentId}/deliveries`, { token });
+    assert.equal(deliveries.status, 200, JSON.stringify(deliveries.body));
+    const forwardDelivery = deliveries.body.data.deliveries.find((d) => d.type === 'vms_incident.forwarded');
+    assert.deepEqual([forwardDelivery?.status, forwardDelivery?.attempts.length], ['delivered', 1]);
   });
 
   test('an intrusion on an empty scene is suppressed', async () => {

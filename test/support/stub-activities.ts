@@ -99,6 +99,7 @@ function defaultStubs(): VigilActivities {
     vmsIncidentWindow: async () => ({ cameraId: 'camera-1', frames: [{ index: 0, key: 'k/0.jpg' }], window: [{ frameId: 'f0', frameIndex: 0, key: 'k/0.jpg' }], totalFrames: 1, fresh: true }),
     recordVmsVerification: async () => 'real',
     prepareVmsIncidentDelivery: prepareDelivery,
+    prepareVmsForward: async () => false,
     closeVmsIncident: async () => true,
     setVmsCameraStatus: async () => true,
     prepareVmsCameraDelivery: prepareDelivery,

@@ -17,6 +17,8 @@ export interface VmsIncidentCarry {
   /** Workflow time (ms) of the last verification; null: none yet. */
   lastVerifiedAt: number | null;
   verifications: number;
+  /** Whether the confirmed incident was forwarded (once per incident). */
+  forwarded: boolean;
 }
 
 export interface VmsIncidentOutcome {
