@@ -304,4 +304,13 @@ export function registerVmsPaths(registry: OpenAPIRegistry): void {
     security,
     responses: { 200: jsonResponse('The cameras.', z.object({ items: z.array(cameraDocument) })), ...errorResponses({ 401: ['UNAUTHENTICATED'] }) },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/vms/cameras/{camera_id}',
+    tags: ['VMS'],
+    summary: 'One of the VMS\'s cameras, by the VMS\'s camera id',
+    security,
+    request: { params: z.object({ camera_id: z.string() }) },
+    responses: { 200: jsonResponse('The camera.', cameraDocument), ...errorResponses({ 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }) },
+  });
 }
