@@ -200,8 +200,9 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       analysis,
       decision,
     }: JobScope & { analysis: FrameAnalysis; decision: DecisionResult }): Promise<void> {
-      const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null, false)));
-      const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter, isSetAside(r)));
+      const detections = storedDetectionsOf(analysis);
+      const kept = detections.filter((d) => d.kept);
+      const removed = detections.filter((d) => !d.kept);
       // What was seen, a parked vehicle included; the decision counted only what was kept.
       const seenCategories = new Set(seenDetections(analysis).flatMap((frame) => frame.detections.map((d) => d.category)));
       const result: AlarmServerResult = {
@@ -222,6 +223,13 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
     },
   };
+}
+
+/** Every detection of an analysis as stored: those the filters kept, then those they removed with the filter's name (a parked vehicle marked). */
+export function storedDetectionsOf(analysis: Pick<FrameAnalysis, 'kept' | 'removed'>): StoredDetection[] {
+  const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null, false)));
+  const removed = analysis.removed.map((r) => toStored(r.frameIndex, r.detection, r.filter, isSetAside(r)));
+  return [...kept, ...removed];
 }
 
 function toStored(frameIndex: number, d: FrameDetections['detections'][number], filteredBy: string | null, parked: boolean): StoredDetection {

@@ -5,6 +5,7 @@ import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
 import { loadImageBatchDocument } from './image-batch-document.js';
 import { presentClassification } from './classification-document.js';
+import { loadVmsIncidentDocument } from './vms-incident-document.js';
 
 type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string, db: Db) => Promise<unknown>;
 
@@ -25,6 +26,7 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
     const job = await jobs.getOfKind(accountId, jobId, 'classification');
     return job && presentClassification(job);
   },
+  vms_incident: (_jobs, accountId, jobId, db) => loadVmsIncidentDocument(db, accountId, jobId),
 };
 
 export function resultDocumentLoader(kind: JobKind): ResultDocumentLoader | undefined {

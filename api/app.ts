@@ -27,6 +27,7 @@ import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { UploadMemory } from './upload-memory.js';
 import { deliveryRoutes } from './webhooks/routes.js';
+import { vmsRoutes } from './vms/routes.js';
 
 export interface ApiDeps {
   config: Config;
@@ -132,6 +133,19 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       uploadMemory,
       maxImageBytes: config.api.maxImageBytes,
       describer: () => faces?.get() ?? Promise.reject(new ApiError(503, 'SERVICE_UNAVAILABLE', 'This API process has no face models.')),
+    }),
+    vmsRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      uploadMemory,
+      maxImageBytes: config.api.maxImageBytes,
+      maxEventBytes: config.vms.maxEventBytes,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      vms: config.vms,
     }),
   ];
 }

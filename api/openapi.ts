@@ -11,9 +11,10 @@ import { registerLatencyPaths } from './latency/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
 import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
+import { registerVmsPaths } from './vms/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerClassificationPaths, registerImagePaths, registerLatencyPaths, registerFacePaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerClassificationPaths, registerImagePaths, registerLatencyPaths, registerFacePaths, registerVmsPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -49,6 +50,7 @@ export function buildOpenApiDocument() {
       { name: 'Media analysis', description: 'Image batches and processing latency (bare JSON bodies, errors in the envelope).' },
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
       { name: 'Faces', description: 'The account\'s face allowlist.' },
+      { name: 'VMS', description: 'Events from a VMS (Ultinous AI Suite schema), the incidents Vigil verified, the VMS\'s cameras.' },
     ],
   });
 }

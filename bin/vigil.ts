@@ -4,11 +4,13 @@ import { createDatabase } from '../db/database.js';
 import { AccountRepository } from '../db/repositories/accounts.js';
 import { ClassificationThresholdRepository } from '../db/repositories/classification-thresholds.js';
 import { riskThresholdsSchema } from '../domain/classification/risk.js';
+import { VmsRepository } from '../db/repositories/vms.js';
 import { WebhookRepository } from '../db/repositories/webhooks.js';
 import { FaceRepository } from '../db/repositories/faces.js';
 import { loadSecretKeyring } from './secret-keys.js';
 import { displayPrefix, generateApiToken, hashApiToken } from '../domain/api-token.js';
 import { identifierPattern } from '../domain/identifiers.js';
+import { vmsForwardTargetName } from '../domain/vms-events.js';
 import { webhookUrlProblem } from '../domain/webhooks.js';
 import { assertWebhookTargetAllowed } from '../webhooks/target-guard.js';
 
@@ -30,10 +32,21 @@ const usage = `Usage: npm run vigil -- <command>
                                              a camera's (its camera_id as requests send it) win over the account's
   classify thresholds clear --account <name> [--camera <id>]
                                              back to the account's thresholds, or to the defaults
+  vms set-header --account <name> --header <name>
+                                             the header the account's VMS sends its token in (besides
+                                             Authorization: Bearer), e.g. X-Api-Key
+  vms clear-header --account <name>          accept the VMS's token in Authorization: Bearer only
+  vms forward set --account <name> --url <url> [--secret <s>]
+                                             forward confirmed VMS incidents to this VMS/PSIM URL, in the
+                                             VMS's event schema with Vigil's detections (signed with the secret)
+  vms forward clear --account <name>         stop forwarding
   secrets rotate                             seal every stored secret again under the first key of SECRETS_KEYS
                                              (the others may go once it has run)`;
 
 class UsageError extends Error {}
+
+/** Headers that carry something else on every request: never a token header. */
+const reservedHeaders = new Set(['authorization', 'content-type', 'content-length', 'host', 'cookie', 'user-agent', 'accept', 'connection', 'transfer-encoding']);
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -48,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
       camera: { type: 'string' },
       low: { type: 'string' },
       high: { type: 'string' },
+      header: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -121,6 +135,41 @@ async function main(argv: string[]): Promise<void> {
         const cleared = await new ClassificationThresholdRepository(db).clear(accountId, values.camera);
         const whose = `${values.camera ? `camera ${values.camera} of ` : ''}account ${values.account}`;
         console.log(cleared ? `Removed the risk thresholds of ${whose}.` : `The ${whose} had no risk thresholds of its own.`);
+        return;
+      }
+      case 'vms set-header': {
+        const accountId = await existingAccount(accounts, values.account);
+        const header = (values.header ?? '').trim().toLowerCase();
+        // An HTTP token (RFC 9110) that is not one of the headers every request may carry for other reasons.
+        if (!/^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/.test(header) || reservedHeaders.has(header)) {
+          throw new UsageError('--header must be a custom header name such as X-Api-Key');
+        }
+        await new VmsRepository(db).setAccountSettings(accountId, { tokenHeader: header });
+        console.log(`Account ${values.account}'s VMS may send its token in ${header}.`);
+        return;
+      }
+      case 'vms clear-header': {
+        const accountId = await existingAccount(accounts, values.account);
+        await new VmsRepository(db).setAccountSettings(accountId, { tokenHeader: null });
+        console.log(`Account ${values.account}'s VMS sends its token in Authorization: Bearer.`);
+        return;
+      }
+      case 'vms forward set': {
+        const accountId = await existingAccount(accounts, values.account);
+        const url = values.url ?? '';
+        const problem = webhookUrlProblem(url);
+        if (problem) throw new UsageError(`--url ${problem}`);
+        await assertWebhookTargetAllowed(url, { allowPrivate: config.webhooks.allowPrivate }).catch((error: unknown) => {
+          throw new UsageError(`--url refused: ${error instanceof Error ? error.message : String(error)}`);
+        });
+        await (await webhooks()).setNamedTarget(accountId, vmsForwardTargetName, { url, secret: values.secret || null });
+        console.log(`Confirmed VMS incidents of account ${values.account} are forwarded to ${url} (${values.secret ? 'signed' : 'unsigned'}).`);
+        return;
+      }
+      case 'vms forward clear': {
+        const accountId = await existingAccount(accounts, values.account);
+        const cleared = await (await webhooks()).clearNamedTarget(accountId, vmsForwardTargetName);
+        console.log(cleared ? `Account ${values.account} no longer forwards VMS incidents.` : `Account ${values.account} forwarded nowhere.`);
         return;
       }
       case 'secrets rotate': {

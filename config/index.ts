@@ -137,6 +137,10 @@ const envSchema = z.object({
   CLASSIFY_MAX_FRAMES: positiveInt.min(2).max(120).default(60),
   CLASSIFY_MAX_CLIP_BYTES: positiveInt.default(100 * 1024 * 1024),
   SECRETS_KEYS: secretKeysSchema.optional(),
+  VMS_REVERIFY_S: positiveSeconds.default(10),
+  VMS_OFFLINE_AFTER_S: positiveSeconds.default(120),
+  VMS_SNAPSHOT_WAIT_S: positiveSeconds.default(60),
+  VMS_MAX_EVENT_BYTES: positiveInt.default(16 * 1024 * 1024),
 });
 
 export type DetectorDevice = { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
@@ -354,6 +358,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       keys: e.SECRETS_KEYS ?? [],
       /** Where `npm start` with its embedded PostgreSQL keeps the key it made, when SECRETS_KEYS is unset. */
       embeddedKeyFile: path.join(dataDir, 'secrets.key'),
+    },
+    /** VMS events (POST /api/v1/vms/events) and their incidents and cameras. */
+    vms: {
+      /** An open incident's snapshots are verified again at most this often. */
+      reverifySeconds: e.VMS_REVERIFY_S,
+      /** A camera silent this long is offline (one camera.offline webhook; camera.online when heard again). */
+      offlineAfterSeconds: e.VMS_OFFLINE_AFTER_S,
+      /** A snapshot PUT before its event waits this long for it. */
+      snapshotWaitSeconds: e.VMS_SNAPSHOT_WAIT_S,
+      /** The largest event body (snapshots are base64 inside it). */
+      maxEventBytes: e.VMS_MAX_EVENT_BYTES,
     },
     webhooks: {
       /** Lets webhooks reach private, loopback and link-local addresses (tests, closed networks). */

@@ -19,6 +19,8 @@ export interface AccountsTable {
   created_at: CreatedAt;
   /** Face analysis (descriptors, thumbnails, the allowlist) for this account; off until an operator turns it on. */
   face_analysis: Generated<boolean>;
+  /** The header (lower case) the account's VMS sends its token in, besides `Authorization: Bearer`. */
+  vms_token_header: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiTokensTable {
@@ -109,6 +111,7 @@ export interface JobDocuments {
   alarm: { request: AlarmRequest; result: AlarmServerResult };
   image_batch: { request: ImageBatchRequest; result: ImageBatchResult };
   classification: { request: ClassificationRequest; result: ClassificationResult };
+  vms_incident: { request: VmsIncidentRequest; result: VmsIncidentResult };
 }
 
 /** An image batch's request as its job row keeps it: the images themselves are items (`image_batch_items`). */
@@ -149,6 +152,23 @@ export interface ImageBatchItemsTable {
   ocr_results: ColumnType<unknown[], string | undefined, string>;
   error: Json<JobError> | null;
   analysed_at: Timestamp | null;
+}
+
+/** What opened a VMS incident: its key (camera, alarm configuration, type) as the VMS named them. */
+export interface VmsIncidentRequest {
+  vms_camera_id: string;
+  config_id: string;
+  type: string;
+  display_name: string;
+}
+
+/** The last verification of a VMS incident's snapshots; the indicator and description keys feed detection search. */
+export interface VmsIncidentResult {
+  verdict: string;
+  decision: string | null;
+  crime_rate: number | null;
+  ai_description: string | null;
+  ai_decision_indicators: string[];
 }
 export type DocumentedJobKind = keyof JobDocuments & JobKind;
 
@@ -311,6 +331,71 @@ export interface ClassificationThresholdsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface VmsCamerasTable {
+  camera_id: string;
+  account_id: string;
+  vms_camera_id: string;
+  technical_name: string;
+  display_name: string;
+  last_seen_at: Timestamp;
+  status: ColumnType<'online' | 'offline', 'online' | 'offline' | undefined, 'online' | 'offline'>;
+  status_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Every VMS event received, once per id; `payload` is the body as sent, snapshots left out. */
+export interface VmsEventsTable {
+  id: Generated<string>;
+  account_id: string;
+  event_id: string;
+  type: string;
+  display_name: string;
+  config_id: string;
+  end_of_event: boolean;
+  event_time: Timestamp | null;
+  payload: Json<Record<string, unknown>>;
+  received_at: CreatedAt;
+}
+
+/** A `vms_incident` job's incident: its key, open or closed, and its latest verdict. */
+export interface VmsIncidentsTable {
+  id: string;
+  account_id: string;
+  camera_id: string;
+  vms_camera_id: string;
+  config_id: string;
+  type: string;
+  display_name: string;
+  status: ColumnType<'open' | 'closed', 'open' | 'closed' | undefined, 'open' | 'closed'>;
+  verdict: ColumnType<string, string | undefined, string>;
+  opened_at: CreatedAt;
+  last_event_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  verified_at: Timestamp | null;
+  verified_frames: ColumnType<number, number | undefined, number>;
+  closed_at: Timestamp | null;
+}
+
+/** An event's part in an incident: the VMS's boxes and, once it has one, its snapshot's frame. */
+export interface VmsIncidentEventsTable {
+  incident_id: string;
+  event_id: string;
+  account_id: string;
+  technical_name: string;
+  frame_timestamp: Timestamp | null;
+  width: number | null;
+  height: number | null;
+  vms_detections: Json<unknown[]>;
+  frame_index: number | null;
+}
+
+/** A snapshot PUT before its event arrived, held until the event comes or it expires. */
+export interface VmsPendingSnapshotsTable {
+  account_id: string;
+  event_id: string;
+  technical_name: string;
+  media_key: string;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -331,6 +416,11 @@ export interface Database {
   faces: FacesTable;
   face_allowlist: FaceAllowlistTable;
   face_allowlist_photos: FaceAllowlistPhotosTable;
+  vms_cameras: VmsCamerasTable;
+  vms_events: VmsEventsTable;
+  vms_incidents: VmsIncidentsTable;
+  vms_incident_events: VmsIncidentEventsTable;
+  vms_pending_snapshots: VmsPendingSnapshotsTable;
 }
 
 /** A face found in a job's media; erased with the job. */

@@ -8,6 +8,7 @@ const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = {
   alarmVerification: { api: 'alarms', kind: 'alarm' },
   imageBatchAnalysis: { api: 'images', kind: 'image_batch' },
   clipClassification: { api: 'classify', kind: 'classification' },
+  vmsIncident: { api: 'vms', kind: 'vms_incident' },
 };
 
 /** The worker's side of `JobMetricsSinks`: stage durations and job ends into the analysis worker's registry. */

@@ -8,6 +8,7 @@ import { filterSettingsFor } from '../domain/filters.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
+import { createVmsActivities } from '../activities/vms.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -72,6 +73,7 @@ export async function createAnalysisWorker({
         filterSettings: filterSettingsFor(undefined, config.filterOverrides),
         detectorModel: config.detector.model,
       }),
+      ...createVmsActivities({ db, media, logger, secrets }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

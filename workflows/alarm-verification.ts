@@ -1,21 +1,11 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { DetectionActivities } from '../gpu-worker/activities.js';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import { VigilCrimeRate, VigilDecision } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmWorkflowInput } from './contracts/alarm-verification.js';
 import type { WorkerJobSettings } from './contracts/job.js';
 import { decideAlarm } from './decision-routing.js';
+import { detectionActivities } from './detection-steps.js';
 import { runJob, type PipelineContext } from './job-lifecycle.js';
 import { alarmSteps } from './short-steps.js';
-
-function detectionActivities(taskQueue: string) {
-  return proxyActivities<DetectionActivities>({
-    taskQueue,
-    startToCloseTimeout: '2m',
-    // Per-frame heartbeats: a worker that dies mid-event is noticed within this, and the frames go elsewhere.
-    heartbeatTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 8 },
-  });
-}
 
 /**
  * One alarm submission: the job lifecycle around the alarm pipeline (tenancy, site time, detection,

@@ -6,3 +6,5 @@ export { redeliverWebhook } from './webhook-delivery.js';
 // Redeliveries started before every kind shared the webhook envelope run under this name until they end.
 export { redeliverWebhook as redeliverAlarmWebhook } from './webhook-delivery.js';
 export { retentionSweep } from './retention.js';
+export { vmsIncident } from './vms-incident.js';
+export { vmsCameraWatch } from './vms-camera-watch.js';

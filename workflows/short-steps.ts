@@ -2,6 +2,7 @@ import { proxyLocalActivities } from '@temporalio/workflow';
 import type { AlarmActivities } from '../activities/alarm.js';
 import type { ImageBatchActivities } from '../activities/image-batch.js';
 import type { JobLifecycleActivities } from '../activities/job-lifecycle.js';
+import type { VmsActivities } from '../activities/vms.js';
 
 /** Retries of a step that reads and writes PostgreSQL: about a minute, enough for a database restart. */
 export const databaseRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 } as const;
@@ -22,3 +23,5 @@ export const alarmSteps = proxyLocalActivities<AlarmActivities>(localStepOptions
 
 /** The image-batch pipeline's item reads and writes. */
 export const imageBatchSteps = proxyLocalActivities<ImageBatchActivities>(localStepOptions);
+/** VMS incidents' and camera watches' bookkeeping: windows, verdicts, closing, camera status, their webhooks' records. */
+export const vmsSteps = proxyLocalActivities<VmsActivities>(localStepOptions);

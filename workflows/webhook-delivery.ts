@@ -21,7 +21,7 @@ function attempts(policy: WebhookDeliveryPolicy) {
 }
 
 /** Sends a recorded delivery until it is accepted, refused for good, or out of attempts; the record always ends. */
-async function sendDelivery(ref: DeliveryRef, policy: WebhookDeliveryPolicy): Promise<'delivered' | 'failed'> {
+export async function sendDelivery(ref: DeliveryRef, policy: WebhookDeliveryPolicy): Promise<'delivered' | 'failed'> {
   try {
     await attempts(policy).attemptWebhookDelivery(ref);
     return 'delivered';

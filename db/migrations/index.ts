@@ -11,6 +11,7 @@ import * as parkedDetections from './20261202T1527-parked-detections.js';
 import * as imageBatches from './20261202T1500-image-batches.js';
 import * as faces from './20261202T1515-faces.js';
 import * as classificationThresholds from './20261202T1448-classification-thresholds.js';
+import * as vmsEvents from './20261202T1445-vms-events.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -21,9 +22,10 @@ export const migrations: Record<string, Migration> = {
   '20261202T1200-job-kinds': jobKinds,
   '20261202T1300-idempotent-answers': idempotentAnswers,
   '20261202T1310-sealed-webhook-secrets': sealedWebhookSecrets,
+  '20261202T1445-vms-events': vmsEvents,
   '20261202T1446-integer-detection-ids': integerDetectionIds,
-  '20261202T1500-image-batches': imageBatches,
-  '20261202T1527-parked-detections': parkedDetections,
-  '20261202T1515-faces': faces,
   '20261202T1448-classification-thresholds': classificationThresholds,
+  '20261202T1500-image-batches': imageBatches,
+  '20261202T1515-faces': faces,
+  '20261202T1527-parked-detections': parkedDetections,
 };

@@ -89,6 +89,29 @@ export class WebhookRepository {
       .execute();
   }
 
+  /**
+   * A target the account keeps under a name in place of a job id (e.g. where VMS incidents are forwarded):
+   * set or replaced, read by that name only, removed. Deliveries to it are recorded like any other.
+   */
+  async setNamedTarget(accountId: string, name: string, target: WebhookTargetInput): Promise<void> {
+    const stored = { url: target.url, ...this.sealed(target.secret), updated_at: sql<Date>`now()` };
+    await this.db
+      .insertInto('webhook_targets')
+      .values({ account_id: accountId, job_id: name, ...stored })
+      .onConflict((oc) => oc.columns(['account_id', 'job_id']).where('job_id', 'is not', null).doUpdateSet(stored))
+      .execute();
+  }
+
+  async namedTargetId(accountId: string, name: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('webhook_targets').select('id').where('account_id', '=', accountId).where('job_id', '=', name).executeTakeFirst();
+    return row?.id;
+  }
+
+  async clearNamedTarget(accountId: string, name: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('webhook_targets').where('account_id', '=', accountId).where('job_id', '=', name).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
   /** The job's own target, else the account's default. */
   async resolveTargetId(accountId: string, jobId: string): Promise<string | undefined> {
     const row = await this.db

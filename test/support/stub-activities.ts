@@ -4,6 +4,7 @@ import type { ImageBatchActivities } from '../../activities/image-batch.js';
 import type { ClassificationActivities } from '../../activities/classification.js';
 import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
+import type { VmsActivities } from '../../activities/vms.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
 import type { ClassifierActivities, DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
@@ -23,7 +24,8 @@ export type VigilActivities = JobLifecycleActivities &
   ImageAnalysisActivities &
   ClassificationActivities &
   ClassifierActivities &
-  TextActivities;
+  TextActivities &
+  VmsActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -128,6 +130,14 @@ function defaultStubs(): VigilActivities {
     scoreClassification: async () => ({ risk: 'intrusion' }),
     classifyFrames: async ({ frames }) => frames.map((frame) => ({ frameIndex: frame.index, top: [], groups: [{ group: 'spider_web', probability: 0.7 }] })),
     readText: async ({ mediaKeys }) => ({ frames: mediaKeys.map((mediaKey) => ({ mediaKey, lines: [{ text: 'CAM 04', confidence: 0.9, box: [0, 0, 10, 10], boxScore: 0.9 }] })) }),
+    beginVmsIncident: async () => 'open',
+    vmsIncidentWindow: async () => ({ cameraId: 'camera-1', frames: [{ index: 0, key: 'k/0.jpg' }], window: [{ frameId: 'f0', frameIndex: 0, key: 'k/0.jpg' }], totalFrames: 1, fresh: true }),
+    recordVmsVerification: async () => 'real',
+    prepareVmsIncidentDelivery: prepareDelivery,
+    prepareVmsForward: async () => false,
+    closeVmsIncident: async () => true,
+    setVmsCameraStatus: async () => true,
+    prepareVmsCameraDelivery: prepareDelivery,
   };
 }
 
