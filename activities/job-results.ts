@@ -2,6 +2,7 @@ import type { JobRepository } from '../db/repositories/jobs.js';
 import type { DocumentedJobKind } from '../db/schema.js';
 import type { JobKind } from '../domain/job-kinds.js';
 import { loadAlarmExport, presentExport } from './alarm-export.js';
+import { loadVideoDocument } from './video-document.js';
 
 type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string) => Promise<unknown>;
 
@@ -14,6 +15,7 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
     const exported = await loadAlarmExport(jobs, accountId, jobId);
     return exported && presentExport(exported);
   },
+  video: loadVideoDocument,
 };
 
 export function resultDocumentLoader(kind: JobKind): ResultDocumentLoader | undefined {

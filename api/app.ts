@@ -20,6 +20,7 @@ import { jobRoutes } from './jobs/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { UploadMemory } from './upload-memory.js';
+import { videoRoutes } from './videos/routes.js';
 import { deliveryRoutes } from './webhooks/routes.js';
 
 export interface ApiDeps {
@@ -72,6 +73,22 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       maxProcessingSeconds: config.api.maxProcessingSeconds,
       allowPrivateWebhooks: config.webhooks.allowPrivate,
       secrets,
+    }),
+    videoRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      maxProcessingSeconds: config.api.maxProcessingSeconds,
+      allowPrivateWebhooks: config.webhooks.allowPrivate,
+      secrets,
+      maxVideoBytes: config.video.maxBytes,
+      maxVideoSeconds: config.video.maxSeconds,
+      sampleFps: config.video.sampleFps,
+      chunkSeconds: config.video.chunkSeconds,
     }),
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
     detectionRoutes({ db, accounts, media, logger, rateLimits: config.api.rateLimits }),

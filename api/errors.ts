@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'WEBHOOK_NOT_CONFIGURED'
   | 'NOT_A_VIDEO'
+  | 'INVALID_VIDEO'
+  | 'VIDEO_TOO_LONG'
   | 'RANGE_NOT_SATISFIABLE'
   | 'MEDIA_GENERATION_FAILED'
   | 'SERVICE_UNAVAILABLE'
@@ -63,6 +65,12 @@ export function errorBody(failure: ApiError) {
   };
 }
 
+/** Marks a request whose family answers errors as `{"error": {...}}` alone, without the envelope (spec 2's families). */
+export async function bareErrors(ctx: Context, next: Next): Promise<void> {
+  ctx.state.bareErrors = true;
+  await next();
+}
+
 /** Turns every failure, and every unmatched route, into the envelope with a stable code. */
 export function errorEnvelope(logger: Logger) {
   return async (ctx: Context, next: Next) => {
@@ -85,7 +93,7 @@ export function errorEnvelope(logger: Logger) {
       // What is left of a body refused unread stays unread: Node would otherwise read it all to keep the connection.
       if (!ctx.req.complete) ctx.set('Connection', 'close');
       if (failure.details.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(failure.details.retryAfterSeconds));
-      ctx.body = errorBody(failure);
+      ctx.body = ctx.state.bareErrors === true ? { error: errorBody(failure).error } : errorBody(failure);
     }
   };
 }

@@ -7,9 +7,10 @@ import { registerJobPaths } from './jobs/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
 import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
+import { registerVideoPaths } from './videos/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerVideoPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -41,6 +42,7 @@ export function buildOpenApiDocument() {
       { name: 'Jobs', description: 'Jobs of every kind: erasure.' },
       { name: 'Detections', description: 'Query, search and edit detections.' },
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
+      { name: 'Videos', description: 'Submit videos and read their analysis: shots, activity, sections (bodies without the envelope).' },
     ],
   });
 }

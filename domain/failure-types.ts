@@ -6,6 +6,8 @@
 export const FailureType = {
   /** A stored frame does not decode. */
   InvalidImage: 'INVALID_IMAGE',
+  /** A stored video no longer probes or decodes. */
+  InvalidVideo: 'INVALID_VIDEO',
   /** The job's row is gone or not in a state the step can act on (its submission was rolled back, or it was erased). */
   UnknownJob: 'UNKNOWN_JOB',
   /** A webhook payload was asked for a job that has not ended. */

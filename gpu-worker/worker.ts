@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createDetectionActivities } from './activities.js';
+import { createVideoDetectionActivities } from './video-activities.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
@@ -10,7 +11,10 @@ export function createDetectionWorker(deps: { config: Config; connection: Native
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.detectTaskQueue,
-    activities: createDetectionActivities({ engine: deps.engine, media: deps.media }),
+    activities: {
+      ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
+      ...createVideoDetectionActivities({ engine: deps.engine, media: deps.media }),
+    },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the
     // heartbeat timeout) would let a whole event's detection finish before a deadline is seen.

@@ -4,7 +4,10 @@ import type { JobMetricsSinks } from '../workflows/job-metrics.js';
 import type { AnalysisWorkerMetrics, JobApi } from './metrics.js';
 
 /** The API and job kind of each job workflow type; other workflows (redeliveries, retention) report nothing. */
-const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = { alarmVerification: { api: 'alarms', kind: 'alarm' } };
+const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = {
+  alarmVerification: { api: 'alarms', kind: 'alarm' },
+  videoAnalysis: { api: 'videos', kind: 'video' },
+};
 
 /** The worker's side of `JobMetricsSinks`: stage durations and job ends into the analysis worker's registry. */
 export function jobMetricsSinks(metrics: Pick<AnalysisWorkerMetrics, 'stageDuration' | 'jobsEnded'>): InjectedSinks<JobMetricsSinks> {

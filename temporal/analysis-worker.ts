@@ -5,6 +5,7 @@ import { createAlarmActivities } from '../activities/alarm.js';
 import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities/job-lifecycle.js';
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
+import { createVideoActivities, createVideoStepActivities } from '../activities/video.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -60,6 +61,8 @@ export async function createAnalysisWorker({
       ...createWebhookActivities({ db, logger, webhooks: config.webhooks, secrets, metrics }),
       ...createLlmActivities({ llm: config.llm, media, logger, businessHours: config.businessHours, metrics }),
       ...createRetentionActivities({ db, media, logger }),
+      ...createVideoActivities({ db, media, logger, criticalTags: config.video.criticalTags }),
+      ...createVideoStepActivities({ db, media }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

@@ -4,3 +4,4 @@ export { redeliverWebhook } from './webhook-delivery.js';
 // Redeliveries started before every kind shared the webhook envelope run under this name until they end.
 export { redeliverWebhook as redeliverAlarmWebhook } from './webhook-delivery.js';
 export { retentionSweep } from './retention.js';
+export { videoAnalysis } from './video-analysis.js';

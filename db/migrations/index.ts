@@ -6,6 +6,7 @@ import * as jobRetention from './20261202T1000-job-retention.js';
 import * as jobKinds from './20261202T1200-job-kinds.js';
 import * as idempotentAnswers from './20261202T1300-idempotent-answers.js';
 import * as sealedWebhookSecrets from './20261202T1310-sealed-webhook-secrets.js';
+import * as videoAnalysis from './20261202T1451-video-analysis.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1200-job-kinds': jobKinds,
   '20261202T1300-idempotent-answers': idempotentAnswers,
   '20261202T1310-sealed-webhook-secrets': sealedWebhookSecrets,
+  '20261202T1451-video-analysis': videoAnalysis,
 };

@@ -226,14 +226,15 @@ export class DetectionRepository {
       ])
       .where('j.account_id', '=', accountId)
       .where('j.id', 'in', [...new Set(jobIds)])
+      .where('j.kind', '=', 'alarm')
       .execute();
     return new Map(
       rows.map((r) => [
         r.id,
         {
           jobId: r.id,
-          request: r.request,
-          result: r.result,
+          request: r.request as AlarmRequest,
+          result: r.result as AlarmServerResult | null,
           vendorTime: r.vendor_time,
           siteTimezone: r.site_timezone,
           startedAt: r.started_at,

@@ -21,6 +21,7 @@ describe('inserting and reading jobs', () => {
     const job = await jobs().get(camera.accountId, jobId);
     assert.ok(job);
     assert.deepEqual([job.status, job.stage, job.camera_id, job.vendor_event_id], ['queued', 'queued', camera.id, 'evt-1']);
+    assert.ok('zone_id' in job.request);
     assert.equal(job.request.zone_id, camera.ref.zoneId);
     assert.equal(job.started_at, null);
     const frames = await jobs().frames(camera.accountId, jobId);
