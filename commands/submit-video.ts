@@ -6,7 +6,7 @@ import type { VideoRequest } from '../db/schema.js';
 import { jobIdOf } from '../domain/identifiers.js';
 import type { SecretKeyring } from '../domain/secret-keyring.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
-import { InvalidVideoError, probeVideo, type VideoProbe } from '../media/video/probe.js';
+import { assertDecodable, InvalidVideoError, readVideoStream, type VideoProbe } from '../media/video/probe.js';
 import { videoAnalysis } from '../workflows/video-analysis.js';
 import type { VideoWorkflowInput } from '../workflows/contracts/video-analysis.js';
 import { acceptJob, requestHash, type AcceptanceDeps, type AcceptanceResult, type Refusal } from './job-acceptance.js';
@@ -110,16 +110,22 @@ async function accept(deps: SubmitVideoDeps, { account, upload, webhook, maxProc
   const webhookProblem = webhook && (await webhookTargetProblem(webhook.url, { allowPrivate: deps.allowPrivateWebhooks }));
   if (webhookProblem) return refused({ code: 'WEBHOOK_TARGET_REFUSED', message: `webhook.url: ${webhookProblem}.`, field: 'webhook.url' });
 
-  let probe: VideoProbe;
-  try {
-    probe = await deps.media.withLocalFile(upload.key, (file) => probeVideo(file));
-  } catch (error) {
-    if (error instanceof InvalidVideoError) return refused({ code: 'INVALID_VIDEO', message: `The upload is not a decodable video: ${error.reason}.`, field: 'video' });
-    throw error;
-  }
-  if (probe.durationS > deps.maxVideoSeconds) {
-    return refused({ code: 'VIDEO_TOO_LONG', message: `The video lasts ${probe.durationS} s; at most ${deps.maxVideoSeconds} s are accepted.`, field: 'video' });
-  }
+  // Read, then its length checked before anything is decoded: a video too long is refused whole or not.
+  const probed = await deps.media.withLocalFile(upload.key, async (file): Promise<VideoProbe | Refusal<SubmitVideoRefusalCode>> => {
+    try {
+      const stream = await readVideoStream(file);
+      if (stream.durationS > deps.maxVideoSeconds) {
+        return { code: 'VIDEO_TOO_LONG', message: `The video lasts ${stream.durationS} s; at most ${deps.maxVideoSeconds} s are accepted.`, field: 'video' };
+      }
+      await assertDecodable(file, stream);
+      return stream;
+    } catch (error) {
+      if (error instanceof InvalidVideoError) return { code: 'INVALID_VIDEO', message: `The upload is not a decodable video: ${error.reason}.`, field: 'video' };
+      throw error;
+    }
+  });
+  if ('code' in probed) return refused(probed);
+  const probe = probed;
 
   const fingerprint = requestHash({ video: upload.sha256, webhookUrl: webhook?.url ?? null, maxProcessingSeconds });
   return acceptJob<SubmitVideoResult>(deps, async (acceptance) => {

@@ -4,13 +4,16 @@ import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
 import type { FrameDetections } from '../../domain/types.js';
+import type { VideoActivities, VideoStepActivities } from '../../activities/video.js';
 import type { DetectionActivities } from '../../gpu-worker/activities.js';
+import type { VideoDetectionActivities } from '../../gpu-worker/video-activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
  * checks), so a new activity is one more stub there, and one more module here if it is a new module.
  */
-export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities;
+export type VigilActivities = JobLifecycleActivities & AlarmActivities & DetectionActivities & LlmActivities & WebhookActivities &
+  VideoActivities & VideoStepActivities & VideoDetectionActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -94,6 +97,12 @@ function defaultStubs(): VigilActivities {
     prepareAlarmDelivery: prepareDelivery,
     attemptWebhookDelivery: async () => ({ statusCode: 200 }),
     abandonWebhookDelivery: async () => undefined,
+    probeStoredVideo: async () => undefined,
+    analyseVideoMotion: async () => ({ scenes: 2, activitySamples: 60 }),
+    finishedVideoChunks: async () => [],
+    detectVideoChunk: async ({ chunkIndex }) => ({ chunkIndex, frames: 20, detections: 3 }),
+    storeVideoChunk: async () => undefined,
+    summariseVideo: async () => ({ sections: 3, tracks: 2 }),
   };
 }
 
