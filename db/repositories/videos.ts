@@ -37,6 +37,7 @@ export interface VideoTrackDetection {
 export interface VideoDetectionMedia {
   jobId: string;
   mediaKey: string;
+  container: string;
   timestampS: number;
   durationS: number;
   codec: string;
@@ -195,6 +196,6 @@ export class VideoRepository {
       .executeTakeFirst();
     if (!row || row.job_id === null) return undefined;
     const request = row.request as VideoRequest;
-    return { jobId: row.job_id, mediaKey: request.media_key, timestampS: row.video_timestamp_s ?? 0, durationS: row.video_duration_s ?? request.duration_s, codec: row.video_codec ?? request.codec };
+    return { jobId: row.job_id, mediaKey: request.media_key, container: request.container, timestampS: row.video_timestamp_s ?? 0, durationS: row.video_duration_s ?? request.duration_s, codec: row.video_codec ?? request.codec };
   }
 }

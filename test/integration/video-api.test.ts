@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import sharp from 'sharp';
-import { ffmpegPath, runTool } from '../../media/video/ffmpeg.js';
+import { ffmpegPath, ffprobePath, runTool } from '../../media/video/ffmpeg.js';
 import { fixtureClip, fixtureClips } from '../support/clips.js';
 import { fixturesDir } from '../support/paths.js';
 import { startStack, type TestStack } from '../support/stack.js';
@@ -108,6 +108,33 @@ describe('video API', () => {
       assert.deepEqual([row.media_type, row.camera_id, row.video_codec, Number(row.video_bytes)], ['video', null, 'h264', 2811553]);
       assert.ok(row.video_timestamp_s! >= 0 && row.video_timestamp_s! <= 30.2);
     }
+
+    // The detections API serves the clip (H.264/MP4 already: as stored) by ranges, and the detection's frame.
+    const [first] = await stack.db.selectFrom('detections').select('id').where('job_id', '=', accepted.body.job_id).execute();
+    const auth = { authorization: `Bearer ${token}` };
+    const ranged = await fetch(`${stack.baseUrl}/api/detections/${first!.id}/video`, { headers: { ...auth, range: 'bytes=100-199' } });
+    assert.equal(ranged.status, 206);
+    assert.equal(ranged.headers.get('content-range'), 'bytes 100-199/2811553');
+    assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), (await readFile(fixtureClip('intel_car-detection.mp4').file)).subarray(100, 200));
+    const frame = await fetch(`${stack.baseUrl}/api/detections/${first!.id}/video/thumbnail`, { headers: auth });
+    assert.equal(frame.status, 200);
+    assert.equal((await sharp(Buffer.from(await frame.arrayBuffer())).metadata()).format, 'jpeg');
+    const stranger = await stack.createToken('initech');
+    assert.equal((await fetch(`${stack.baseUrl}/api/detections/${first!.id}/video`, { headers: { authorization: `Bearer ${stranger}` } })).status, 404);
+  });
+
+  test('a video browsers cannot play (MPEG-4 Part 2 in AVI) is served as H.264/MP4, transcoded once', async () => {
+    const accepted = await postVideo(stack.baseUrl, token, await readFile(fixtureClip('bgslibrary_video02_highway_pedestrian_alarm.avi').file), { 'content-type': 'video/x-msvideo' });
+    assert.equal((await waitForVideo(stack.baseUrl, token, accepted.body.job_id)).status, 'finished');
+    const [first] = await stack.db.selectFrom('detections').select('id').where('job_id', '=', accepted.body.job_id).execute();
+    assert.ok(first, 'the highway clip has detections');
+    const served = await fetch(`${stack.baseUrl}/api/detections/${first.id}/video`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'video/mp4');
+    const copy = path.join(stack.config.mediaDir, 'videos', accepted.body.job_id, 'browser.mp4');
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), await readFile(copy));
+    const probe = JSON.parse((await runTool(await ffprobePath(), ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'json', copy])).toString('utf8')) as { streams: { codec_name: string }[] };
+    assert.deepEqual(probe.streams.map((stream) => stream.codec_name), ['h264']);
   });
 
   test('a multipart upload with its webhook fields after the file; the webhook carries the GET document', async () => {

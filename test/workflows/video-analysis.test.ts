@@ -95,7 +95,7 @@ describe('videoAnalysis with stub activities', () => {
   });
 
   test('past its Max-Processing-Time the job fails MAX_PROCESSING_TIME_EXCEEDED and the running chunk is cancelled', async () => {
-    const run = await runVideo({ input: { maxProcessingSeconds: 1 }, stubs: { detectVideoChunk: runsUntilCancelled } });
+    const run = await runVideo({ input: { maxProcessingSeconds: 5 }, stubs: { detectVideoChunk: runsUntilCancelled } });
     assert.equal(failureOf(run).type, 'MAX_PROCESSING_TIME_EXCEEDED');
     const [failed] = run.stubs.inputsOf('failJob');
     assert.deepEqual([failed?.error.code, failed?.cancelled], ['MAX_PROCESSING_TIME_EXCEEDED', false]);
