@@ -45,8 +45,14 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
   const jobs = new JobRepository(db);
 
   return {
-    /** The stored video probes and decodes still (a store can lose or damage a file after its upload was accepted). */
-    async probeStoredVideo({ jobId, video }: VideoStepInput): Promise<void> {
+    /**
+     * Marks the job running, then checks the stored video probes and decodes still (a store can lose or damage
+     * a file after its upload was accepted).
+     */
+    async probeStoredVideo({ accountId, jobId, video }: VideoStepInput): Promise<void> {
+      if (!(await jobs.markRunning(accountId, jobId))) {
+        throw ApplicationFailure.nonRetryable(`Video job ${jobId} does not exist: its submission was rolled back or it was erased.`, FailureType.UnknownJob);
+      }
       try {
         await media.withLocalFile(video.mediaKey, (file) => probeVideo(file));
       } catch (error) {
