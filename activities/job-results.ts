@@ -6,6 +6,7 @@ import { loadAlarmExport, presentExport } from './alarm-export.js';
 import { loadImageBatchDocument } from './image-batch-document.js';
 import { presentClassification } from './classification-document.js';
 import { loadVmsIncidentDocument } from './vms-incident-document.js';
+import { loadVideoDocument } from './video-document.js';
 
 type ResultDocumentLoader = (jobs: JobRepository, accountId: string, jobId: string, db: Db) => Promise<unknown>;
 
@@ -27,6 +28,7 @@ const resultDocuments: Record<DocumentedJobKind, ResultDocumentLoader> = {
     return job && presentClassification(job);
   },
   vms_incident: (_jobs, accountId, jobId, db) => loadVmsIncidentDocument(db, accountId, jobId),
+  video: loadVideoDocument,
 };
 
 export function resultDocumentLoader(kind: JobKind): ResultDocumentLoader | undefined {

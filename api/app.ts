@@ -26,6 +26,7 @@ import { latencyRoutes } from './latency/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { UploadMemory } from './upload-memory.js';
+import { videoRoutes } from './videos/routes.js';
 import { deliveryRoutes } from './webhooks/routes.js';
 import { vmsRoutes } from './vms/routes.js';
 
@@ -99,6 +100,22 @@ export function apiRouters({ config, db, media, temporal, logger, secrets, metri
       syncWaitSeconds: config.classification.syncWaitSeconds,
       allowPrivateWebhooks: config.webhooks.allowPrivate,
       secrets,
+    }),
+    videoRoutes({
+      db,
+      accounts,
+      media,
+      temporal,
+      logger,
+      metrics,
+      analysisTaskQueue: config.temporal.analysisTaskQueue,
+      maxProcessingSeconds: config.api.maxProcessingSeconds,
+      allowPrivateWebhooks: config.webhooks.allowPrivate,
+      secrets,
+      maxVideoBytes: config.video.maxBytes,
+      maxVideoSeconds: config.video.maxSeconds,
+      sampleFps: config.video.sampleFps,
+      chunkSeconds: config.video.chunkSeconds,
     }),
     ...deliveryRoutes({ db, accounts, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, secrets }),
     detectionRoutes({

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'WEBHOOK_NOT_CONFIGURED'
   | 'NOT_A_VIDEO'
   | 'INVALID_VIDEO'
+  | 'VIDEO_TOO_LONG'
   | 'RANGE_NOT_SATISFIABLE'
   | 'MEDIA_GENERATION_FAILED'
   | 'SERVICE_UNAVAILABLE'
@@ -80,7 +81,11 @@ function errorObject(failure: ApiError) {
 }
 
 /** Paths of the families whose documents answer without the envelope, errors included (every path under them). */
-const bareBodyPaths: readonly RegExp[] = [/^\/api\/detections(?:\/|$)/];
+const bareBodyPaths: readonly RegExp[] = [
+  /^\/api\/detections(?:\/|$)/,
+  /^\/api\/v1\/(?:videos|images|latency)(?:\/|$)/,
+  /^\/api\/(?:classify|result)(?:\/|$)/,
+];
 
 export const answersWithoutEnvelope = (path: string) => bareBodyPaths.some((pattern) => pattern.test(path));
 

@@ -3,6 +3,7 @@ import type { Refusal } from '../commands/job-acceptance.js';
 import type { SubmitAlarmRefusalCode } from '../commands/submit-alarm.js';
 import type { SubmitImageBatchRefusalCode } from '../commands/submit-image-batch.js';
 import type { SubmitClassificationRefusalCode } from '../commands/submit-classification.js';
+import type { SubmitVideoRefusalCode } from '../commands/submit-video.js';
 import { parseMaxProcessingTime, maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import { ApiError, validationError, type ErrorCode } from './errors.js';
 import { idempotencyKeyHeader } from './openapi-common.js';
@@ -32,7 +33,7 @@ export function idempotencyKeyOf(ctx: Context): string | undefined {
 }
 
 /** Every refusal a submission command can give; a new command adds its codes here. */
-type RefusalCode = SubmitAlarmRefusalCode | SubmitImageBatchRefusalCode | SubmitClassificationRefusalCode;
+type RefusalCode = SubmitAlarmRefusalCode | SubmitImageBatchRefusalCode | SubmitClassificationRefusalCode | SubmitVideoRefusalCode;
 
 /** The HTTP answer to each refusal. */
 const refusalAnswers: Record<RefusalCode, { status: number; code: ErrorCode }> = {
@@ -43,6 +44,7 @@ const refusalAnswers: Record<RefusalCode, { status: number; code: ErrorCode }> =
   CAMERA_COOLDOWN: { status: 429, code: 'RATE_LIMITED' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, code: 'IDEMPOTENCY_KEY_REUSED' },
   INVALID_VIDEO: { status: 400, code: 'INVALID_VIDEO' },
+  VIDEO_TOO_LONG: { status: 413, code: 'VIDEO_TOO_LONG' },
 };
 
 export function refusalError(refusal: Refusal<RefusalCode>): ApiError {

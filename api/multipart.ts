@@ -133,3 +133,90 @@ export async function readMultipartForm(ctx: Context, reading: MultipartReading)
     ctx.req.pipe(parser);
   });
 }
+
+export interface MultipartUploadReading<T> {
+  /** The one file field; any other file is refused. */
+  fileField: string;
+  limits: Pick<MultipartLimits, 'fields' | 'fieldBytes'>;
+  /** Consumes the file as it arrives (e.g. into the media store); its rejection fails the form. */
+  receive(file: Readable): Promise<T>;
+  /** Undoes a received file when the rest of the form then fails. */
+  discard(received: T): Promise<void>;
+}
+
+/**
+ * Reads a multipart/form-data body with one large file, streamed to `receive` as it arrives rather than held
+ * in memory, and small fields before or after it. Stops at the first problem, as `readMultipartForm` does.
+ */
+export async function readMultipartUpload<T>(ctx: Context, reading: MultipartUploadReading<T>): Promise<{ fields: Record<string, string>; received: T }> {
+  const { limits, fileField } = reading;
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: ctx.req.headers,
+      limits: { files: 1, fields: limits.fields, fieldSize: limits.fieldBytes + 1, parts: limits.fields + 2 },
+    });
+  } catch {
+    throw unreadable();
+  }
+  const fields: Record<string, string> = {};
+  let receiving: Promise<T> | undefined;
+  let file: Readable | undefined;
+
+  const parsed = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      ctx.req.unpipe(parser);
+      file?.destroy(error instanceof Error ? error : new Error(String(error)));
+      setImmediate(() => parser.destroy());
+      reject(error);
+    };
+    parser.on('field', (name, value, info) => {
+      try {
+        if (!name) throw namelessPart();
+        if (info.valueTruncated) throw validationError(name, `${name} is longer than ${limits.fieldBytes} bytes.`);
+        if (Object.hasOwn(fields, name)) throw validationError(name, `${name} is sent more than once.`);
+        refuseControlCharacters(value, name);
+        fields[name] = value;
+      } catch (error) {
+        fail(error);
+      }
+    });
+    parser.on('file', (name, stream) => {
+      if (name !== fileField) {
+        stream.resume();
+        return fail(validationError(name || 'body', `Unexpected file field ${name}; send the file as ${fileField}.`));
+      }
+      file = stream;
+      receiving = reading.receive(stream);
+      receiving.catch(fail);
+    });
+    parser.on('filesLimit', () => fail(validationError(fileField, `Send one file, as ${fileField}.`)));
+    parser.on('fieldsLimit', () => fail(validationError('body', `Send at most ${limits.fields} form fields.`)));
+    parser.on('partsLimit', () => fail(validationError('body', 'Too many form parts.')));
+    parser.on('error', () => fail(unreadable()));
+    parser.on('close', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    ctx.req.on('error', fail);
+    ctx.req.on('close', () => {
+      if (!ctx.req.complete) fail(new Error('The request closed before its body was complete.'));
+    });
+    ctx.req.pipe(parser);
+  });
+
+  try {
+    await parsed;
+  } catch (error) {
+    // A file received in full before the form failed is taken back; one cut short cleaned up after itself.
+    const received = await receiving?.catch(() => undefined);
+    if (received !== undefined) await reading.discard(received);
+    throw error;
+  }
+  if (!receiving) throw validationError(fileField, `Send the file as the form field ${fileField}.`);
+  return { fields, received: await receiving };
+}

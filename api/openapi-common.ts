@@ -53,6 +53,11 @@ export function jsonResponse(description: string, data: z.ZodType, headers?: z.Z
   return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
 }
 
+/** A body answered bare, as the families of api/errors.ts `answersWithoutEnvelope` answer. */
+export function bareJsonResponse(description: string, data: z.ZodType, headers?: z.ZodObject): ResponseConfig {
+  return jsonResponse(description, data, headers, 'bare');
+}
+
 type ErrorCodes = readonly [ErrorCode, ...ErrorCode[]];
 type ErrorSpec = ErrorCodes | { codes: ErrorCodes; headers: z.ZodObject };
 

@@ -11,10 +11,11 @@ import { registerLatencyPaths } from './latency/schema.js';
 import { registerMetricsPaths } from './metrics/schema.js';
 import { securitySchemes } from './openapi-common.js';
 import { registerDeliveryPaths } from './webhooks/schema.js';
+import { registerVideoPaths } from './videos/schema.js';
 import { registerVmsPaths } from './vms/schema.js';
 
 /** Every resource registers its own paths next to the schemas that validate them. */
-const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerClassificationPaths, registerImagePaths, registerLatencyPaths, registerFacePaths, registerVmsPaths];
+const resourcePaths = [registerAlarmPaths, registerDeliveryPaths, registerJobPaths, registerDetectionPaths, registerHealthPaths, registerMetricsPaths, registerDocsPaths, registerClassificationPaths, registerImagePaths, registerLatencyPaths, registerFacePaths, registerVmsPaths, registerVideoPaths];
 
 /** The OpenAPI 3.1 document of the API, served at `/openapi.json`. */
 export function buildOpenApiDocument() {
@@ -51,6 +52,7 @@ export function buildOpenApiDocument() {
       { name: 'Operations', description: 'Health, metrics and this documentation.' },
       { name: 'Faces', description: 'The account\'s face allowlist.' },
       { name: 'VMS', description: 'Events from a VMS (Ultinous AI Suite schema), the incidents Vigil verified, the VMS\'s cameras.' },
+      { name: 'Videos', description: 'Submit videos and read their analysis: shots, activity, sections (bodies without the envelope).' },
     ],
   });
 }

@@ -7,6 +7,7 @@ import { siteCategories, type SiteCategory } from '../domain/types.js';
 import { filterOverridesSchema } from '../domain/filters.js';
 import { secretKeyBytes } from '../domain/secret-keyring.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
+import { sectionTags } from '../domain/video/summary.js';
 
 /** The one place where Vigil reads its environment. Every other module receives a `Config`. */
 
@@ -44,6 +45,15 @@ const envSchema = z.object({
   API_REQUEST_TIMEOUT_S: positiveSeconds.default(120),
   API_UPLOAD_MEMORY_BYTES: positiveInt.default(512 * 1024 * 1024),
   MAX_IMAGE_BYTES: positiveInt.default(15 * 1024 * 1024),
+  MAX_VIDEO_BYTES: positiveInt.default(2 * 1024 * 1024 * 1024),
+  MAX_VIDEO_SECONDS: positiveSeconds.default(3600),
+  VIDEO_SAMPLE_FPS: z.coerce.number().positive().max(30).default(2),
+  VIDEO_CHUNK_S: positiveSeconds.default(10),
+  VIDEO_CRITICAL_TAGS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((tag) => tag.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(sectionTags))),
   ALARM_COOLDOWN_S: z.coerce.number().int().min(0).default(30),
   EXPORT_LOCK_S: z.coerce.number().int().min(0).default(600),
   MAX_PROCESSING_TIME_S: z.coerce.number().int().min(0).max(maxProcessingSecondsLimit).default(0),
@@ -347,6 +357,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       /** Clips are sampled at this rate, at most this wide, into at most this many frames (fewer a second for long clips). */
       sampling: { fps: e.CLASSIFY_SAMPLE_FPS, width: e.CLASSIFY_FRAME_WIDTH, maxFrames: e.CLASSIFY_MAX_FRAMES },
       maxClipBytes: e.CLASSIFY_MAX_CLIP_BYTES,
+    },
+    video: {
+      /** The largest video upload, refused (413) as soon as the bytes received pass it. */
+      maxBytes: e.MAX_VIDEO_BYTES,
+      /** The longest video accepted, by its probed duration. */
+      maxSeconds: e.MAX_VIDEO_SECONDS,
+      /** Frames per second of video sampled for detection (and for `frame_activity_diffs`). */
+      sampleFps: e.VIDEO_SAMPLE_FPS,
+      /** Seconds of video per detection activity: a worker lost mid-video costs at most one chunk. */
+      chunkSeconds: e.VIDEO_CHUNK_S,
+      /** Section tags critical wherever they occur, beyond those always critical (weapons, people at night). */
+      criticalTags: e.VIDEO_CRITICAL_TAGS,
     },
     /** Nuisance-filter and frame-quality settings over the per-site-category defaults. */
     filterOverrides: e.FILTER_OVERRIDES ?? {},

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
 import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
+import type { Detection } from '../domain/types.js';
 
 export type { JobKind, JobStatus };
 export type { ClassificationRequest, ClassificationResult };
@@ -98,6 +99,43 @@ export interface AlarmServerResult {
   ai_decision_indicators: string[];
 }
 
+/** A video submission as its job keeps it: where the upload is and what probing found. */
+export interface VideoRequest {
+  media_key: string;
+  container: string;
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+  duration_s: number;
+  frame_count: number;
+  bytes: number;
+}
+
+export interface TimeSegment {
+  start_seconds: number;
+  end_seconds: number;
+}
+
+/** One section of a video, tagged by what happens in it (spec 2). */
+export interface VideoSection {
+  section_tag: string;
+  time_segments: TimeSegment[];
+  thumbnail_timestamp: number;
+  confidence: number;
+  is_critical: boolean;
+  relative_activity: number;
+}
+
+/** A finished video's `result` (spec 2). */
+export interface VideoResult {
+  raw_scenes: TimeSegment[];
+  frame_activity_diffs: number[];
+  person_constellation_scenes: { time_segment: TimeSegment; person_ids: unknown[] }[];
+  ocr_results: { language_code?: string; full_text: string; time_segment?: TimeSegment }[];
+  sections: VideoSection[];
+}
+
 export interface JobError {
   code: string;
   message: string;
@@ -112,6 +150,7 @@ export interface JobDocuments {
   image_batch: { request: ImageBatchRequest; result: ImageBatchResult };
   classification: { request: ClassificationRequest; result: ClassificationResult };
   vms_incident: { request: VmsIncidentRequest; result: VmsIncidentResult };
+  video: { request: VideoRequest; result: VideoResult };
 }
 
 /** An image batch's request as its job row keeps it: the images themselves are items (`image_batch_items`). */
@@ -216,7 +255,11 @@ export interface DetectionsTable {
   /** Null for a detection created through the bulk API: no alarm job or stored frame behind it. */
   job_id: string | null;
   frame_id: string | null;
-  camera_id: string;
+  /**
+   * Null for a detection of a video (no camera behind it). Read as a string: the detections API reads rows
+   * joined to their camera, and the video routes read none of it.
+   */
+  camera_id: ColumnType<string, string | null, string | null>;
   frame_index: number;
   category: string;
   label: string;
@@ -241,6 +284,11 @@ export interface DetectionsTable {
   labels: ColumnType<string[], string[] | undefined, string[]>;
   /** Full-text document kept by a trigger (object type, camera and site names, event text). */
   search: ColumnType<string, never, never>;
+  /** For a detection of a video: the time of the frame that shows it best, and the clip's duration, codec and size. */
+  video_timestamp_s: ColumnType<number | null, number | null | undefined, number | null>;
+  video_duration_s: ColumnType<number | null, number | null | undefined, number | null>;
+  video_codec: ColumnType<string | null, string | null | undefined, string | null>;
+  video_bytes: ColumnType<string | null, number | null | undefined, number | null>;
 }
 
 export type MediaType = 'image' | 'video';
@@ -396,6 +444,40 @@ export interface VmsPendingSnapshotsTable {
   received_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A finished detection chunk of a video job: a retried or resumed job skips it. */
+export interface VideoChunksTable {
+  job_id: string;
+  chunk_index: number;
+  account_id: string;
+  start_s: number;
+  end_s: number;
+  frame_count: number;
+  detection_count: number;
+  created_at: CreatedAt;
+}
+
+/** A frame of a video sampled for detection, with what was detected in it. */
+export interface VideoFramesTable {
+  job_id: string;
+  timestamp_s: number;
+  account_id: string;
+  chunk_index: number;
+  width: number;
+  height: number;
+  mean_luma: number;
+  /** Boxes in the video's pixels. */
+  detections: Json<Detection[]>;
+}
+
+/** A video's shot cuts and its activity per sampled frame. */
+export interface VideoMotionTable {
+  job_id: string;
+  account_id: string;
+  scenes: Json<TimeSegment[]>;
+  activity: Json<{ timestampS: number; value: number }[]>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -421,6 +503,9 @@ export interface Database {
   vms_incidents: VmsIncidentsTable;
   vms_incident_events: VmsIncidentEventsTable;
   vms_pending_snapshots: VmsPendingSnapshotsTable;
+  video_chunks: VideoChunksTable;
+  video_frames: VideoFramesTable;
+  video_motion: VideoMotionTable;
 }
 
 /** A face found in a job's media; erased with the job. */

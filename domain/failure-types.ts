@@ -6,7 +6,7 @@
 export const FailureType = {
   /** A stored frame does not decode. */
   InvalidImage: 'INVALID_IMAGE',
-  /** The stored clip does not decode. */
+  /** A stored video or clip no longer probes or decodes. */
   InvalidVideo: 'INVALID_VIDEO',
   /** The job's row is gone or not in a state the step can act on (its submission was rolled back, or it was erased). */
   UnknownJob: 'UNKNOWN_JOB',

@@ -1,6 +1,6 @@
 import { defaultFilterSettings } from '../domain/filters.js';
 import type { FrameDetections } from '../domain/types.js';
-import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage } from '../media/image.js';
+import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
 import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
@@ -36,6 +36,11 @@ export interface EventDetections {
 export interface DetectionEngine {
   /** `beforeFrame` runs before each model run on a frame or tile (heartbeat, cancellation); throwing stops the event. */
   detectEvent(frames: readonly EventFrame[], beforeFrame?: (frameIndex: number) => void): Promise<EventDetections>;
+  /**
+   * Frames already decoded (a video's samples), by the primary model alone: a video's many frames see an
+   * object again and again, where an event's few must not miss it (cascade, tiles).
+   */
+  detectDecoded(frames: readonly { index: number; image: RgbImage }[], beforeFrame?: (frameIndex: number) => void): Promise<FrameDetections[]>;
 }
 
 export interface DetectionEngineOptions {
@@ -102,6 +107,11 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
         tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
       }
       return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+    },
+
+    async detectDecoded(frames, beforeFrame = () => undefined) {
+      const inputs = frames.map((frame) => ({ frameIndex: frame.index, source: resizableRgb(frame.image) }));
+      return (await detectAll(detector, inputs, beforeFrame)).map(({ result }) => result);
     },
   };
 }

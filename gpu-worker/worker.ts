@@ -2,6 +2,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createClassifierActivities, createDetectionActivities, createImageAnalysisActivities } from './activities.js';
 import type { Classifier } from './classifier.js';
 import type { Detector } from './detector.js';
+import { createVideoDetectionActivities } from './video-activities.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
@@ -34,6 +35,7 @@ export function createDetectionWorker(deps: {
       ...createImageAnalysisActivities({ detector: deps.detector, classifier: deps.classifier, media: deps.media }),
       ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
       ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
+      ...createVideoDetectionActivities({ engine: deps.engine, media: deps.media }),
     },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the

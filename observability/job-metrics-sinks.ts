@@ -9,6 +9,7 @@ const jobOfWorkflowType: Record<string, { api: JobApi; kind: JobKind }> = {
   imageBatchAnalysis: { api: 'images', kind: 'image_batch' },
   clipClassification: { api: 'classify', kind: 'classification' },
   vmsIncident: { api: 'vms', kind: 'vms_incident' },
+  videoAnalysis: { api: 'videos', kind: 'video' },
 };
 
 /** The worker's side of `JobMetricsSinks`: stage durations and job ends into the analysis worker's registry. */

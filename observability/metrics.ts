@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 
 /** The APIs that accept jobs; a job's metrics carry the one that accepted it. */
-export type JobApi = 'alarms' | 'images' | 'classify' | 'vms';
+export type JobApi = 'alarms' | 'images' | 'classify' | 'vms' | 'videos';
 
 /** The alarm workflow's stages, in order (workflows/alarm-verification.ts); `queued` is never observed: nothing runs then. */
 export const jobStages = ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist'] as const;

@@ -9,6 +9,7 @@ import { createJobLifecycleActivities, workerJobSettingsOf } from '../activities
 import { createLlmActivities } from '../activities/llm.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import { createVmsActivities } from '../activities/vms.js';
+import { createVideoActivities, createVideoStepActivities } from '../activities/video.js';
 import { createWebhookActivities } from '../activities/webhook.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -74,6 +75,8 @@ export async function createAnalysisWorker({
         detectorModel: config.detector.model,
       }),
       ...createVmsActivities({ db, media, logger, secrets }),
+      ...createVideoActivities({ db, media, logger, criticalTags: config.video.criticalTags }),
+      ...createVideoStepActivities({ db, media }),
     },
     sinks: jobMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.temporal.analysisConcurrency,

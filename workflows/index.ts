@@ -8,3 +8,4 @@ export { redeliverWebhook as redeliverAlarmWebhook } from './webhook-delivery.js
 export { retentionSweep } from './retention.js';
 export { vmsIncident } from './vms-incident.js';
 export { vmsCameraWatch } from './vms-camera-watch.js';
+export { videoAnalysis } from './video-analysis.js';

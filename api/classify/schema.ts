@@ -149,7 +149,7 @@ export function registerClassificationPaths(registry: OpenAPIRegistry): void {
         401: ['UNAUTHENTICATED'],
         413: ['PAYLOAD_TOO_LARGE'],
         422: ['IDEMPOTENCY_KEY_REUSED'],
-      }),
+      }, 'bare'),
     },
   });
   registry.registerPath({
@@ -161,7 +161,7 @@ export function registerClassificationPaths(registry: OpenAPIRegistry): void {
     request: { params: z.object({ job_id: z.string().meta({ description: 'The id the classification was answered with.' }) }), query: tokenQuery },
     responses: {
       200: documentResponse('The classification, in whatever state it is.'),
-      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
+      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }, 'bare'),
     },
   });
 }

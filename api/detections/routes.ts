@@ -16,6 +16,9 @@ import { categoryOfObjectType } from '../../domain/object-types.js';
 import type { DetectionCategory } from '../../domain/types.js';
 import { renderDetectionOverlay, renderDetectionThumbnail } from '../../media/detection-image.js';
 import { jobMediaPrefix, type MediaStore } from '../../media/store.js';
+import { extractJpeg } from '../../media/video/frames.js';
+import { ensureBrowserCopy, playableInBrowsers } from '../../media/video/transcode.js';
+import { VideoRepository } from '../../db/repositories/videos.js';
 import type { Logger } from '../../logging/logger.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
@@ -63,6 +66,7 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
   const router = new Router({ prefix: '/api/detections' });
   const detections = new DetectionRepository(deps.db);
   const limits = new RateLimitRepository(deps.db);
+  const videos = new VideoRepository(deps.db);
 
   const eventsOf = async (accountId: string, records: DetectionRecord[]) =>
     detections.events(accountId, records.flatMap((d) => (d.jobId ? [d.jobId] : [])));
@@ -243,13 +247,41 @@ export function detectionRoutes(deps: DetectionRouteDeps): Router {
     sendMedia(ctx, original, { cacheControl: mediaCacheControl });
   });
 
-  // Detections come from alarm frames and bulk creation so far; no video is stored for any of them.
-  for (const path of ['/:detection_id/video', '/:detection_id/video/thumbnail']) {
-    router.get(path, async (ctx) => {
-      const detection = await mediaDetection(ctx);
-      if (detection.mediaType !== 'video') throw new ApiError(400, 'NOT_A_VIDEO', 'This detection was found in an image, not a video.');
-      throw notFound('Video');
-    });
+  router.get('/:detection_id/video', async (ctx) => {
+    const found = await videoDetection(ctx);
+    const key = playableInBrowsers(found) ? found.mediaKey : `${jobMediaPrefix('video', found.jobId)}/browser.mp4`;
+    if (key !== found.mediaKey) {
+      await ensureBrowserCopy(deps.media, found.mediaKey, key).catch((error: unknown) => {
+        deps.logger.error({ err: error, jobId: found.jobId }, 'the video could not be transcoded for browsers');
+        throw new ApiError(500, 'MEDIA_GENERATION_FAILED', 'The video could not be prepared for playback.');
+      });
+    }
+    const video = await storedMedia(deps.media, key, 'video/mp4');
+    if (!video) throw notFound('Video');
+    sendMedia(ctx, video, { cacheControl: mediaCacheControl });
+  });
+
+  router.get('/:detection_id/video/thumbnail', async (ctx) => {
+    const found = await videoDetection(ctx);
+    const key = `${jobMediaPrefix('video', found.jobId)}/detections/${found.detectionId}.jpg`;
+    if (!(await deps.media.stat(key))) {
+      const jpeg = await deps.media.withLocalFile(found.mediaKey, (file) => extractJpeg(file, found.timestampS, 640));
+      await deps.media.put(key, jpeg);
+    }
+    const thumbnail = await storedMedia(deps.media, key, 'image/jpeg');
+    if (!thumbnail) throw notFound('Thumbnail');
+    sendMedia(ctx, thumbnail, { cacheControl: mediaCacheControl });
+  });
+
+  /** The video behind a detection of a video: authenticated and counted as a media request; 400 NOT_A_VIDEO for an image's. */
+  async function videoDetection(ctx: Context) {
+    const auth = await authenticateRequest(deps.accounts, ctx);
+    await enforceRateLimit(limits, 'media', deps.rateLimits.media, auth.tokenId);
+    const { detection_id } = parseInput(detectionParams, ctx.params);
+    const found = await videos.detectionMedia(auth.accountId, detection_id);
+    if (found) return { ...found, detectionId: detection_id };
+    await ownedDetection(ctx, auth.accountId);
+    throw new ApiError(400, 'NOT_A_VIDEO', 'This detection was found in an image, not a video.');
   }
 
   /**

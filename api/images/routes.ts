@@ -28,7 +28,7 @@ export interface ImageRouteDeps extends SubmitImageBatchDeps {
 /** Seconds a client should wait before its first poll of a new batch. */
 const FIRST_POLL_SECONDS = 2;
 
-/** Spec 2's image batches: bodies at the top level (`{job_id}`, `{job_id, status, items}`); errors in the envelope. */
+/** Spec 2's image batches: bodies at the top level (`{job_id}`, `{job_id, status, items}`); errors as `{"error": {…}}` (api/errors.ts `answersWithoutEnvelope`). */
 export function imageRoutes(deps: ImageRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1/images' });
   const jobs = new JobRepository(deps.db);

@@ -1,9 +1,9 @@
-import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { jobStatuses } from '../../domain/job-kinds.js';
 import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
 import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bearerAuth, errorResponses, idempotencyKeyHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
 
 /** Raw base64 (RFC 4648 alphabet, padded): no data-URI prefix, no line breaks. */
@@ -76,10 +76,6 @@ const imageBatchStatus = z.object({
   error: jobError.optional().meta({ description: 'Why the whole batch failed (e.g. MAX_PROCESSING_TIME_EXCEEDED).' }),
 });
 
-/** Spec 2's bodies are bare JSON at the top level, not the `{success, error, data}` envelope. */
-function bareJsonResponse(description: string, schema: z.ZodType, headers?: z.ZodObject): ResponseConfig {
-  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
-}
 
 const jobPath = z.object({ job_id: jobIdParams.shape.job_id.meta({ description: 'The job id returned on submission.' }) });
 
@@ -117,7 +113,7 @@ export function registerImagePaths(registry: OpenAPIRegistry): void {
         401: ['UNAUTHENTICATED'],
         413: ['PAYLOAD_TOO_LARGE'],
         422: ['IDEMPOTENCY_KEY_REUSED'],
-      }),
+      }, 'bare'),
     },
   });
 
@@ -130,7 +126,7 @@ export function registerImagePaths(registry: OpenAPIRegistry): void {
     request: { params: jobPath, query: tokenQuery },
     responses: {
       200: bareJsonResponse('The batch\'s status and each item\'s tags, people and text, or its error.', imageBatchStatus),
-      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }),
+      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'], 404: ['NOT_FOUND'] }, 'bare'),
     },
   });
 }

@@ -30,7 +30,7 @@ export function registerLatencyPaths(registry: OpenAPIRegistry): void {
     request: { query: latencyQuery.extend({ media_type: latencyQuery.shape.media_type, token: tokenQuery.shape.token }) },
     responses: {
       200: { description: 'The latency, bare JSON as spec 2 shows it.', content: { 'application/json': { schema: latencyAnswer } } },
-      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'] }),
+      ...errorResponses({ 400: ['VALIDATION_ERROR'], 401: ['UNAUTHENTICATED'] }, 'bare'),
     },
   });
 }

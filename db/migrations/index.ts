@@ -12,6 +12,7 @@ import * as imageBatches from './20261202T1500-image-batches.js';
 import * as faces from './20261202T1515-faces.js';
 import * as classificationThresholds from './20261202T1448-classification-thresholds.js';
 import * as vmsEvents from './20261202T1445-vms-events.js';
+import * as videoAnalysis from './20261202T1451-video-analysis.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '20261202T1445-vms-events': vmsEvents,
   '20261202T1446-integer-detection-ids': integerDetectionIds,
   '20261202T1448-classification-thresholds': classificationThresholds,
+  '20261202T1451-video-analysis': videoAnalysis,
   '20261202T1500-image-batches': imageBatches,
   '20261202T1515-faces': faces,
   '20261202T1527-parked-detections': parkedDetections,

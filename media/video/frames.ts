@@ -42,15 +42,15 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
   const startS = options.startS ?? 0;
   const frameBytes = width * height * bytesPerPixel[options.pixelFormat];
 
-  const filters = [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), `scale=${width}:${height}`];
+  // A constant rate out, whatever the container holds (an AVI repeats frames by leaving them out, a GIF varies its
+  // delays): frame i is at startS + i / rate.
+  const filters = [`fps=${rate}`, `scale=${width}:${height}`];
   const args = [
     '-v', 'error', '-nostdin',
     ...(startS > 0 ? ['-ss', startS.toFixed(3)] : []),
     '-i', file,
     ...(options.endS !== undefined ? ['-t', Math.max(0, options.endS - startS).toFixed(3)] : []),
     '-map', '0:v:0', '-an', '-sn',
-    // Without a sampling rate, every decoded frame once: no duplicates or drops to keep a constant rate.
-    ...(options.fps === undefined ? ['-vsync', 'passthrough'] : []),
     '-vf', filters.join(','),
     '-f', 'rawvideo', '-pix_fmt', options.pixelFormat, '-',
   ];

@@ -64,9 +64,14 @@ const stillImageFormat = /^(image2|.*_pipe)$/;
  */
 export async function probeVideo(file: string): Promise<VideoProbe> {
   const probe = await readVideoStream(file);
+  await assertDecodable(file, probe);
+  return probe;
+}
+
+/** Throws `InvalidVideoError` unless ffmpeg decodes the first frame and one of the last half second. */
+export async function assertDecodable(file: string, probe: Pick<VideoProbe, 'durationS'>): Promise<void> {
   if (!(await decodesFrameAt(file, 0))) throw new InvalidVideoError('its first frame cannot be decoded');
   if (!(await decodesFrameAt(file, Math.max(0, probe.durationS - 0.5)))) throw new InvalidVideoError('it is truncated: its last frames cannot be decoded');
-  return probe;
 }
 
 /** What ffprobe says of the file's video stream, without decoding it (`probeVideo` also decodes). */

@@ -63,6 +63,7 @@ describe('cancelling a job while its detection runs', () => {
     const modelRuns: number[] = [];
     let outcome: unknown = 'still running';
     const observedEngine: DetectionEngine = {
+      ...engine,
       async detectEvent(frames, beforeFrame) {
         try {
           const result = await engine.detectEvent(frames, (frameIndex) => {

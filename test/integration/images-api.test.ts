@@ -26,7 +26,7 @@ interface BatchDocument {
   items: Item[];
 }
 
-/** Spec 2's bodies are bare JSON; errors keep the envelope. */
+/** Spec 2's bodies are bare JSON, errors included (`{"error": {…}}`). */
 async function call(baseUrl: string, pathname: string, init: RequestInit & { token?: string } = {}) {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);

@@ -10,6 +10,8 @@ import type { FrameDetections } from '../../domain/types.js';
 import type { ClassifierActivities, DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
 import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js';
 import type { TextActivities } from '../../gpu-worker/text-activities.js';
+import type { VideoActivities, VideoStepActivities } from '../../activities/video.js';
+import type { VideoDetectionActivities } from '../../gpu-worker/video-activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
@@ -25,7 +27,10 @@ export type VigilActivities = JobLifecycleActivities &
   ClassificationActivities &
   ClassifierActivities &
   TextActivities &
-  VmsActivities;
+  VmsActivities &
+  VideoActivities &
+  VideoStepActivities &
+  VideoDetectionActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -138,6 +143,12 @@ function defaultStubs(): VigilActivities {
     closeVmsIncident: async () => true,
     setVmsCameraStatus: async () => true,
     prepareVmsCameraDelivery: prepareDelivery,
+    probeStoredVideo: async () => undefined,
+    analyseVideoMotion: async () => ({ scenes: 2, activitySamples: 60 }),
+    finishedVideoChunks: async () => [],
+    detectVideoChunk: async ({ chunkIndex }) => ({ chunkIndex, frames: 20, detections: 3 }),
+    storeVideoChunk: async () => undefined,
+    summariseVideo: async () => ({ sections: 3, tracks: 2 }),
   };
 }
 
