@@ -1,5 +1,6 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { maxProcessingSecondsLimit } from '../domain/processing-time.js';
 import type { ErrorCode } from './errors.js';
 
 /**
@@ -91,6 +92,13 @@ export function mediaResponses(contentTypes: string[]): Record<number, ResponseC
     304: { description: 'Not modified (`If-None-Match` matched the ETag).' },
   };
 }
+
+/** The `Max-Processing-Time` request header of every create endpoint (api/job-options.ts reads it). */
+export const maxProcessingTimeHeader = z
+  .string()
+  .regex(/^\d+$/)
+  .optional()
+  .meta({ description: `Whole seconds, 0 (no limit) to ${maxProcessingSecondsLimit}, the analysis may take before it fails MAX_PROCESSING_TIME_EXCEEDED.` });
 
 /** The `Idempotency-Key` request header of every create endpoint: printable ASCII without spaces (UUIDs, ULIDs, hashes). */
 export const idempotencyKeyHeader = z

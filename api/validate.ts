@@ -1,8 +1,19 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { webhookUrlProblem } from '../domain/webhooks.js';
 import { validationError } from './errors.js';
 
 /** For optional form and query fields: a blank value counts as not sent. */
 export const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** A webhook target as every submission takes it: an http(s) URL the webhook-target rule accepts (domain/webhooks.ts). */
+export const webhookUrlField = z
+  .string()
+  .trim()
+  .max(2048)
+  .superRefine((value, ctx) => {
+    const problem = webhookUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** The first problem zod found: the field at fault (`fallbackField` for the input as a whole) and a message naming it. */
 export function firstIssue(error: z.ZodError, fallbackField = 'body'): { field: string; message: string } {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import ipaddr from 'ipaddr.js';
+import { fail, loadTarget } from './lib/load-target.js';
 import { summarise } from './lib/stats.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,20 +36,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
-}
-
-const baseUrl = new URL(values.url);
-if (!isLoopback(baseUrl.hostname)) fail(`--url ${values.url}: load goes only to this host (127.0.0.0/8, ::1, localhost).`);
-if (!values.token) fail('--token is required (npm run vigil -- token create --account load)');
+const { baseUrl, token } = loadTarget(values.url, values.token);
 const rate = Number(values.rate);
 const durationS = Number(values.duration);
 const cameraCount = Number(values.cameras);
@@ -108,7 +95,7 @@ function event(id: string, camera: string, snapshot: string, endOfEvent: boolean
   };
 }
 
-const headers = { authorization: `Bearer ${values.token}`, 'content-type': 'application/json' };
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
 async function post(sent: Sent, body: unknown): Promise<void> {
   const started = performance.now();

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import ipaddr from 'ipaddr.js';
+import { fail, loadTarget } from './lib/load-target.js';
 import { alarmForm, loadEvent, type FixtureEvent } from './lib/events.js';
 import { summarise } from './lib/stats.js';
 
@@ -37,20 +37,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
-}
-
-const baseUrl = new URL(values.url);
-if (!isLoopback(baseUrl.hostname)) fail(`--url ${values.url}: load goes only to this host (127.0.0.0/8, ::1, localhost).`);
-if (!values.token) fail('--token is required (npm run vigil -- token create --account load)');
+const { baseUrl, token } = loadTarget(values.url, values.token);
 const rate = Number(values.rate);
 const durationS = Number(values.duration);
 const drainS = Number(values.drain);
@@ -88,7 +75,7 @@ interface StatusBody {
 }
 
 const events = await loadEvents(values.events);
-const headers = { authorization: `Bearer ${values.token}` };
+const headers = { authorization: `Bearer ${token}` };
 const runTag = Date.now().toString(36);
 const total = Math.max(1, Math.round(rate * durationS));
 const submissions: Submission[] = [];

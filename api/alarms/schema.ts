@@ -3,13 +3,11 @@ import { z } from 'zod';
 import { allowedImageCounts } from '../../commands/submit-alarm.js';
 import { identifierPattern } from '../../domain/identifiers.js';
 import { jobStatuses } from '../../domain/job-kinds.js';
-import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
 import { parseVendorTimestamp } from '../../domain/local-time.js';
 import { detectionCategories, siteCategories } from '../../domain/types.js';
-import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, jsonResponse, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, jsonResponse, maxProcessingTimeHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
-import { emptyToUndefined } from '../validate.js';
+import { emptyToUndefined, webhookUrlField } from '../validate.js';
 
 const identifier = z.string().regex(identifierPattern, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _, . or -');
 const optionalText = (max: number) => z.preprocess(emptyToUndefined, z.string().trim().max(max).optional());
@@ -44,18 +42,7 @@ export const submitAlarmFields = z
         .transform((value) => Number(value) as 0 | 1 | 2),
     ),
     token: z.string().optional(),
-    webhook_url: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .trim()
-        .max(2048)
-        .superRefine((value, ctx) => {
-          const problem = webhookUrlProblem(value);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        })
-        .optional(),
-    ),
+    webhook_url: z.preprocess(emptyToUndefined, webhookUrlField.optional()),
     webhook_secret: z.preprocess(emptyToUndefined, z.string().max(256).optional()),
   })
   .refine((fields) => fields.site_address !== undefined || fields.timestamp !== undefined, {
@@ -186,11 +173,7 @@ export function registerAlarmPaths(registry: OpenAPIRegistry): void {
     security: [...bearerAuth, {}],
     request: {
       headers: z.object({
-        'Max-Processing-Time': z
-          .string()
-          .regex(/^\d+$/)
-          .optional()
-          .meta({ description: `Whole seconds, 0 (no limit) to ${maxProcessingSecondsLimit}, the analysis may take before it fails MAX_PROCESSING_TIME_EXCEEDED.` }),
+        'Max-Processing-Time': maxProcessingTimeHeader,
         'Idempotency-Key': idempotencyKeyHeader,
       }),
       body: { required: true, content: { 'multipart/form-data': { schema: alarmForm } } },

@@ -3,10 +3,8 @@ import { z } from 'zod';
 import { classificationImageCounts } from '../../commands/submit-classification.js';
 import { risks } from '../../domain/classification/risk.js';
 import { classificationClasses } from '../../domain/classification/scores.js';
-import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
-import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, tokenAuth, tokenQuery } from '../openapi-common.js';
-import { emptyToUndefined } from '../validate.js';
+import { bearerAuth, errorResponses, idempotencyKeyHeader, isoDateTime, maxProcessingTimeHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { emptyToUndefined, webhookUrlField } from '../validate.js';
 
 const optionalText = (max: number) => z.preprocess(emptyToUndefined, z.string().trim().min(1).max(max).optional());
 
@@ -44,18 +42,7 @@ export const classifyFields = z
     ),
     parent_id: optionalText(64),
     token: z.string().optional(),
-    webhook_url: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .trim()
-        .max(2048)
-        .superRefine((value, ctx) => {
-          const problem = webhookUrlProblem(value);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        })
-        .optional(),
-    ),
+    webhook_url: z.preprocess(emptyToUndefined, webhookUrlField.optional()),
     webhook_secret: z.preprocess(emptyToUndefined, z.string().max(256).optional()),
   })
   .refine((fields) => fields.webhook_secret === undefined || fields.webhook_url !== undefined, {
@@ -136,7 +123,7 @@ export function registerClassificationPaths(registry: OpenAPIRegistry): void {
     request: {
       query: z.object({ sync: z.enum(['true', 'false']).optional().meta({ description: 'true: answer the result once classified.' }) }),
       headers: z.object({
-        'Max-Processing-Time': z.string().regex(/^\d+$/).optional().meta({ description: `Whole seconds, 0 to ${maxProcessingSecondsLimit}.` }),
+        'Max-Processing-Time': maxProcessingTimeHeader,
         'Idempotency-Key': idempotencyKeyHeader,
       }),
       body: { required: true, content: { 'multipart/form-data': { schema: classifyForm } } },

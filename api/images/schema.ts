@@ -1,9 +1,8 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { webhookUrlField } from '../validate.js';
 import { jobStatuses } from '../../domain/job-kinds.js';
-import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
-import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, maxProcessingTimeHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
 
 /** Raw base64 (RFC 4648 alphabet, padded): no data-URI prefix, no line breaks. */
@@ -23,14 +22,7 @@ export const submitImagesBody = z
     images: z.array(imageItem).meta({ description: 'One to MAX_BATCH_IMAGES (default 100) images.' }),
     webhook: z
       .object({
-        url: z
-          .string()
-          .trim()
-          .max(2048)
-          .superRefine((value, ctx) => {
-            const problem = webhookUrlProblem(value);
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-          }),
+        url: webhookUrlField,
         secret: z.string().min(1).max(256).optional().meta({ description: 'Signs the webhook (X-Webhook-Signature, HMAC-SHA256); unsigned without it.' }),
       })
       .optional()
@@ -92,11 +84,7 @@ export function registerImagePaths(registry: OpenAPIRegistry): void {
     security: bearerAuth,
     request: {
       headers: z.object({
-        'Max-Processing-Time': z
-          .string()
-          .regex(/^\d+$/)
-          .optional()
-          .meta({ description: `Whole seconds, 0 (no limit) to ${maxProcessingSecondsLimit}, the analysis may take before it fails MAX_PROCESSING_TIME_EXCEEDED.` }),
+        'Max-Processing-Time': maxProcessingTimeHeader,
         'Idempotency-Key': idempotencyKeyHeader,
       }),
       body: { required: true, content: { 'application/json': { schema: submitImagesBody } } },

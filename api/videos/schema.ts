@@ -1,26 +1,16 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { jobStatuses } from '../../domain/job-kinds.js';
-import { maxProcessingSecondsLimit } from '../../domain/processing-time.js';
-import { webhookUrlProblem } from '../../domain/webhooks.js';
-import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
+import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, maxProcessingTimeHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
-import { emptyToUndefined } from '../validate.js';
+import { emptyToUndefined, webhookUrlField } from '../validate.js';
 
-const webhookUrl = z
-  .string()
-  .trim()
-  .max(2048)
-  .superRefine((value, ctx) => {
-    const problem = webhookUrlProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
 const webhookSecret = z.string().max(256);
 
 /** The webhook of a video submission: multipart fields `webhook.url`, `webhook.secret`, or headers `Webhook-Url`, `Webhook-Secret`. */
 export const videoWebhookFields = z
   .object({
-    'webhook.url': z.preprocess(emptyToUndefined, webhookUrl.optional()),
+    'webhook.url': z.preprocess(emptyToUndefined, webhookUrlField.optional()),
     'webhook.secret': z.preprocess(emptyToUndefined, webhookSecret.optional()),
   })
   .refine((fields) => fields['webhook.secret'] === undefined || fields['webhook.url'] !== undefined, {
@@ -89,11 +79,7 @@ export function registerVideoPaths(registry: OpenAPIRegistry): void {
     security: bearerAuth,
     request: {
       headers: z.object({
-        'Max-Processing-Time': z
-          .string()
-          .regex(/^\d+$/)
-          .optional()
-          .meta({ description: `Whole seconds, 0 (no limit) to ${maxProcessingSecondsLimit}, the analysis may take before it fails MAX_PROCESSING_TIME_EXCEEDED.` }),
+        'Max-Processing-Time': maxProcessingTimeHeader,
         'Idempotency-Key': idempotencyKeyHeader,
         ...webhookHeaders,
       }),
