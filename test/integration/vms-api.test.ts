@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import sharp from 'sharp';
 import { AccountRepository } from '../../db/repositories/accounts.js';
 import { WebhookRepository } from '../../db/repositories/webhooks.js';
-import { api } from '../support/alarms.js';
+import { api, bareApi } from '../support/alarms.js';
 import { runVigilCli } from '../support/cli.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
@@ -122,9 +122,9 @@ describe('VMS events on the real stack', () => {
     assert.equal(finished.data.status, 'closed');
 
     // The camera is one of the account's: its detections are in the detections API, under the VMS site.
-    const listed = await api<{ items: { object_type: string }[] }>(stack.baseUrl, '/api/detections?camera_id=vms/vms/cam-real&limit=100', { token });
+    const listed = await bareApi<{ items: { object_type: string }[] }>(stack.baseUrl, '/api/detections?camera_id=vms/vms/cam-real&limit=100', { token });
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
-    assert.ok(listed.body.data.items.some((d) => d.object_type === 'person'), JSON.stringify(listed.body.data.items));
+    assert.ok(listed.body.items.some((d) => d.object_type === 'person'), JSON.stringify(listed.body.items));
 
     // Confirmed: forwarded once to the account's VMS/PSIM target, in the VMS's schema with Vigil's detections and the snapshot.
     const [forwarded] = await waitFor('the forwarded event', () => (receiver.received('/psim').length > 0 ? receiver.received('/psim') : undefined));
