@@ -5,7 +5,7 @@ import { VideoRepository, type ActivitySample, type StoredVideoFrame, type Video
 import type { VideoResult } from '../db/schema.js';
 import { FailureType } from '../domain/failure-types.js';
 import { ActivityMeter } from '../domain/video/activity.js';
-import { ContentCutDetector } from '../domain/video/scene-cuts.js';
+import { ContentCutDetector, type RawScene } from '../domain/video/scene-cuts.js';
 import { summariseVideo } from '../domain/video/summary.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import { decodeFrames, extractJpeg, type DecodedFrame } from '../media/video/frames.js';
@@ -19,6 +19,7 @@ import {
   type VideoMotionInput,
   type VideoMotionResult,
   type VideoStepInput,
+  type VideoRef,
   type VideoSummaryResult,
 } from '../workflows/contracts/video-analysis.js';
 import { jobLogger } from './job-logger.js';
@@ -67,30 +68,19 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
      */
     async analyseVideoMotion({ accountId, jobId, video, sampleFps }: VideoMotionInput): Promise<VideoMotionResult> {
       const context = Context.current();
-      const cuts = new ContentCutDetector();
-      const meter = new ActivityMeter();
-      const activity: ActivitySample[] = [];
-      let nextSample = 0;
+      let motion: VideoMotion;
       try {
-        await media.withLocalFile(video.mediaKey, async (file) => {
-          for await (const frame of decodeFrames(file, { width: Math.min(MOTION_FRAME_WIDTH, video.width), pixelFormat: 'rgb24' })) {
-            cuts.push(frame);
-            // The first frame at or after each sample time stands for it, at the sample time the detection frames have.
-            if (frame.timestampS + 1e-6 >= nextSample / sampleFps) {
-              activity.push({ timestampS: round(nextSample / sampleFps, 3), value: meter.push(greyOf(frame)) });
-              while (frame.timestampS + 1e-6 >= nextSample / sampleFps) nextSample += 1;
-            }
-            if (frame.index % 25 === 0) {
-              context.heartbeat({ frameIndex: frame.index });
-              if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-            }
-          }
-        });
+        motion = await media.withLocalFile(video.mediaKey, (file) =>
+          measureVideoMotion(file, video, sampleFps, (frameIndex) => {
+            context.heartbeat({ frameIndex });
+            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+          }),
+        );
       } catch (error) {
         if (error instanceof ToolFailedError) throw invalidVideo(jobId, `does not decode: ${error.message}`);
         throw error;
       }
-      const scenes = cuts.finish(video.durationS);
+      const { scenes, activity } = motion;
       await videos.storeMotion(accountId, jobId, { scenes, activity });
       jobLogger(logger, { jobId, accountId }).debug({ scenes: scenes.length, activitySamples: activity.length }, 'video motion measured');
       return { scenes: scenes.length, activitySamples: activity.length };
@@ -144,6 +134,37 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
       return { sections: summary.sections.length, tracks: tracks.length };
     },
   };
+}
+
+export interface VideoMotion {
+  scenes: RawScene[];
+  activity: ActivitySample[];
+}
+
+/**
+ * Shot cuts on every frame, and activity at `sampleFps`, from one decode of small frames of a local video file.
+ * `onProgress` runs every 25 frames (heartbeat, cancellation); throwing stops the decode.
+ */
+export async function measureVideoMotion(
+  file: string,
+  video: Pick<VideoRef, 'width' | 'durationS'>,
+  sampleFps: number,
+  onProgress: (frameIndex: number) => void = () => undefined,
+): Promise<VideoMotion> {
+  const cuts = new ContentCutDetector();
+  const meter = new ActivityMeter();
+  const activity: ActivitySample[] = [];
+  let nextSample = 0;
+  for await (const frame of decodeFrames(file, { width: Math.min(MOTION_FRAME_WIDTH, video.width), pixelFormat: 'rgb24' })) {
+    cuts.push(frame);
+    // The first frame at or after each sample time stands for it, at the sample time the detection frames have.
+    if (frame.timestampS + 1e-6 >= nextSample / sampleFps) {
+      activity.push({ timestampS: round(nextSample / sampleFps, 3), value: meter.push(greyOf(frame)) });
+      while (frame.timestampS + 1e-6 >= nextSample / sampleFps) nextSample += 1;
+    }
+    if (frame.index % 25 === 0) onProgress(frame.index);
+  }
+  return { scenes: cuts.finish(video.durationS), activity };
 }
 
 /** The video pipeline's short database steps, run as local activities. */

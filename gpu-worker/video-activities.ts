@@ -10,11 +10,12 @@ import {
   type VideoChunkDetections,
   type VideoChunkInput,
   type VideoChunkResult,
+  type VideoRef,
 } from '../workflows/contracts/video-analysis.js';
 import type { DetectionEngine } from './engine.js';
 
 /** The widest a sampled frame is decoded for detection: the models see 416 px, and boxes scale back to the video's pixels. */
-const DETECT_DECODE_WIDTH = 640;
+export const DETECT_DECODE_WIDTH = 640;
 /** Frames decoded ahead and detected together: every session busy, a bounded amount of pixels held. */
 const BATCH_FRAMES = 4;
 
@@ -30,38 +31,14 @@ export function createVideoDetectionActivities({ engine, media }: { engine: Dete
       if (await media.stat(key)) return countsOf(JSON.parse((await media.get(key)).toString('utf8')) as VideoChunkDetections);
 
       const context = Context.current();
-      const { video } = input;
-      const width = Math.min(DETECT_DECODE_WIDTH, video.width);
-      const frames: DetectedVideoFrame[] = [];
+      let frames: DetectedVideoFrame[];
       try {
-        await media.withLocalFile(video.mediaKey, async (file) => {
-          let batch: DecodedFrame[] = [];
-          const detectBatch = async () => {
-            const found = await engine.detectDecoded(
-              batch.map((frame) => ({ index: frame.index, image: { width: frame.width, height: frame.height, data: frame.data } })),
-              (frameIndex) => {
-                context.heartbeat({ chunkIndex: input.chunkIndex, frameIndex });
-                if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-              },
-            );
-            batch.forEach((frame, i) => {
-              const scale = { x: video.width / frame.width, y: video.height / frame.height };
-              frames.push({
-                timestampS: frame.timestampS,
-                width: video.width,
-                height: video.height,
-                meanLuma: meanLuma(frame.data),
-                detections: found[i]!.detections.map((d) => ({ category: d.category, label: d.label, score: round(d.score, 4), box: scaled(d.box, scale) })),
-              });
-            });
-            batch = [];
-          };
-          for await (const frame of decodeFrames(file, { fps: input.sampleFps, width, pixelFormat: 'rgb24', startS: input.startS, endS: input.endS })) {
-            batch.push(frame);
-            if (batch.length === BATCH_FRAMES) await detectBatch();
-          }
-          if (batch.length > 0) await detectBatch();
-        });
+        frames = await media.withLocalFile(input.video.mediaKey, (file) =>
+          detectVideoFrames(engine, file, input.video, input, (frameIndex) => {
+            context.heartbeat({ chunkIndex: input.chunkIndex, frameIndex });
+            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+          }),
+        );
       } catch (error) {
         if (error instanceof ToolFailedError) {
           throw ApplicationFailure.nonRetryable(`Chunk ${input.chunkIndex} of video job ${input.jobId} does not decode: ${error.message}`, FailureType.InvalidVideo);
@@ -73,6 +50,46 @@ export function createVideoDetectionActivities({ engine, media }: { engine: Dete
       return countsOf(chunk);
     },
   };
+}
+
+/**
+ * Detects the frames of `[startS, endS)` of a local video file sampled at `sampleFps`, decoded with ffmpeg
+ * `BATCH_FRAMES` at a time, boxes in the video's pixels. `beforeFrame` runs before each model run (heartbeat,
+ * cancellation); throwing stops the chunk.
+ */
+export async function detectVideoFrames(
+  engine: DetectionEngine,
+  file: string,
+  video: Pick<VideoRef, 'width' | 'height'>,
+  { sampleFps, startS, endS }: { sampleFps: number; startS: number; endS: number },
+  beforeFrame: (frameIndex: number) => void = () => undefined,
+): Promise<DetectedVideoFrame[]> {
+  const width = Math.min(DETECT_DECODE_WIDTH, video.width);
+  const frames: DetectedVideoFrame[] = [];
+  let batch: DecodedFrame[] = [];
+  const detectBatch = async () => {
+    const found = await engine.detectDecoded(
+      batch.map((frame) => ({ index: frame.index, image: { width: frame.width, height: frame.height, data: frame.data } })),
+      beforeFrame,
+    );
+    batch.forEach((frame, i) => {
+      const scale = { x: video.width / frame.width, y: video.height / frame.height };
+      frames.push({
+        timestampS: frame.timestampS,
+        width: video.width,
+        height: video.height,
+        meanLuma: meanLuma(frame.data),
+        detections: found[i]!.detections.map((d) => ({ category: d.category, label: d.label, score: round(d.score, 4), box: scaled(d.box, scale) })),
+      });
+    });
+    batch = [];
+  };
+  for await (const frame of decodeFrames(file, { fps: sampleFps, width, pixelFormat: 'rgb24', startS, endS })) {
+    batch.push(frame);
+    if (batch.length === BATCH_FRAMES) await detectBatch();
+  }
+  if (batch.length > 0) await detectBatch();
+  return frames;
 }
 
 export type VideoDetectionActivities = ReturnType<typeof createVideoDetectionActivities>;
