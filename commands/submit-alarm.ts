@@ -7,7 +7,7 @@ import { alarmJobId, frameName } from '../domain/identifiers.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
 import type { SecretKeyring } from '../domain/secret-keyring.js';
 import type { Sensitivity, SiteCategory } from '../domain/types.js';
-import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
+import { probeImages, type ImageFormat } from '../media/image.js';
 import { jobMediaPrefix } from '../media/store.js';
 import { VigilGroupId, VigilSiteCategory, VigilSiteId, VigilVendorEventId, VigilZoneId } from '../temporal/search-attributes.js';
 import { alarmVerification } from '../workflows/alarm-verification.js';
@@ -175,21 +175,6 @@ async function skippingZone({ timestamp, siteAddress }: AlarmSubmission): Promis
   const { happensInZone, resolveTimezone } = await import('../domain/site-time.js');
   const zone = resolveTimezone(siteAddress);
   return zone && !happensInZone(zone, local) ? zone : undefined;
-}
-
-/** Every image decoded (the content, not the name, decides), or the first that does not decode. */
-async function probeImages(images: Uint8Array[]): Promise<{ probes: ImageInfo[] } | { invalid: { index: number; reason: string } }> {
-  const probes = await Promise.all(
-    images.map((bytes) =>
-      probeImage(bytes).catch((error: unknown) => {
-        if (error instanceof InvalidImageError) return error;
-        throw error;
-      }),
-    ),
-  );
-  const index = probes.findIndex((probe) => probe instanceof InvalidImageError);
-  if (index >= 0) return { invalid: { index, reason: (probes[index] as InvalidImageError).message } };
-  return { probes: probes as ImageInfo[] };
 }
 
 function refused(refusal: Refusal<SubmitAlarmRefusalCode>): SubmitAlarmResult {

@@ -5,7 +5,7 @@ import { WebhookRepository } from '../db/repositories/webhooks.js';
 import type { ClassificationMedia, ClassificationRequest } from '../domain/classification/documents.js';
 import { frameName, jobIdOf } from '../domain/identifiers.js';
 import type { SecretKeyring } from '../domain/secret-keyring.js';
-import { InvalidImageError, probeImage, type ImageFormat, type ImageInfo } from '../media/image.js';
+import { probeImages, type ImageFormat, type ImageInfo } from '../media/image.js';
 import { jobMediaPrefix } from '../media/store.js';
 import { InvalidVideoError, probeVideo } from '../media/video/probe.js';
 import { clipClassification } from '../workflows/clip-classification.js';
@@ -146,18 +146,4 @@ export async function submitClassification(deps: SubmitClassificationDeps, submi
 function clipExtension(name: string): string {
   const extension = path.extname(name).toLowerCase();
   return /^\.[a-z0-9]{1,5}$/.test(extension) ? extension : '';
-}
-
-async function probeImages(images: Uint8Array[]): Promise<{ probes: ImageInfo[] } | { invalid: { index: number; reason: string } }> {
-  const probes = await Promise.all(
-    images.map((bytes) =>
-      probeImage(bytes).catch((error: unknown) => {
-        if (error instanceof InvalidImageError) return error;
-        throw error;
-      }),
-    ),
-  );
-  const index = probes.findIndex((probe) => probe instanceof InvalidImageError);
-  if (index >= 0) return { invalid: { index, reason: (probes[index] as InvalidImageError).message } };
-  return { probes: probes as ImageInfo[] };
 }

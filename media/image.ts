@@ -284,3 +284,18 @@ function rgbPixels(image: RgbImage): Sharp {
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Every image decoded (the content, not the name, decides), or the first that does not decode. */
+export async function probeImages(images: Uint8Array[]): Promise<{ probes: ImageInfo[] } | { invalid: { index: number; reason: string } }> {
+  const probes = await Promise.all(
+    images.map((bytes) =>
+      probeImage(bytes).catch((error: unknown) => {
+        if (error instanceof InvalidImageError) return error;
+        throw error;
+      }),
+    ),
+  );
+  const index = probes.findIndex((probe) => probe instanceof InvalidImageError);
+  if (index >= 0) return { invalid: { index, reason: (probes[index] as InvalidImageError).message } };
+  return { probes: probes as ImageInfo[] };
+}

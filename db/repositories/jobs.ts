@@ -34,6 +34,27 @@ export interface StoredDetection {
   parked: boolean;
 }
 
+/** A stored detection as its `detections` row, in the frame and camera it was found in. */
+export function detectionRow(d: StoredDetection, where: { accountId: string; jobId: string; frameId: string; cameraId: string }) {
+  return {
+    account_id: where.accountId,
+    job_id: where.jobId,
+    frame_id: where.frameId,
+    camera_id: where.cameraId,
+    frame_index: d.frameIndex,
+    category: d.category,
+    label: d.label,
+    score: d.score,
+    x1: d.box[0],
+    y1: d.box[1],
+    x2: d.box[2],
+    y2: d.box[3],
+    kept: d.kept,
+    filtered_by: d.filteredBy,
+    parked: d.parked,
+  };
+}
+
 export class JobRepository {
   constructor(private readonly db: Db) {}
 
@@ -273,23 +294,7 @@ export class JobRepository {
             outcome.detections.map((d) => {
               const frameId = frameIdByIndex.get(d.frameIndex);
               if (!frameId) throw new Error(`job ${jobId} has no frame ${d.frameIndex}`);
-              return {
-                account_id: accountId,
-                job_id: jobId,
-                frame_id: frameId,
-                camera_id: cameraId!,
-                frame_index: d.frameIndex,
-                category: d.category,
-                label: d.label,
-                score: d.score,
-                x1: d.box[0],
-                y1: d.box[1],
-                x2: d.box[2],
-                y2: d.box[3],
-                kept: d.kept,
-                filtered_by: d.filteredBy,
-                parked: d.parked,
-              };
+              return detectionRow(d, { accountId, jobId, frameId, cameraId: cameraId! });
             }),
           )
           .execute();

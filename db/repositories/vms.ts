@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
 import type { VmsIncidentResult } from '../schema.js';
-import { JobRepository, type StoredDetection } from './jobs.js';
+import { detectionRow, JobRepository, type StoredDetection } from './jobs.js';
 import { TenancyRepository } from './tenancy.js';
 
 /** The VMS's cameras live in this group and site of the account; the VMS's camera id is the camera's external id. */
@@ -466,22 +466,8 @@ export class VmsRepository {
           verification.detections.map((d) => {
             const frame = window[d.frameIndex];
             if (!frame) throw new Error(`incident ${incidentId} has no snapshot at window position ${d.frameIndex}`);
-            return {
-              account_id: accountId,
-              job_id: incidentId,
-              frame_id: frame.frameId,
-              camera_id: incident.camera_id,
-              frame_index: frame.frameIndex,
-              category: d.category,
-              label: d.label,
-              score: d.score,
-              x1: d.box[0],
-              y1: d.box[1],
-              x2: d.box[2],
-              y2: d.box[3],
-              kept: d.kept,
-              filtered_by: d.filteredBy,
-            };
+            // The row's frame index is the snapshot's own, not its position in the verified window.
+            return detectionRow({ ...d, frameIndex: frame.frameIndex }, { accountId, jobId: incidentId, frameId: frame.frameId, cameraId: incident.camera_id });
           }),
         )
         .execute();
