@@ -255,11 +255,8 @@ export interface DetectionsTable {
   /** Null for a detection created through the bulk API: no alarm job or stored frame behind it. */
   job_id: string | null;
   frame_id: string | null;
-  /**
-   * Null for a detection of a video (no camera behind it). Read as a string: the detections API reads rows
-   * joined to their camera, and the video routes read none of it.
-   */
-  camera_id: ColumnType<string, string | null, string | null>;
+  /** Null for a detection of an uploaded video: no camera behind it. */
+  camera_id: string | null;
   frame_index: number;
   category: string;
   label: string;

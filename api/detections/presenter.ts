@@ -10,7 +10,7 @@ export function presentDetection(detection: DetectionRecord, event: DetectionEve
   const [x1, y1, x2, y2] = detection.box;
   return {
     id: detection.id,
-    camera_id: formatCameraId(detection.camera),
+    camera_id: detection.camera ? formatCameraId(detection.camera) : null,
     file_path: detection.filePath,
     file_type: detection.fileType,
     detected_at: detection.detectedAt.toISOString(),
@@ -22,11 +22,10 @@ export function presentDetection(detection: DetectionRecord, event: DetectionEve
     bbox_height: Math.round(y2 - y1),
     thumbnail_path: detection.frame ? thumbnailPath(detection.id) : null,
     media_type: detection.mediaType,
-    // Detections come from alarm frames or bulk creation so far: no video facts are known for any of them.
-    duration: null,
-    video_codec: null,
-    video_width: null,
-    video_height: null,
+    duration: detection.video?.durationS ?? null,
+    video_codec: detection.video?.codec ?? null,
+    video_width: detection.video?.width ?? null,
+    video_height: detection.video?.height ?? null,
     enrichment_data: enrichmentSummary(detection, event),
   };
 }

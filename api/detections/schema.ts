@@ -195,7 +195,7 @@ const enrichmentSummary = z.object({
 
 const detectionData = z.object({
   id: z.int(),
-  camera_id: z.string().meta({ description: '<group_id>/<site_id>/<zone_id>', example: 'g001/site01/zone01' }),
+  camera_id: z.string().nullable().meta({ description: '<group_id>/<site_id>/<zone_id>; null for a detection of an uploaded video', example: 'g001/site01/zone01' }),
   file_path: z.string().nullable(),
   file_type: z.string().nullable(),
   detected_at: isoDateTime,

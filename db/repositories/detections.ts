@@ -50,9 +50,12 @@ export interface DetectionRecord {
   labels: string[];
   /** A vehicle set aside as parked: seen, not counted by its alarm's decision. */
   parked: boolean;
-  camera: CameraRef;
+  /** Null for a detection of an uploaded video: no camera behind it. */
+  camera: CameraRef | null;
   /** The alarm frame it was found in; null for detections created through the API. */
   frame: StoredFrameRef | null;
+  /** The video it was found in, for detections of uploaded videos. */
+  video: { durationS: number | null; codec: string | null; width: number | null; height: number | null } | null;
 }
 
 export interface RankedDetection extends DetectionRecord {
@@ -356,13 +359,17 @@ async function count(query: VisibleQuery): Promise<number> {
   return Number(row.n);
 }
 
-/** Joins what a detection is presented with: its camera, site and group, and (alarm detections only) its frame. */
+/**
+ * Joins what a detection is presented with: its camera, site and group (none for a video's), its frame (alarm
+ * detections only) and its video's job (video detections only, for the picture size).
+ */
 function withColumns(query: VisibleQuery) {
   return query
-    .innerJoin('cameras as c', 'c.id', 'd.camera_id')
-    .innerJoin('sites as s', 's.id', 'c.site_id')
-    .innerJoin('user_groups as g', 'g.id', 's.group_id')
+    .leftJoin('cameras as c', 'c.id', 'd.camera_id')
+    .leftJoin('sites as s', 's.id', 'c.site_id')
+    .leftJoin('user_groups as g', 'g.id', 's.group_id')
     .leftJoin('frames as f', 'f.id', 'd.frame_id')
+    .leftJoin('jobs as j', (join) => join.onRef('j.id', '=', 'd.job_id').onRef('j.account_id', '=', 'd.account_id').on('d.media_type', '=', 'video'))
     .select([
       'd.public_id',
       'd.id',
@@ -388,6 +395,10 @@ function withColumns(query: VisibleQuery) {
       'g.external_id as group_ref',
       's.external_id as site_ref',
       'c.external_id as zone_ref',
+      'd.video_duration_s',
+      'd.video_codec',
+      sql<number | null>`(j.request->>'width')::int`.as('video_width'),
+      sql<number | null>`(j.request->>'height')::int`.as('video_height'),
     ]);
 }
 
@@ -409,10 +420,11 @@ function toRecord(row: JoinedRow): DetectionRecord {
     fileType: row.file_type,
     labels: row.labels,
     parked: row.parked,
-    camera: { groupId: row.group_ref, siteId: row.site_ref, zoneId: row.zone_ref },
+    camera: row.group_ref !== null && row.site_ref !== null && row.zone_ref !== null ? { groupId: row.group_ref, siteId: row.site_ref, zoneId: row.zone_ref } : null,
     frame:
       row.media_key !== null && row.format !== null && row.width !== null && row.height !== null
         ? { mediaKey: row.media_key, format: row.format, width: row.width, height: row.height }
         : null,
+    video: row.media_type === 'video' ? { durationS: row.video_duration_s, codec: row.video_codec, width: row.video_width, height: row.video_height } : null,
   };
 }

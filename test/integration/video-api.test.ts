@@ -121,6 +121,15 @@ describe('video API', () => {
     assert.equal((await sharp(Buffer.from(await frame.arrayBuffer())).metadata()).format, 'jpeg');
     const stranger = await stack.createToken('initech');
     assert.equal((await fetch(`${stack.baseUrl}/api/detections/${first!.id}/video`, { headers: { authorization: `Bearer ${stranger}` } })).status, 404);
+
+    // Listed like any detection: no camera, the video's facts filled in.
+    const listed = (await (await fetch(`${stack.baseUrl}/api/detections?limit=100`, { headers: auth })).json()) as {
+      items: { id: number; camera_id: string | null; media_type: string; duration: number | null; video_codec: string | null; video_width: number | null; video_height: number | null }[];
+    };
+    const item = listed.items.find((candidate) => candidate.id === first!.id);
+    assert.ok(item, 'the video detection is in the list');
+    assert.deepEqual([item.camera_id, item.media_type, item.video_codec, item.video_width, item.video_height], [null, 'video', 'h264', 768, 432]);
+    assert.ok(Math.abs(item.duration! - 30.2) < 0.2, `duration ${item.duration}`);
   });
 
   test('a video browsers cannot play (MPEG-4 Part 2 in AVI) is served as H.264/MP4, transcoded once', async () => {

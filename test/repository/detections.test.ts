@@ -66,7 +66,7 @@ async function seedAlarm(camera: SeededCamera, description = 'A person walks acr
 interface KeptRow {
   id: number;
   detected_at: Date;
-  camera_id: string;
+  camera_id: string | null;
   label: string;
   category: string;
   score: number;

@@ -32,6 +32,7 @@ function detection(category: 'person' | 'vehicle', box: Box, mediaKey: string | 
     labels: [],
     camera: { cameraId: 'cam', groupId: 'g', siteId: 's', zoneId: 'z' } as unknown as DetectionRecord['camera'],
     frame: mediaKey ? { mediaKey, format: 'jpeg', width: 640, height: 480 } : null,
+    video: null,
   };
 }
 
