@@ -320,6 +320,8 @@ describe('single detections and bulk changes', () => {
       parked: false,
       camera: camera.ref,
       frame: null,
+      // Created through the API: a video whose facts were never given.
+      video: { durationS: null, codec: null, width: null, height: null },
     });
 
     const alarm = await seedAlarm(camera);

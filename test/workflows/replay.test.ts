@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJson } from '../support/history-json.js';
 import { workflowBundle, workflowSinks } from '../support/workflow-env.js';
 import { alarmScenarios } from './alarm-scenarios.js';
+import { kindScenarios } from './kind-scenarios.js';
 
 const historiesDir = fileURLToPath(new URL('histories/', import.meta.url));
 
@@ -22,6 +23,9 @@ test('every recorded history of every version replays against the current workfl
     files.push(...recorded.map((file) => path.join(version, file)));
   }
   files.sort();
+  for (const scenario of Object.keys(kindScenarios)) {
+    assert.ok(files.some((file) => path.basename(file) === `${scenario}.json`), `a recorded history of the ${scenario} scenario (record-histories.ts)`);
+  }
 
   const histories = await Promise.all(
     files.map(async (file) => ({ workflowId: file, history: historyFromJson(await readFile(path.join(historiesDir, file), 'utf8')) })),
