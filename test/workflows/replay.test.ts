@@ -17,14 +17,13 @@ test('every recorded history of every version replays against the current workfl
   const files: string[] = [];
   for (const version of versions) {
     const recorded = (await readdir(path.join(historiesDir, version))).filter((file) => file.endsWith('.json'));
-    for (const scenario of Object.keys(alarmScenarios)) {
-      assert.ok(recorded.includes(`alarm-${scenario}.json`), `${version}: a recorded history of the ${scenario} scenario (record-histories.ts)`);
-    }
     files.push(...recorded.map((file) => path.join(version, file)));
   }
   files.sort();
-  for (const scenario of Object.keys(kindScenarios)) {
-    assert.ok(files.some((file) => path.basename(file) === `${scenario}.json`), `a recorded history of the ${scenario} scenario (record-histories.ts)`);
+  // A version may record only the scenarios its change touched; together they cover every workflow type.
+  const scenarioFiles = [...Object.keys(alarmScenarios).map((scenario) => `alarm-${scenario}.json`), ...Object.keys(kindScenarios).map((scenario) => `${scenario}.json`)];
+  for (const file of scenarioFiles) {
+    assert.ok(files.some((recorded) => path.basename(recorded) === file), `a recorded history of ${file} (record-histories.ts)`);
   }
 
   const histories = await Promise.all(
