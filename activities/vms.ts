@@ -180,6 +180,22 @@ export function createVmsActivities({ db, media, logger, secrets }: VmsActivityD
       return vms.setCameraStatus(accountId, cameraId, status);
     },
 
+    /**
+     * Marks the camera offline when it has been silent for `offlineAfterSeconds` (`marked`); otherwise says how long
+     * it has been silent, so its watch waits for the rest. Null for a camera that is gone.
+     */
+    async markVmsCameraOfflineIfSilent({
+      accountId,
+      cameraId,
+      offlineAfterSeconds,
+    }: {
+      accountId: string;
+      cameraId: string;
+      offlineAfterSeconds: number;
+    }): Promise<{ marked: boolean; silentMs: number } | null> {
+      return (await vms.markCameraOfflineIfSilent(accountId, cameraId, offlineAfterSeconds)) ?? null;
+    },
+
     /** Records a `camera.offline` or `camera.online` delivery; false when the account has no webhook. */
     async prepareVmsCameraDelivery({
       accountId,

@@ -4,6 +4,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   allHandlersFinished,
   upsertSearchAttributes,
@@ -31,12 +32,12 @@ import { deliverJobWebhook, sendDelivery } from './webhook-delivery.js';
 const signalsPerRun = 1000;
 
 /**
- * One VMS incident, from the event that opened it to the end-of-event message that closes it. Every event or
- * snapshot signals it; the incident's latest snapshots are verified as an alarm's frames are (detection on the
- * detect queue, the nuisance filters, the decision), at once for the first and then at most every
- * `reverifySeconds`; each verdict goes out as a `vms_incident.verified` webhook, the first real one is forwarded
- * to the account's VMS/PSIM target (if any) in the VMS's schema, and the closed incident goes out as
- * `vms_incident.finished` in the job envelope.
+ * One VMS incident, from the event that opened it to the end-of-event message that closes it. It is signalled
+ * when it opens, for the first snapshot after each verification read its window, and to close. The incident's
+ * latest snapshots are verified as an alarm's frames are (detection on the detect queue, the nuisance filters,
+ * the decision), at once for the first and then at most every `reverifySeconds`; each verdict goes out as a
+ * `vms_incident.verified` webhook, the first real one is forwarded to the account's VMS/PSIM target (if any) in
+ * the VMS's schema, and the closed incident goes out as `vms_incident.finished` in the job envelope.
  */
 export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncidentCarry): Promise<VmsIncidentOutcome> {
   const scope = { accountId: input.accountId, incidentId: input.jobId };
@@ -67,7 +68,9 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
 
   for (;;) {
     await condition(() => pending || closing);
-    if (pending) {
+    // A close verifies whatever came, announced or not: the signal of the last snapshots may still be owed
+    // (commands/vms-signals.ts sends it again later), and a window with nothing new costs one read.
+    if (pending || patched('vms-close-verifies-fresh')) {
       const due = lastVerifiedAt === null ? 0 : lastVerifiedAt + input.reverifySeconds * 1000 - Date.now();
       // Waits out the cadence; a close does not wait, it verifies what came and ends.
       if (due > 0 && !closing) await condition(() => closing, due);

@@ -142,6 +142,7 @@ function defaultStubs(): VigilActivities {
     prepareVmsForward: async () => false,
     closeVmsIncident: async () => true,
     setVmsCameraStatus: async () => true,
+    markVmsCameraOfflineIfSilent: async ({ offlineAfterSeconds }) => ({ marked: true, silentMs: offlineAfterSeconds * 1000 }),
     prepareVmsCameraDelivery: prepareDelivery,
     probeStoredVideo: async () => undefined,
     analyseVideoMotion: async () => ({ scenes: 2, activitySamples: 60 }),
