@@ -124,6 +124,12 @@ export function createVmsActivities({ db, media, logger, secrets }: VmsActivityD
       return verdict;
     },
 
+    /** Records on the incident why its verification failed (VERIFICATION_FAILED), until one succeeds. */
+    async recordVmsVerificationFailure({ accountId, incidentId, message }: IncidentScope & { message: string }): Promise<void> {
+      await vms.recordVerificationFailure(accountId, incidentId, message);
+      jobLogger(logger, { jobId: incidentId, accountId }).warn({ failure: message }, 'vms incident verification failed');
+    },
+
     /** Records a `vms_incident.verified` delivery of the incident as it is now; false when the account has no webhook. */
     async prepareVmsIncidentDelivery({ accountId, incidentId, deliveryId, sequence }: IncidentScope & { deliveryId: string; sequence: number }): Promise<boolean> {
       const document = await loadVmsIncidentDocument(db, accountId, incidentId);

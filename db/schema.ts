@@ -2,6 +2,7 @@ import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } f
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
 import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
 import type { Detection } from '../domain/types.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 export type { JobKind, JobStatus };
 export type { ClassificationRequest, ClassificationResult };
@@ -429,7 +430,7 @@ export interface VmsIncidentsTable {
 
 /** A failed verification of a VMS incident, as its document shows it. */
 export interface VmsVerificationError {
-  code: 'VERIFICATION_FAILED';
+  code: typeof FailureType.VerificationFailed;
   message: string;
   failed_at: string;
 }

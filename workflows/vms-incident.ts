@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   isCancellation,
@@ -107,7 +108,8 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
 
 /**
  * Verifies the incident's latest snapshots when any arrived since the last verification; returns the verdict, or
- * null when there was nothing new or the verification failed (the incident stays open, the next event retries).
+ * null when there was nothing new or the verification failed (recorded on the incident, which stays open: the next
+ * event retries).
  */
 async function verify(scope: { accountId: string; incidentId: string }, settings: WorkerJobSettings): Promise<VmsVerdict | null> {
   const window = await vmsSteps.vmsIncidentWindow(scope);
@@ -133,7 +135,11 @@ async function verify(scope: { accountId: string; incidentId: string }, settings
     return await vmsSteps.recordVmsVerification({ ...scope, window, analysis: { kept: analysis.kept, removed: analysis.removed }, decision });
   } catch (error) {
     if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-    log.warn('vms incident verification failed', { jobId: scope.incidentId, failure: error.cause?.message });
+    const cause = error.cause;
+    const failure = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : (cause?.message ?? error.message);
+    log.warn('vms incident verification failed', { jobId: scope.incidentId, failure });
+    // Shown on the incident (its document's verification_error) until a verification succeeds.
+    if (patched('vms-verification-failure')) await vmsSteps.recordVmsVerificationFailure({ ...scope, message: failure });
     return null;
   }
 }

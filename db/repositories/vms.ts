@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.js';
+import { FailureType } from '../../domain/failure-types.js';
 import type { VmsIncidentRequest, VmsIncidentResult, VmsSignalName, VmsVerificationError } from '../schema.js';
 import { detectionRow, type StoredDetection } from './jobs.js';
 import { TenancyRepository } from './tenancy.js';
@@ -566,7 +567,7 @@ export class VmsRepository {
 
   /** Records why a verification failed; the next one that succeeds clears it. */
   async recordVerificationFailure(accountId: string, incidentId: string, message: string): Promise<void> {
-    const failure: VmsVerificationError = { code: 'VERIFICATION_FAILED', message, failed_at: new Date().toISOString() };
+    const failure: VmsVerificationError = { code: FailureType.VerificationFailed, message, failed_at: new Date().toISOString() };
     await this.db
       .updateTable('vms_incidents')
       .set({ verification_error: JSON.stringify(failure) })

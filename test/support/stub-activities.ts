@@ -138,6 +138,7 @@ function defaultStubs(): VigilActivities {
     beginVmsIncident: async () => 'open',
     vmsIncidentWindow: async () => ({ cameraId: 'camera-1', frames: [{ index: 0, key: 'k/0.jpg' }], window: [{ frameId: 'f0', frameIndex: 0, key: 'k/0.jpg' }], totalFrames: 1, fresh: true }),
     recordVmsVerification: async () => 'real',
+    recordVmsVerificationFailure: async () => undefined,
     prepareVmsIncidentDelivery: prepareDelivery,
     prepareVmsForward: async () => false,
     closeVmsIncident: async () => true,

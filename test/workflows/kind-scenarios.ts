@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
 import type { WorkerJobSettings } from '../../workflows/contracts/job.js';
 import { vmsCameraHeardSignal, vmsCameraWatchId, vmsIncidentCloseSignal, vmsIncidentUpdatedSignal } from '../../workflows/contracts/vms-incident.js';
 import { clipClassification, imageBatchAnalysis, videoAnalysis, vmsCameraWatch, vmsIncident } from '../../workflows/index.js';
@@ -102,6 +102,28 @@ export const kindScenarios = {
       signalArgs: [],
     });
     await waitFor('the first verification', () => stubs.inputsOf('recordVmsVerification').length === 1);
+    await handle.signal(vmsIncidentCloseSignal);
+    await handle.result();
+    return { handle, stubs };
+  },
+  /** The first verification fails (an undecodable snapshot, recorded on the incident); the close verifies again. */
+  'vms-incident-verification-failed': async (env: WorkflowTestEnv): Promise<KindRun> => {
+    const jobId = `vms_incident_${hex24()}`;
+    let detections = 0;
+    const { stubs } = register(env, jobId, {
+      detectFrames: async ({ frames }) => {
+        if (++detections === 1) throw ApplicationFailure.nonRetryable('undecodable snapshot', 'INVALID_IMAGE');
+        return frames.map((f) => ({ frameIndex: f.index, width: 10, height: 10, detections: [] }));
+      },
+    });
+    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
+      workflowId: jobId,
+      taskQueue: env.taskQueue,
+      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+      signal: vmsIncidentUpdatedSignal,
+      signalArgs: [],
+    });
+    await waitFor('the failure recorded', () => stubs.inputsOf('recordVmsVerificationFailure').length === 1);
     await handle.signal(vmsIncidentCloseSignal);
     await handle.result();
     return { handle, stubs };

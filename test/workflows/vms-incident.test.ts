@@ -98,7 +98,7 @@ describe('VMS incident and camera-watch workflows (stub activities)', () => {
     assert.equal(stubs.inputsOf('closeVmsIncident').length, 0);
   });
 
-  test('a failed verification leaves the incident open for the next event', async () => {
+  test('a failed verification is recorded on the incident, which stays open for the next event', async () => {
     let calls = 0;
     const { handle, stubs } = await startIncident(0.1, {
       detectFrames: async ({ frames }) => {
@@ -106,9 +106,12 @@ describe('VMS incident and camera-watch workflows (stub activities)', () => {
         return frames.map((f) => ({ frameIndex: f.index, width: 10, height: 10, detections: [] }));
       },
     });
-    await waitFor('the failed attempts', () => calls >= 1);
+    await waitFor('the failure recorded', () => stubs.inputsOf('recordVmsVerificationFailure').length === 1);
+    assert.deepEqual(stubs.inputsOf('recordVmsVerificationFailure').map((f) => f.message), ['INVALID_IMAGE: undecodable snapshot']);
+    assert.equal(verifications(stubs), 0);
     await handle.signal(vmsIncidentUpdatedSignal);
     await waitFor('a verification', () => verifications(stubs) >= 1, 30_000);
+    assert.equal(stubs.inputsOf('recordVmsVerificationFailure').length, 1, 'recorded once');
     await handle.signal(vmsIncidentCloseSignal);
     await handle.result();
   });
