@@ -75,8 +75,8 @@ interface CheckedSnapshot {
 /**
  * Stores a VMS event and its consequences in one transaction of a few statements: the event once per id, its
  * cameras seen, the incidents it opens or joins with the VMS's boxes and its snapshots (sent inline, or PUT
- * earlier and held), the incidents an end-of-event message closes. After the commit it sends the signals the
- * transaction recorded as owed (a new incident, the first snapshot since a verification read its window, a close,
+ * earlier and held), the incidents an end-of-event message closes. After the commit, without holding up the
+ * answer, it sends the signals the transaction recorded as owed (a new incident, the first snapshot since a verification read its window, a close,
  * a new or offline camera); verification runs in the workflows, never here. A signal lost to a crash between the
  * commit and the send stays owed and the API's sweep sends it (commands/vms-signals.ts).
  */
@@ -167,7 +167,9 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
     });
     // The held snapshots now live under their incidents.
     await Promise.all(takenPending.map((key) => deps.media.remove(key)));
-    if (outcome.outcome === 'accepted') await sendOwedSignals(deps, account, owed);
+    // Not awaited: the answer does not wait for Temporal. The signals are owed in the committed rows, so one that
+    // does not get through is sent by the sweep; a close that overtakes an update still verifies what came.
+    if (outcome.outcome === 'accepted') void sendOwedSignals(deps, account, owed);
     return outcome;
   } catch (error) {
     await Promise.all(written.map((key) => deps.media.remove(key)));
@@ -218,7 +220,7 @@ export async function attachVmsSnapshot(
       return 'attached';
     });
     if (replacedPending) await deps.media.remove(replacedPending);
-    await sendOwedSignals(deps, account, owed);
+    void sendOwedSignals(deps, account, owed);
     return { status };
   } catch (error) {
     await Promise.all(written.map((key) => deps.media.remove(key)));
