@@ -101,7 +101,7 @@ export const kindScenarios = {
       signal: vmsIncidentUpdatedSignal,
       signalArgs: [],
     });
-    await waitFor('the first verification', () => stubs.inputsOf('recordVmsVerification').length === 1);
+    await waitFor('the first verification done', () => stubs.inputsOf('prepareVmsForward').length === 1);
     await handle.signal(vmsIncidentCloseSignal);
     await handle.result();
     return { handle, stubs };
