@@ -45,6 +45,11 @@ export interface DetectionEngine {
    * object again and again, where an event's few must not miss it (cascade, tiles).
    */
   detectDecoded(frames: readonly { index: number; image: RgbImage }[], beforeFrame?: (frameIndex: number) => void): Promise<FrameDetections[]>;
+  /**
+   * An event whose frames are decoded as they arrive (a clip from its decoder): each is detected as soon as a session
+   * is free, so decoding hides behind inference; then the cascade and tiles as `detectEvent`'s.
+   */
+  detectArriving(frames: AsyncIterable<{ index: number; image: RgbImage }>, beforeFrame?: (frameIndex: number) => void): Promise<EventDetections>;
 }
 
 export interface DetectionEngineOptions {
@@ -86,46 +91,66 @@ interface ModelInput {
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
 export function createDetectionEngine({ detector, cascade, tiling = false }: DetectionEngineOptions): DetectionEngine {
+  /** The cascade and the tiles over an event the primary model has seen. */
+  async function adaptToEvent(
+    inputs: readonly ModelInput[],
+    primary: readonly { result: FrameDetections; pseudoColour: boolean }[],
+    beforeFrame: (frameIndex: number) => void,
+  ): Promise<EventDetections> {
+    const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
+    let results = primary.map(({ result }) => result);
+    // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
+    const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
+
+    // The later passes look again only where the picture changed: grey copies made once, for both.
+    let copies: Promise<ChangeCopy[]> | undefined;
+    const changeCopies = () =>
+      (copies ??= Promise.all(
+        inputs.map((input) =>
+          changeCopy(input.source).catch((error: unknown) => {
+            throw asFrameError(input.frameIndex, error);
+          }),
+        ),
+      ));
+
+    let cascadeRun: EventDetections['cascade'] = null;
+    if (cascade && !hasPerson(results)) {
+      const started = performance.now();
+      const from = examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
+      const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
+      const found: FrameDetections[] = [];
+      (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
+      results = from.map((position, i) => ({ ...found[position]!, frameIndex: inputs[i]!.frameIndex }));
+      cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: examined.length };
+    }
+
+    let tiledRun: EventDetections['tiled'] = null;
+    if (tiling && !hasPerson(results)) {
+      const started = performance.now();
+      const tiled = await detectTiled(detector, decided, results, examinationPlan(await changeCopies(), tileRegions), beforeFrame);
+      results = tiled.frames;
+      tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
+    }
+    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+  }
+
   return {
     async detectEvent(frames, beforeFrame = () => undefined) {
       const sources = await Promise.all(frames.map(async (frame) => openFrame(frame)));
       const inputs = frames.map((frame, i) => ({ frameIndex: frame.index, source: sources[i]! }));
-      const primary = await detectAll(detector, inputs, beforeFrame);
-      const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
-      let results = primary.map(({ result }) => result);
-      // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
-      const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
+      return adaptToEvent(inputs, await detectAll(detector, inputs, beforeFrame), beforeFrame);
+    },
 
-      // The later passes look again only where the picture changed: grey copies made once, for both.
-      let copies: Promise<ChangeCopy[]> | undefined;
-      const changeCopies = () =>
-        (copies ??= Promise.all(
-          sources.map((source, i) =>
-            changeCopy(source).catch((error: unknown) => {
-              throw asFrameError(frames[i]!.index, error);
-            }),
-          ),
-        ));
-
-      let cascadeRun: EventDetections['cascade'] = null;
-      if (cascade && !hasPerson(results)) {
-        const started = performance.now();
-        const from = examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
-        const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
-        const found: FrameDetections[] = [];
-        (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
-        results = from.map((position, i) => ({ ...found[position]!, frameIndex: frames[i]!.index }));
-        cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: examined.length };
-      }
-
-      let tiledRun: EventDetections['tiled'] = null;
-      if (tiling && !hasPerson(results)) {
-        const started = performance.now();
-        const tiled = await detectTiled(detector, decided, results, examinationPlan(await changeCopies(), tileRegions), beforeFrame);
-        results = tiled.frames;
-        tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
-      }
-      return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+    async detectArriving(frames, beforeFrame = () => undefined) {
+      const inputs: ModelInput[] = [];
+      const arrived = (async function* () {
+        for await (const frame of frames) {
+          const input = { frameIndex: frame.index, source: resizableRgb(frame.image) };
+          inputs.push(input);
+          yield input;
+        }
+      })();
+      return adaptToEvent(inputs, await detectAll(detector, arrived, beforeFrame), beforeFrame);
     },
 
     async detectDecoded(frames, beforeFrame = () => undefined) {
@@ -182,19 +207,29 @@ async function detectTiled(
   return { frames: merged, tiles: tiles.length };
 }
 
+/** Inputs in order, listed or arriving; arriving ones are taken by as many lanes as the detector has sessions. */
 async function detectAll(
   detector: Detector,
-  inputs: readonly ModelInput[],
+  inputs: readonly ModelInput[] | AsyncIterator<ModelInput>,
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ result: FrameDetections; pseudoColour: boolean }[]> {
   const results: { result: FrameDetections; pseudoColour: boolean }[] = [];
   let next = 0;
   let stopped = false;
+  const listed = Array.isArray(inputs) ? (inputs as readonly ModelInput[]) : null;
+  const take = async (i: number): Promise<ModelInput | undefined> => {
+    if (listed) return listed[i];
+    const taken = await (inputs as AsyncIterator<ModelInput>).next();
+    return taken.done ? undefined : taken.value;
+  };
   // Each lane takes the next input in order: prepare (libvips threads), then infer (a session thread).
   const lane = async () => {
-    while (!stopped && next < inputs.length) {
+    while (!stopped) {
+      // Numbered before the wait: arriving inputs come in the order they were asked for.
       const i = next++;
-      const { frameIndex, source, pseudoColour } = inputs[i]!;
+      const input = await take(i);
+      if (!input) return;
+      const { frameIndex, source, pseudoColour } = input;
       let frame: PreparedFrame;
       try {
         beforeFrame(frameIndex);
@@ -213,7 +248,7 @@ async function detectAll(
       };
     }
   };
-  const lanes = Math.min(inputs.length, detector.info.sessions + PREPARE_AHEAD);
+  const lanes = listed ? Math.min(listed.length, detector.info.sessions + PREPARE_AHEAD) : detector.info.sessions + PREPARE_AHEAD;
   await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }
