@@ -2,6 +2,7 @@ import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } f
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
 import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
 import type { Detection } from '../domain/types.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 export type { JobKind, JobStatus };
 export type { ClassificationRequest, ClassificationResult };
@@ -417,6 +418,33 @@ export interface VmsIncidentsTable {
   verified_at: Timestamp | null;
   verified_frames: ColumnType<number, number | undefined, number>;
   closed_at: Timestamp | null;
+  /** Snapshots attached so far: the next one's frame index. */
+  snapshots: ColumnType<number, number | undefined, number>;
+  /** `snapshots` when the workflow was last told of new ones; above `snapshots_read`, it has not read them yet. */
+  snapshots_signalled: ColumnType<number, number | undefined, number>;
+  /** `snapshots` when the last verification read its window. */
+  snapshots_read: ColumnType<number, number | undefined, number>;
+  /** Why the last verification failed; null once one succeeds. */
+  verification_error: ColumnType<VmsVerificationError | null, string | null | undefined, string | null>;
+}
+
+/** A failed verification of a VMS incident, as its document shows it. */
+export interface VmsVerificationError {
+  code: typeof FailureType.VerificationFailed;
+  message: string;
+  failed_at: string;
+}
+
+export type VmsSignalName = 'vmsIncidentUpdated' | 'vmsIncidentClose' | 'vmsCameraHeard';
+
+/** A signal a committed VMS event owes a workflow; deleted once sent (`commands/vms-signals.ts`). */
+export interface VmsOwedSignalsTable {
+  id: GeneratedAlways<number>;
+  account_id: string;
+  /** The incident's id, or the camera's for its watch. */
+  subject_id: string;
+  signal: VmsSignalName;
+  owed_at: CreatedAt;
 }
 
 /** An event's part in an incident: the VMS's boxes and, once it has one, its snapshot's frame. */
@@ -502,6 +530,7 @@ export interface Database {
   vms_incidents: VmsIncidentsTable;
   vms_incident_events: VmsIncidentEventsTable;
   vms_pending_snapshots: VmsPendingSnapshotsTable;
+  vms_owed_signals: VmsOwedSignalsTable;
   video_chunks: VideoChunksTable;
   video_frames: VideoFramesTable;
   video_motion: VideoMotionTable;
