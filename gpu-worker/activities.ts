@@ -46,8 +46,8 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
 
 /** Classes and groups per frame in an activity's answer: enough to tag, small enough for a workflow's history. */
-const FRAME_TOP_CLASSES = 3;
-const FRAME_TOP_GROUPS = 5;
+export const FRAME_TOP_CLASSES = 3;
+export const FRAME_TOP_GROUPS = 5;
 
 export interface ClassifierDeps {
   classifier: Classifier;
