@@ -3,6 +3,7 @@ import type { FrameDetections } from '../domain/types.js';
 import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
+import { thermalPass, type ThermalRun } from './thermal.js';
 import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
 
 export interface EventFrame {
@@ -31,6 +32,8 @@ export interface EventDetections {
   cascade: { model: string; ms: number } | null;
   /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added). */
   tiled: { tiles: number; ms: number } | null;
+  /** Set when the event, still without a person, went through the thermal pass (`thermal.ts`; persons added if confirmed). */
+  thermal: ThermalRun | null;
 }
 
 export interface DetectionEngine {
@@ -49,6 +52,8 @@ export interface DetectionEngineOptions {
   cascade: Detector | null;
   /** Runs `detector` over 2 x 2 tiles of each frame of an event in which no model saw a person. */
   tiling?: boolean;
+  /** Looks again at the thermal frames of an event in which no pass saw a person (`thermal.ts`). */
+  thermal?: boolean;
 }
 
 /**
@@ -81,7 +86,7 @@ interface ModelInput {
  * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade, tiling = false }: DetectionEngineOptions): DetectionEngine {
+export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
   return {
     async detectEvent(frames, beforeFrame = () => undefined) {
       const sources = await Promise.all(frames.map(async (frame) => openFrame(frame)));
@@ -106,7 +111,14 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
         results = tiled.frames;
         tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
       }
-      return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+
+      let thermalRun: EventDetections['thermal'] = null;
+      if (thermal && !hasPerson(results)) {
+        const pass = await thermalPass(decided, results, async (views) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections));
+        results = pass.frames;
+        thermalRun = pass.run;
+      }
+      return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun, thermal: thermalRun };
     },
 
     async detectDecoded(frames, beforeFrame = () => undefined) {
