@@ -493,6 +493,8 @@ export interface Database {
   image_batch_items: ImageBatchItemsTable;
   classification_thresholds: ClassificationThresholdsTable;
   faces: FacesTable;
+  media_faces: MediaFacesTable;
+  media_text_lines: MediaTextLinesTable;
   face_allowlist: FaceAllowlistTable;
   face_allowlist_photos: FaceAllowlistPhotosTable;
   vms_cameras: VmsCamerasTable;
@@ -503,6 +505,40 @@ export interface Database {
   video_chunks: VideoChunksTable;
   video_frames: VideoFramesTable;
   video_motion: VideoMotionTable;
+}
+
+/** A face seen in a video's sampled frame or a batch's image, while the result is built; erased with the job. */
+export interface MediaFacesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  /** The video's chunk, or the batch's item. */
+  part_index: number;
+  /** Seconds into the video; 0 for an image. */
+  timestamp_s: number;
+  frame_width: number;
+  frame_height: number;
+  /** [x1, y1, x2, y2] in the frame's pixels. */
+  box: number[];
+  score: number;
+  age: number;
+  gender: 'male' | 'female' | 'unidentified';
+  /** 128 values (dlib ResNet), null while the account's face analysis is off; never logged, never in workflow histories. */
+  descriptor: number[] | null;
+  /** JPEG of the face, null while face analysis is off. */
+  thumbnail: Buffer | null;
+}
+
+/** A line of text read in a video's sampled frame or a batch's image; erased with the job. */
+export interface MediaTextLinesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  part_index: number;
+  timestamp_s: number;
+  text: string;
+  confidence: number;
+  box: number[];
 }
 
 /** A face found in a job's media; erased with the job. */

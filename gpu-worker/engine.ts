@@ -1,6 +1,7 @@
 import { defaultFilterSettings } from '../domain/filters.js';
-import type { FrameDetections } from '../domain/types.js';
+import type { Detection, FrameDetections } from '../domain/types.js';
 import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
+import { changeCopy, examinationPlan, wholeFrame, type ChangeCopy } from './changed-frames.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
 import { thermalPass, type ThermalRun } from './thermal.js';
@@ -28,9 +29,12 @@ export interface EventDetections {
   frames: FrameDetections[];
   /** Frames whose pseudo-colour palette was turned into luminance before the primary model ran. */
   pseudoColourFrames: number;
-  /** Set when the cascade model re-detected the event (its detections replace the primary's). */
-  cascade: { model: string; ms: number } | null;
-  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added). */
+  /**
+   * Set when the cascade model re-detected the event (its detections replace the primary's); it ran on
+   * `frames` of them, the others unchanged since one it ran on (gpu-worker/changed-frames.ts).
+   */
+  cascade: { model: string; ms: number; frames: number } | null;
+  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added; `tiles` run, the unchanged ones carried). */
   tiled: { tiles: number; ms: number } | null;
   /** Set when the event, still without a person, went through the thermal pass (`thermal.ts`; persons added if confirmed). */
   thermal: ThermalRun | null;
@@ -44,6 +48,11 @@ export interface DetectionEngine {
    * object again and again, where an event's few must not miss it (cascade, tiles).
    */
   detectDecoded(frames: readonly { index: number; image: RgbImage }[], beforeFrame?: (frameIndex: number) => void): Promise<FrameDetections[]>;
+  /**
+   * An event whose frames are decoded as they arrive (a clip from its decoder): each is detected as soon as a session
+   * is free, so decoding hides behind inference; then the cascade and tiles as `detectEvent`'s.
+   */
+  detectArriving(frames: AsyncIterable<{ index: number; image: RgbImage }>, beforeFrame?: (frameIndex: number) => void): Promise<EventDetections>;
 }
 
 export interface DetectionEngineOptions {
@@ -87,38 +96,73 @@ interface ModelInput {
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
 export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
+  /** The cascade, the tiles and the thermal pass over an event the primary model has seen. */
+  async function adaptToEvent(
+    inputs: readonly ModelInput[],
+    primary: readonly { result: FrameDetections; pseudoColour: boolean }[],
+    beforeFrame: (frameIndex: number) => void,
+  ): Promise<EventDetections> {
+    const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
+    let results = primary.map(({ result }) => result);
+    // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
+    const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
+
+    // The later passes look again only where the picture changed: grey copies made once, for both.
+    let copies: Promise<ChangeCopy[]> | undefined;
+    const changeCopies = () =>
+      (copies ??= Promise.all(
+        inputs.map((input) =>
+          changeCopy(input.source).catch((error: unknown) => {
+            throw asFrameError(input.frameIndex, error);
+          }),
+        ),
+      ));
+
+    let cascadeRun: EventDetections['cascade'] = null;
+    if (cascade && !hasPerson(results)) {
+      const started = performance.now();
+      const from = examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
+      const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
+      const found: FrameDetections[] = [];
+      (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
+      results = from.map((position, i) => ({ ...found[position]!, frameIndex: inputs[i]!.frameIndex }));
+      cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: examined.length };
+    }
+
+    let tiledRun: EventDetections['tiled'] = null;
+    if (tiling && !hasPerson(results)) {
+      const started = performance.now();
+      const tiled = await detectTiled(detector, decided, results, examinationPlan(await changeCopies(), tileRegions), beforeFrame);
+      results = tiled.frames;
+      tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
+    }
+
+    let thermalRun: EventDetections['thermal'] = null;
+    if (thermal && !hasPerson(results)) {
+      const pass = await thermalPass(decided, results, async (views) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections));
+      results = pass.frames;
+      thermalRun = pass.run;
+    }
+    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun, thermal: thermalRun };
+  }
+
   return {
     async detectEvent(frames, beforeFrame = () => undefined) {
       const sources = await Promise.all(frames.map(async (frame) => openFrame(frame)));
       const inputs = frames.map((frame, i) => ({ frameIndex: frame.index, source: sources[i]! }));
-      const primary = await detectAll(detector, inputs, beforeFrame);
-      const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
-      let results = primary.map(({ result }) => result);
-      // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
-      const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
+      return adaptToEvent(inputs, await detectAll(detector, inputs, beforeFrame), beforeFrame);
+    },
 
-      let cascadeRun: EventDetections['cascade'] = null;
-      if (cascade && !hasPerson(results)) {
-        const started = performance.now();
-        results = (await detectAll(cascade, decided, beforeFrame)).map(({ result }) => result);
-        cascadeRun = { model: cascade.info.model, ms: msSince(started) };
-      }
-
-      let tiledRun: EventDetections['tiled'] = null;
-      if (tiling && !hasPerson(results)) {
-        const started = performance.now();
-        const tiled = await detectTiled(detector, decided, results, beforeFrame);
-        results = tiled.frames;
-        tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
-      }
-
-      let thermalRun: EventDetections['thermal'] = null;
-      if (thermal && !hasPerson(results)) {
-        const pass = await thermalPass(decided, results, async (views) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections));
-        results = pass.frames;
-        thermalRun = pass.run;
-      }
-      return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun, thermal: thermalRun };
+    async detectArriving(frames, beforeFrame = () => undefined) {
+      const inputs: ModelInput[] = [];
+      const arrived = (async function* () {
+        for await (const frame of frames) {
+          const input = { frameIndex: frame.index, source: resizableRgb(frame.image) };
+          inputs.push(input);
+          yield input;
+        }
+      })();
+      return adaptToEvent(inputs, await detectAll(detector, arrived, beforeFrame), beforeFrame);
     },
 
     async detectDecoded(frames, beforeFrame = () => undefined) {
@@ -137,17 +181,20 @@ async function openFrame(frame: EventFrame): Promise<ResizableImage> {
 }
 
 /**
- * Each frame is decoded once, at the size its tiles need, and its tiles are cut from those pixels; their
- * detections join the frame's own (in the frame's pixels), duplicates suppressed.
+ * Each frame with a tile to examine (`plan`: per frame and tile, the position of the frame whose detections
+ * the tile takes) is decoded once, at the size its tiles need, and those tiles are cut from its pixels; the
+ * tiles' detections join the frame's own (in the frame's pixels), duplicates suppressed.
  */
 async function detectTiled(
   detector: Detector,
   inputs: readonly ModelInput[],
   frames: readonly FrameDetections[],
+  plan: readonly (readonly number[])[],
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ frames: FrameDetections[]; tiles: number }> {
   const tiledFrames = await Promise.all(
-    inputs.map(async ({ frameIndex, source, pseudoColour }) => {
+    inputs.map(async ({ frameIndex, source, pseudoColour }, position) => {
+      if (!plan[position]!.includes(position)) return [];
       const factor = tilingScale(source.width, source.height, INPUT_SIZE);
       const width = Math.max(1, Math.round(source.width * factor));
       const height = Math.max(1, Math.round(source.height * factor));
@@ -156,32 +203,45 @@ async function detectTiled(
       });
       const image = resizableRgb({ width, height, data });
       const scale = { x: source.width / width, y: source.height / height };
-      return tileRegions(width, height).map((region) => ({ frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }));
+      return tileRegions(width, height).flatMap((region, tile) =>
+        plan[position]![tile] === position ? [{ position, tile, frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }] : [],
+      );
     }),
   );
   const tiles = tiledFrames.flat();
   const found = await detectAll(detector, tiles, beforeFrame);
-  let next = 0;
-  const merged = frames.map((frame, i) => {
-    const fromTiles = tiledFrames[i]!.flatMap((tile) => fromTile(found[next++]!.result.detections, tile.region, tile.scale, tile.width, tile.height));
-    return { ...frame, detections: mergeTiled(frame.detections, fromTiles) };
+  const fromTiles: Detection[][][] = frames.map(() => []);
+  tiles.forEach((tile, k) => (fromTiles[tile.position]![tile.tile] = fromTile(found[k]!.result.detections, tile.region, tile.scale, tile.width, tile.height)));
+  const merged = frames.map((frame, position) => {
+    const carried = plan[position]!.flatMap((from, tile) => fromTiles[from]![tile]!);
+    return { ...frame, detections: mergeTiled(frame.detections, carried) };
   });
   return { frames: merged, tiles: tiles.length };
 }
 
+/** Inputs in order, listed or arriving; arriving ones are taken by as many lanes as the detector has sessions. */
 async function detectAll(
   detector: Detector,
-  inputs: readonly ModelInput[],
+  inputs: readonly ModelInput[] | AsyncIterator<ModelInput>,
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ result: FrameDetections; pseudoColour: boolean }[]> {
   const results: { result: FrameDetections; pseudoColour: boolean }[] = [];
   let next = 0;
   let stopped = false;
+  const listed = Array.isArray(inputs) ? (inputs as readonly ModelInput[]) : null;
+  const take = async (i: number): Promise<ModelInput | undefined> => {
+    if (listed) return listed[i];
+    const taken = await (inputs as AsyncIterator<ModelInput>).next();
+    return taken.done ? undefined : taken.value;
+  };
   // Each lane takes the next input in order: prepare (libvips threads), then infer (a session thread).
   const lane = async () => {
-    while (!stopped && next < inputs.length) {
+    while (!stopped) {
+      // Numbered before the wait: arriving inputs come in the order they were asked for.
       const i = next++;
-      const { frameIndex, source, pseudoColour } = inputs[i]!;
+      const input = await take(i);
+      if (!input) return;
+      const { frameIndex, source, pseudoColour } = input;
       let frame: PreparedFrame;
       try {
         beforeFrame(frameIndex);
@@ -200,7 +260,7 @@ async function detectAll(
       };
     }
   };
-  const lanes = Math.min(inputs.length, detector.info.sessions + PREPARE_AHEAD);
+  const lanes = listed ? Math.min(listed.length, detector.info.sessions + PREPARE_AHEAD) : detector.info.sessions + PREPARE_AHEAD;
   await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }

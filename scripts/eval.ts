@@ -222,8 +222,8 @@ const expectedPresence = (value: Expected | undefined): boolean | null =>
 function adaptations({ cascade, tiled, thermal, pseudoColourFrames }: EventDetections, withMs: boolean): string {
   const ms = (run: { ms: number }) => (withMs ? ` ${run.ms.toFixed(0)} ms` : '');
   return [
-    cascade ? `cascade${ms(cascade)}` : '',
-    tiled ? `tiled${ms(tiled)}` : '',
+    cascade ? `cascade${ms(cascade)}${withMs ? ` on ${cascade.frames} frames` : ''}` : '',
+    tiled ? `tiled${ms(tiled)}${withMs ? ` on ${tiled.tiles} tiles` : ''}` : '',
     thermal && thermal.frames > 0 ? `thermal +${thermal.persons}${ms(thermal)}` : '',
     pseudoColourFrames ? (withMs ? `${pseudoColourFrames} pseudo-colour` : 'pseudo-colour') : '',
   ]

@@ -38,6 +38,11 @@ export interface MotionSignals {
   concentration: number;
   /** Where the clip changed most (cells with at least half the busiest cell's change); null when nothing moved. */
   hotRegion: MotionRegion | null;
+  /**
+   * Share of the grid cells that flicker (`flickerOf`): change that goes one way and back in place, as leaves do in
+   * wind. Absent from motion measured before it existed (a classification in flight then), which counts as none.
+   */
+  flicker?: number;
 }
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
@@ -92,8 +97,60 @@ function hotRegionOf(totals: readonly number[]): MotionRegion | null {
   return { x: minX * size, y: minY * size, width: (maxX - minX + 1) * size, height: (maxY - minY + 1) * size };
 }
 
-/** The motion statistics of frames of one size, in order. */
-export function motionSignals(frames: readonly GreyFrame[], noise = defaultPixelNoiseThreshold): MotionSignals {
+/**
+ * Change this faint still counts for flicker: leaves against an over-exposed sky change the picture by less than the
+ * motion threshold (`defaultPixelNoiseThreshold`). Frames at `flickerWidth` average enough pixels to keep sensor noise
+ * under it.
+ */
+export const flickerNoise = 8;
+/** Width of the grey frames flicker is measured on: leaves still show at this size, where the motion thumbnails blur them. */
+export const flickerWidth = 160;
+/** A cell flickers when this share of its pixels do. */
+const flickerCellShare = 0.1;
+
+/**
+ * Flicker: the share of the 8 × 8 grid's cells in which at least a tenth of the pixels changed one way and then the
+ * other (two changes beyond `flickerNoise` of opposite sign, in any pairs of consecutive frames, against each pair's
+ * mean shift). Swaying foliage flickers over a wide patch; a still scene does not; what moves on or changes the
+ * picture wholesale is told apart by the scores (objects found, the peak of the motion).
+ */
+export function flickerOf(frames: readonly GreyFrame[], noise = flickerNoise): number {
+  if (frames.length < 3) return 0;
+  const { width, height } = frames[0]!;
+  const pixels = width * height;
+  // Per pixel: the sign of its last change beyond noise (+1 / −1, 0 none yet), and whether it has reversed.
+  const lastSign = new Int8Array(pixels);
+  const reversed = new Uint8Array(pixels);
+  for (let t = 1; t < frames.length; t++) {
+    const before = frames[t - 1]!.data;
+    const after = frames[t]!.data;
+    let totalShift = 0;
+    for (let i = 0; i < pixels; i++) totalShift += after[i]! - before[i]!;
+    const meanShift = totalShift / pixels;
+    for (let i = 0; i < pixels; i++) {
+      const delta = after[i]! - before[i]! - meanShift;
+      const sign = delta > noise ? 1 : delta < -noise ? -1 : 0;
+      if (sign === 0) continue;
+      if (lastSign[i] === -sign) reversed[i] = 1;
+      lastSign[i] = sign;
+    }
+  }
+  const cells = new Array<number>(motionGridCells * motionGridCells).fill(0);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(motionGridCells - 1, Math.floor((y * motionGridCells) / height));
+    for (let x = 0; x < width; x++) {
+      if (reversed[y * width + x]) cells[row * motionGridCells + Math.min(motionGridCells - 1, Math.floor((x * motionGridCells) / width))]!++;
+    }
+  }
+  const cellPixels = pixels / cells.length;
+  return round4(cells.filter((count) => count >= flickerCellShare * cellPixels).length / cells.length);
+}
+
+/**
+ * The motion statistics of frames of one size, in order. Flicker is measured on `flickerFrames`, the same frames at
+ * `flickerWidth` (by default the frames themselves).
+ */
+export function motionSignals(frames: readonly GreyFrame[], noise = defaultPixelNoiseThreshold, flickerFrames: readonly GreyFrame[] = frames): MotionSignals {
   const activityDiffs = frameActivityDiffs(frames, noise);
   const moving = hasMotion(activityDiffs);
   const pairs = frames.slice(1).map((frame, i) => pairChange(frames[i]!, frame, noise));
@@ -127,5 +184,6 @@ export function motionSignals(frames: readonly GreyFrame[], noise = defaultPixel
     density: round4(density),
     concentration: round4(concentration),
     hotRegion: moving ? hotRegionOf(totals) : null,
+    flicker: flickerOf(flickerFrames),
   };
 }

@@ -67,6 +67,10 @@ const armedSite = Object.fromEntries(Object.keys(defaultBusinessHours).map((cate
 const perFrameWeight = 0.6;
 /** Change of this share of the frame in some pair counts as fully moving. */
 const fullActivity = 0.05;
+/** Flicker over this share of the grid's cells counts as fully flickering (foliage filling most of the view). */
+const fullFlicker = 0.7;
+/** Change of this share of the frame in some pair is no leaf's: something changed the picture wholesale. */
+const wholesaleActivity = 0.1;
 
 const clamp = (value: number) => Math.min(1, Math.max(0, value));
 const round4 = (value: number) => Math.round(clamp(value) * 10_000) / 10_000;
@@ -133,14 +137,20 @@ export function classifyClip(input: ClassificationInput): Classification {
   // compact moving on. Faint change everywhere is rain's, not leaves'.
   const swaying = clamp(motion.steadiness * 1.5) * clamp(motion.spread * 4) * (1 - motion.concentration * 0.5) * (1 - 0.7 * motion.faintness);
   // ImageNet knows few trees: plants seen by the classifier confirm wind, their absence only tempers it.
-  const wind = activity * swaying * (1 - objects) * (input.classifier ? 0.8 + 0.2 * plant : 1);
+  const swayingWind = activity * swaying * (1 - objects) * (input.classifier ? 0.8 + 0.2 * plant : 1);
   // Rain and snow: faint, sparse change over most of the frame.
   const rain = activity * clamp((motion.spread - 0.4) / 0.4) * motion.faintness * (1 - clamp(motion.density * 4)) * (1 - objects);
+  // Leaves flicker: faint change that goes and comes back over a wide patch, often under the motion threshold. It is
+  // wind unless the detectors found what moves, the picture changed wholesale (a hand on the lens, a car) or the
+  // flicker is rain's, everywhere and sparse.
+  const flicker = clamp((motion.flicker ?? 0) / fullFlicker);
+  const flickerWind = flicker * (1 - Math.max(person, vehicule, weapon)) * (1 - clamp(motion.peakActivity / wholesaleActivity)) * (1 - rain);
+  const wind = Math.max(swayingWind, flickerWind);
   const explained = Math.max(objects, wind, rain, spider, web, flag);
   const other = activity * (1 - explained);
   // Text is left out: most cameras print their name and the time on every frame.
   const found = Math.max(objects, spider, web, flag);
-  const nothing = (1 - activity) * (1 - found);
+  const nothing = (1 - Math.max(activity, flicker)) * (1 - found);
 
   const scores: ClassificationScores = {
     intrusion: round4(intrusion),

@@ -12,6 +12,7 @@ import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js
 import type { TextActivities } from '../../gpu-worker/text-activities.js';
 import type { VideoActivities, VideoStepActivities } from '../../activities/video.js';
 import type { VideoDetectionActivities } from '../../gpu-worker/video-activities.js';
+import type { FacesTextActivities } from '../../gpu-worker/faces-text-activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
@@ -30,7 +31,8 @@ export type VigilActivities = JobLifecycleActivities &
   VmsActivities &
   VideoActivities &
   VideoStepActivities &
-  VideoDetectionActivities;
+  VideoDetectionActivities &
+  FacesTextActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -149,6 +151,8 @@ function defaultStubs(): VigilActivities {
     detectVideoChunk: async ({ chunkIndex }) => ({ chunkIndex, frames: 20, detections: 3 }),
     storeVideoChunk: async () => undefined,
     summariseVideo: async () => ({ sections: 3, tracks: 2 }),
+    analyseVideoFacesText: async () => ({ frames: 4, faces: 2, textLines: 1 }),
+    analyseImageFacesText: async ({ images }) => ({ frames: images.length, faces: images.length, textLines: 0 }),
   };
 }
 

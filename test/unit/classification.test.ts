@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { motionSignals } from '../../domain/classification/motion-signals.js';
+import { flickerOf, motionSignals } from '../../domain/classification/motion-signals.js';
 import { defaultRiskThresholds, labelsOf, riskOf, thresholdsFor } from '../../domain/classification/risk.js';
+import { processedSpecs, regionCrop, samplingPlan, spreadOver } from '../../domain/classification/sampling.js';
 import { classificationClasses, classifyClip, type ClassificationInput, type ClassificationScores } from '../../domain/classification/scores.js';
 import type { GreyFrame } from '../../domain/motion.js';
 import type { Detection, FrameDetections } from '../../domain/types.js';
@@ -68,6 +69,17 @@ describe('motionSignals', () => {
     assert.ok(signals.steadiness > 0.9, `steadiness ${signals.steadiness}`);
     assert.ok(signals.spread >= 0.4, `spread ${signals.spread}`);
     assert.ok(signals.concentration < 0.3, `concentration ${signals.concentration}`);
+  });
+
+  it('measures flicker where change goes one way and back, and none in still frames', () => {
+    assert.equal(motionSignals(still()).flicker, 0);
+    // Leaves a few grey levels apart, under the motion threshold: the motion statistics see nothing, flicker does.
+    const faintLeaves = Array.from({ length: 6 }, (_, i) => frame((x, y, base) => (y < 32 && ((Math.floor(x / 4) + Math.floor(y / 4) + i) % 2 === 0) ? base + 12 : base)));
+    const signals = motionSignals(faintLeaves);
+    assert.equal(signals.hasMotion, false);
+    assert.equal(signals.flicker, 0.5, 'the upper half of the grid');
+    assert.equal(flickerOf(faintLeaves, 15), 0, 'change under the noise threshold is no flicker');
+    assert.equal(flickerOf(faintLeaves.slice(0, 2)), 0, 'two frames cannot go and come back');
   });
 
   it('sees rain as faint, sparse change over the whole frame', () => {
@@ -137,6 +149,21 @@ describe('classifyClip', () => {
     assert.equal(riskOf(bare.intrusion, defaultRiskThresholds), 'safe');
   });
 
+  it('scores wind for foliage flickering under the motion threshold, and no NOTHING', () => {
+    const flickering = (fields: Partial<ClassificationInput>) =>
+      classifyClip(input({ motion: { ...motionSignals(still()), flicker: 0.6 }, ...fields })).scores;
+    const leaves = flickering({});
+    assert.ok(leaves.wind >= 0.8, `wind ${leaves.wind}`);
+    assert.ok(leaves.NOTHING <= 0.2, `NOTHING ${leaves.NOTHING}`);
+    assert.equal(riskOf(leaves.intrusion, defaultRiskThresholds), 'safe');
+    const withPerson = flickering({ detections: framesWith((i) => [person(100 + i * 30)]) }).wind;
+    assert.ok(withPerson < 0.05, `a person found: what flickers is the person (wind ${withPerson})`);
+    const wholesale = classifyClip(input({ motion: { ...motionSignals(still()), flicker: 0.6, peakActivity: 0.3 } })).scores;
+    assert.equal(wholesale.wind, 0, 'a hand on the lens changes the picture wholesale');
+    const { flicker: _measured, ...before } = motionSignals(still());
+    assert.equal(classifyClip(input({ motion: before })).scores.wind, 0, 'motion measured without flicker has none');
+  });
+
   it('scores rain for faint change everywhere', () => {
     const { scores } = classifyClip(input({ motion: motionSignals(Array.from({ length: 6 }, (_, i) => rain(i))) }));
     assert.ok(scores.rain > scores.wind, `rain ${scores.rain}, wind ${scores.wind}`);
@@ -147,6 +174,23 @@ describe('classifyClip', () => {
     const { scores } = classifyClip(input({ classifier: { spider: 0.7, web: 0.6, flag: 0.2, animal: 0.1 }, text: null }));
     assert.deepEqual([scores.spider, scores.web, scores.flag, scores.animal, scores.text], [0.7, 0.6, 0.2, 0.1, 0]);
     assert.equal(classifyClip(input({ text: 0.8 })).scores.text, 0.8);
+  });
+});
+
+describe('sampling', () => {
+  it('samples at the configured rate, fewer a second for a long clip, scaled down to an even size', () => {
+    const sampling = { fps: 3, width: 640, maxFrames: 60 };
+    assert.deepEqual(samplingPlan({ width: 768, height: 576, durationS: 4 }, sampling), { fps: 3, width: 640, height: 480 });
+    assert.deepEqual(samplingPlan({ width: 320, height: 240, durationS: 40 }, sampling), { fps: 1.5, width: 320, height: 240 });
+    assert.deepEqual(processedSpecs({ fps: 3, width: 640, height: 480 }, 12), { width: 640, height: 480, fps: 3, nframes: 12, duration: 4 });
+  });
+
+  it('spreads the classifier frames from first to last, and crops a small busy region with a margin', () => {
+    assert.deepEqual(spreadOver([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 6), [0, 2, 4, 7, 9, 11]);
+    assert.deepEqual(spreadOver([0, 1], 6), [0, 1]);
+    assert.deepEqual(regionCrop({ x: 0.5, y: 0.5, width: 0.25, height: 0.25 }, 640, 480), { left: 281, top: 211, width: 238, height: 178 });
+    assert.equal(regionCrop({ x: 0, y: 0, width: 1, height: 0.75 }, 640, 480), null, 'most of the frame');
+    assert.equal(regionCrop(null, 640, 480), null);
   });
 });
 
