@@ -4,7 +4,7 @@ import { InvalidImageError, openResizable, regionOf, resizableRgb, type Resizabl
 import { changeCopy, examinationPlan, wholeFrame, type ChangeCopy } from './changed-frames.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
-import { thermalPass, type ThermalRun } from './thermal.js';
+import { thermalPass, type DetectViews, type ThermalRun } from './thermal.js';
 import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
 
 export interface EventFrame {
@@ -117,11 +117,14 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
           }),
         ),
       ));
+    /** For each frame, the position of the frame a whole-frame pass reads in its stead (itself unless unchanged). */
+    let wholeFramePlan: number[] | undefined;
+    const examinedFrom = async () => (wholeFramePlan ??= examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!));
 
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      const from = examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
+      const from = await examinedFrom();
       const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
       const found: FrameDetections[] = [];
       (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
@@ -139,7 +142,8 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
 
     let thermalRun: EventDetections['thermal'] = null;
     if (thermal && !hasPerson(results)) {
-      const pass = await thermalPass(decided, results, async (views) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections));
+      const detectViews = async (views: Parameters<DetectViews>[0]) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections);
+      const pass = await thermalPass(decided, results, detectViews, await examinedFrom());
       results = pass.frames;
       thermalRun = pass.run;
     }

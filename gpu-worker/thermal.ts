@@ -146,15 +146,19 @@ interface LookedAt {
 
 /**
  * The pass over an event's frames (`frames`: their detections so far, in the same order). Thermal frames
- * are read at the size their tiles need; other frames are left as they are.
+ * are read at the size their tiles need; other frames are left as they are. `examinedFrom` gives, per
+ * frame, the position of the frame read in its stead (`changed-frames.ts`): a frame unchanged since an
+ * earlier one takes that frame's finds, so a static scene costs one frame's tiles, not every frame's.
  */
 export async function thermalPass(
   inputs: readonly ThermalFrame[],
   frames: readonly FrameDetections[],
   detect: DetectViews,
+  examinedFrom: readonly number[] = inputs.map((_, position) => position),
 ): Promise<{ frames: FrameDetections[]; run: ThermalRun }> {
   const started = performance.now();
-  const lookedAt = (await Promise.all(inputs.map(prepareFrame))).filter((frame): frame is LookedAt => frame !== null);
+  const examined = inputs.filter((_, position) => examinedFrom[position] === position);
+  const lookedAt = (await Promise.all(examined.map(prepareFrame))).filter((frame): frame is LookedAt => frame !== null);
   const views = lookedAt.flatMap((frame) => frame.views.map(({ source }) => ({ frameIndex: frame.frameIndex, source, pseudoColour: false as const })));
   const found = await detect(views);
 
@@ -173,6 +177,10 @@ export async function thermalPass(
       });
     candidates.set(frame.frameIndex, mergeTiled([], persons));
   }
+  inputs.forEach((input, position) => {
+    const found = candidates.get(inputs[examinedFrom[position]!]!.frameIndex);
+    if (found) candidates.set(input.frameIndex, found);
+  });
 
   let persons = 0;
   const merged = frames.map((frame) => {

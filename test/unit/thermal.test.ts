@@ -90,6 +90,14 @@ describe('thermal pass confirmation', () => {
     assert.equal(persons(strong.frames[2]!).length, 1);
   });
 
+  it('reads a frame unchanged since an earlier one as that frame: its tiles run once, its finds carried', async () => {
+    // Frames 1 and 3 are unchanged since frames 0 and 2: only 0 and 2 are read.
+    const { frames, run } = await thermalPass(inputs, empty, seeing([0], 0.45), [0, 0, 2, 2]);
+    assert.equal(run.frames, 2);
+    assert.equal(run.runs, 18);
+    assert.deepEqual(frames.map((frame) => persons(frame).length), [1, 1, 0, 0]);
+  });
+
   it('leaves frames that are not thermal alone', async () => {
     const [frame] = await eventFrames('pets2009_people_walking_a', 1);
     const source = await openResizable(frame!.bytes);
