@@ -88,7 +88,8 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
         }
       }
     }
-    if (closing) break;
+    // Snapshots announced while that verification ran are verified before the close ends the incident.
+    if (closing && !(pending && patched('vms-close-verifies-fresh'))) break;
     if (signals >= signalsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof vmsIncident>(input, { settings, pending, closing, lastVerifiedAt, verifications, forwarded });

@@ -534,7 +534,6 @@ export class VmsRepository {
         .select(['camera_id'])
         .where('account_id', '=', accountId)
         .where('id', '=', incidentId)
-        .forUpdate()
         .executeTakeFirstOrThrow();
       await trx
         .updateTable('jobs')
@@ -542,25 +541,27 @@ export class VmsRepository {
         .where('account_id', '=', accountId)
         .where('id', '=', incidentId)
         .execute();
+      const frameIds = window.map((f) => f.frameId);
+      if (frameIds.length > 0) await trx.deleteFrom('detections').where('account_id', '=', accountId).where('frame_id', 'in', frameIds).execute();
+      if (verification.detections.length > 0) {
+        await trx
+          .insertInto('detections')
+          .values(
+            verification.detections.map((d) => {
+              const frame = window[d.frameIndex];
+              if (!frame) throw new Error(`incident ${incidentId} has no snapshot at window position ${d.frameIndex}`);
+              // The row's frame index is the snapshot's own, not its position in the verified window.
+              return detectionRow({ ...d, frameIndex: frame.frameIndex }, { accountId, jobId: incidentId, frameId: frame.frameId, cameraId: incident.camera_id });
+            }),
+          )
+          .execute();
+      }
+      // Last: the incident's row, which every event joining it updates, is held only from here to the commit.
       await trx
         .updateTable('vms_incidents')
         .set({ verdict: verification.verdict, verified_at: new Date(), verified_frames: verification.totalFrames, verification_error: null })
         .where('account_id', '=', accountId)
         .where('id', '=', incidentId)
-        .execute();
-      const frameIds = window.map((f) => f.frameId);
-      if (frameIds.length > 0) await trx.deleteFrom('detections').where('account_id', '=', accountId).where('frame_id', 'in', frameIds).execute();
-      if (verification.detections.length === 0) return;
-      await trx
-        .insertInto('detections')
-        .values(
-          verification.detections.map((d) => {
-            const frame = window[d.frameIndex];
-            if (!frame) throw new Error(`incident ${incidentId} has no snapshot at window position ${d.frameIndex}`);
-            // The row's frame index is the snapshot's own, not its position in the verified window.
-            return detectionRow({ ...d, frameIndex: frame.frameIndex }, { accountId, jobId: incidentId, frameId: frame.frameId, cameraId: incident.camera_id });
-          }),
-        )
         .execute();
     });
   }

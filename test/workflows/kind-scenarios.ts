@@ -106,6 +106,31 @@ export const kindScenarios = {
     await handle.result();
     return { handle, stubs };
   },
+  /** Snapshots announced and the close arriving while a verification runs: they are verified before it closes. */
+  'vms-incident-closed-while-verifying': async (env: WorkflowTestEnv): Promise<KindRun> => {
+    const jobId = `vms_incident_${hex24()}`;
+    let release = () => {};
+    const verifying = new Promise<void>((resolve) => (release = resolve));
+    const { stubs } = register(env, jobId, {
+      recordVmsVerification: async () => {
+        if (stubs.inputsOf('recordVmsVerification').length === 1) await verifying;
+        return 'real';
+      },
+    });
+    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
+      workflowId: jobId,
+      taskQueue: env.taskQueue,
+      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+      signal: vmsIncidentUpdatedSignal,
+      signalArgs: [],
+    });
+    await waitFor('the first verification running', () => stubs.inputsOf('recordVmsVerification').length === 1);
+    await handle.signal(vmsIncidentUpdatedSignal);
+    await handle.signal(vmsIncidentCloseSignal);
+    release();
+    await handle.result();
+    return { handle, stubs };
+  },
   /** The first verification fails (an undecodable snapshot, recorded on the incident); the close verifies again. */
   'vms-incident-verification-failed': async (env: WorkflowTestEnv): Promise<KindRun> => {
     const jobId = `vms_incident_${hex24()}`;

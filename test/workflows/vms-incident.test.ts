@@ -127,6 +127,25 @@ describe('VMS incident and camera-watch workflows (stub activities)', () => {
     assert.equal(stubs.inputsOf('vmsIncidentWindow').length, 2);
   });
 
+  test('snapshots announced while a verification runs are verified before the close ends the incident', async () => {
+    let release = () => {};
+    const verifying = new Promise<void>((resolve) => (release = resolve));
+    let recorded = 0;
+    const { handle, stubs } = await startIncident(60, {
+      recordVmsVerification: async () => {
+        if (++recorded === 1) await verifying;
+        return 'real';
+      },
+    });
+    await waitFor('the first verification running', () => recorded === 1);
+    await handle.signal(vmsIncidentUpdatedSignal);
+    await handle.signal(vmsIncidentCloseSignal);
+    release();
+    const outcome = await handle.result();
+    assert.deepEqual([outcome.verdict, outcome.verifications], ['real', 2], 'the close did not wait out the 60 s interval, nor skip them');
+    assert.equal(stubs.inputsOf('closeVmsIncident').length, 1);
+  });
+
   test('a camera watch reads last-seen when its timer fires: heard meanwhile it waits the rest, silent it goes offline once; a signal brings it online once', async () => {
     const cameraId = `camera-${++counter}`;
     const workflowId = vmsCameraWatchId(cameraId);
