@@ -7,6 +7,7 @@ import { JobRepository } from '../db/repositories/jobs.js';
 import { classificationModel, classificationVersion, type ClassificationResult } from '../domain/classification/documents.js';
 import { motionSignals, type MotionRegion } from '../domain/classification/motion-signals.js';
 import { labelsOf, riskOf, thresholdsFor } from '../domain/classification/risk.js';
+import { middleOf, regionCrop, type ClipSampling } from '../domain/classification/sampling.js';
 import { classifyClip } from '../domain/classification/scores.js';
 import { FailureType } from '../domain/failure-types.js';
 import type { FilterSettings } from '../domain/filters.js';
@@ -16,12 +17,13 @@ import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import type { FrameRef } from '../workflows/contracts/alarm-verification.js';
 import type {
+  AnalysedFrames,
   ClassificationEvidence,
   ClassificationSource,
   PreparedFrames,
 } from '../workflows/contracts/clip-classification.js';
 import { jobLogger } from './job-logger.js';
-import { sampleClip, type ClipSampling } from './classification-sampling.js';
+import { sampleClip } from './classification-sampling.js';
 
 export interface ClassificationActivityDeps {
   db: Db;
@@ -42,10 +44,6 @@ interface JobScope {
 
 /** Width of the grey thumbnails compared for motion: 8 cells of 12 pixels across. */
 const motionThumbnailWidth = 96;
-/** A busiest region larger than this share of the frame is not cropped. */
-const maxRegionShare = 0.5;
-/** Added around the busiest region on each side, as a share of the frame. */
-const regionMargin = 0.06;
 
 const invalidImage = (error: InvalidImageError) => ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage);
 
@@ -73,37 +71,70 @@ export function createClassificationActivities({ db, media, logger, sampling, fi
     return Promise.all(thumbnails.map((t) => (t.width === first.width && t.height === first.height ? t : shrinkGrey(t, first.width, first.height))));
   }
 
-  /**
-   * The region where the clip moved most, cut from the frame in the middle of the clip with a margin, for the
-   * classifier: something small near the lens (a spider, its web, a leaf) fills it where it is lost in the frame.
-   * None when nothing moved or the region is most of the frame (the classifier sees whole frames anyway).
-   */
+  /** The crop of where the clip moved most (`regionCrop`), cut from the frame in the middle of the clip and stored. */
   async function storeRegion(frames: readonly FrameRef[], region: MotionRegion | null, key: string): Promise<string | null> {
-    if (!region || region.width * region.height > maxRegionShare) return null;
-    const bytes = await media.get(frames[Math.floor(frames.length / 2)]!.key);
+    if (!region) return null;
+    const bytes = await media.get(middleOf(frames).key);
     const { width = 0, height = 0 } = await sharp(bytes).metadata();
-    const margin = regionMargin;
-    const left = Math.max(0, Math.floor((region.x - margin) * width));
-    const top = Math.max(0, Math.floor((region.y - margin) * height));
-    const right = Math.min(width, Math.ceil((region.x + region.width + margin) * width));
-    const bottom = Math.min(height, Math.ceil((region.y + region.height + margin) * height));
-    if (right - left < 32 || bottom - top < 32) return null;
-    await media.put(key, await sharp(bytes).extract({ left, top, width: right - left, height: bottom - top }).jpeg({ quality: 90 }).toBuffer());
+    const crop = regionCrop(region, width, height);
+    if (!crop) return null;
+    await media.put(key, await sharp(bytes).extract(crop).jpeg({ quality: 90 }).toBuffer());
     return key;
+  }
+
+  async function begin(accountId: string, jobId: string): Promise<void> {
+    const job = await jobs.markRunning(accountId, jobId);
+    if (job) return;
+    // No row after markRunning waited for the submission's transaction: it was rolled back, its media are no one's.
+    if (!(await jobs.get(accountId, jobId))) await media.remove(jobMediaPrefix('classification', jobId));
+    throw ApplicationFailure.nonRetryable(`Job ${jobId} is not queued or running.`, FailureType.UnknownJob);
+  }
+
+  /**
+   * The scores from the analysed frames (detections, motion, the helpers' evidence); the risk under the camera's or
+   * the account's thresholds; the result stored and the job finished.
+   */
+  async function scoreAnalysed({ accountId, jobId, cameraId, analysed }: JobScope & { cameraId: string | null; analysed: AnalysedFrames }): Promise<{
+    risk: ClassificationResult['risk'];
+  }> {
+    const { processed, detections, motion, evidence } = analysed;
+    const [job, set] = await Promise.all([jobs.get(accountId, jobId), thresholds.find(accountId, cameraId)]);
+    if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, FailureType.UnknownJob);
+    const classification = classifyClip({
+      frameCount: processed.nframes,
+      detections,
+      motion,
+      classifier: evidence.classifier,
+      text: evidence.text,
+      clipTime: clockOf(job.created_at),
+      filterSettings,
+    });
+    const applied = thresholdsFor(set.account, set.camera);
+    const { scores } = classification;
+    const result: ClassificationResult = {
+      risk: riskOf(scores.intrusion, applied),
+      labels: labelsOf(scores),
+      scores,
+      thresholds: applied,
+      indicators: [...classification.filters.indicators, ...classification.decision.indicators],
+      processed,
+      model: classificationModel,
+      version: classificationVersion,
+      detector: detectorModel,
+    };
+    const finished = await classifications.finish(accountId, jobId, result);
+    jobLogger(logger, { jobId, accountId }).info({ risk: result.risk, labels: result.labels, finished }, 'classification finished');
+    return { risk: result.risk };
   }
 
   return {
     /**
      * Marks the job running; samples a clip into frames for the detector, or takes the images as they are; measures
-     * the frames' motion and keeps a crop of where they moved most.
+     * the frames' motion and keeps a crop of where they moved most. Only workflows started before the detect queue's
+     * `analyseClassificationFrames` did this (workflows/clip-classification.ts): kept while they may run.
      */
     async prepareClassification({ accountId, jobId, source }: JobScope & { source: ClassificationSource }): Promise<PreparedFrames> {
-      const job = await jobs.markRunning(accountId, jobId);
-      if (!job) {
-        // No row after markRunning waited for the submission's transaction: it was rolled back, its media are no one's.
-        if (!(await jobs.get(accountId, jobId))) await media.remove(jobMediaPrefix('classification', jobId));
-        throw ApplicationFailure.nonRetryable(`Job ${jobId} is not queued or running.`, FailureType.UnknownJob);
-      }
+      await begin(accountId, jobId);
       const prefix = jobMediaPrefix('classification', jobId);
       let sampled: Pick<PreparedFrames, 'frames' | 'processed'>;
       if (source.kind === 'video') {
@@ -119,48 +150,22 @@ export function createClassificationActivities({ db, media, logger, sampling, fi
       return { ...sampled, motion, regionKey };
     },
 
-    /**
-     * The scores from the detections, the motion and the helpers' evidence; the risk under the camera's or the
-     * account's thresholds; the result stored and the job finished.
-     */
-    async scoreClassification({
-      accountId,
-      jobId,
-      cameraId,
+    /** Marks the job running, or fails it UNKNOWN_JOB (its media removed) when its submission was rolled back. */
+    beginClassification: ({ accountId, jobId }: JobScope): Promise<void> => begin(accountId, jobId),
+
+    /** `scoreAnalysed` over frames prepared by `prepareClassification` and detected by the detect queue's activities. */
+    scoreClassification({
       prepared,
       detections,
       evidence,
+      ...scope
     }: JobScope & { cameraId: string | null; prepared: PreparedFrames; detections: FrameDetections[]; evidence: ClassificationEvidence }): Promise<{
       risk: ClassificationResult['risk'];
     }> {
-      const [job, set] = await Promise.all([jobs.get(accountId, jobId), thresholds.find(accountId, cameraId)]);
-      if (!job) throw ApplicationFailure.nonRetryable(`Job ${jobId} not found.`, FailureType.UnknownJob);
-      const classification = classifyClip({
-        frameCount: prepared.frames.length,
-        detections,
-        motion: prepared.motion,
-        classifier: evidence.classifier,
-        text: evidence.text,
-        clipTime: clockOf(job.created_at),
-        filterSettings,
-      });
-      const applied = thresholdsFor(set.account, set.camera);
-      const { scores } = classification;
-      const result: ClassificationResult = {
-        risk: riskOf(scores.intrusion, applied),
-        labels: labelsOf(scores),
-        scores,
-        thresholds: applied,
-        indicators: [...classification.filters.indicators, ...classification.decision.indicators],
-        processed: prepared.processed,
-        model: classificationModel,
-        version: classificationVersion,
-        detector: detectorModel,
-      };
-      const finished = await classifications.finish(accountId, jobId, result);
-      jobLogger(logger, { jobId, accountId }).info({ risk: result.risk, labels: result.labels, finished }, 'classification finished');
-      return { risk: result.risk };
+      return scoreAnalysed({ ...scope, analysed: { processed: prepared.processed, detections, motion: prepared.motion, evidence } });
     },
+
+    scoreAnalysedClassification: scoreAnalysed,
   };
 }
 

@@ -143,7 +143,13 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
           faces.map((face) => ({ ...face, time: face.timestampS })),
           { faceAnalysis, allowlist },
         ),
-        ocr_results: mergeFrameText([...textFrames.values()], { frameInterval: TEXT_INTERVAL_S, duration: video.durationS }),
+        // Merged within each scene: text read on one shot's keyframe is on screen until that shot ends, not longer.
+        ocr_results: motion.scenes.flatMap((scene, index) =>
+          mergeFrameText(
+            [...textFrames.values()].filter((frame) => frame.time >= scene.start_seconds && (frame.time < scene.end_seconds || index === motion.scenes.length - 1)),
+            { frameInterval: TEXT_INTERVAL_S, duration: scene.end_seconds },
+          ),
+        ),
         sections: summary.sections,
       };
       const tracks: VideoTrackDetection[] = summary.tracks.map((track) => ({

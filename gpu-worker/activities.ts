@@ -28,9 +28,9 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
             if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           },
         );
-        if (result.cascade || result.tiled || result.pseudoColourFrames > 0) {
-          const { cascade, tiled, pseudoColourFrames } = result;
-          context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, pseudoColourFrames });
+        if (result.cascade || result.tiled || result.thermal || result.pseudoColourFrames > 0) {
+          const { cascade, tiled, thermal, pseudoColourFrames } = result;
+          context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, thermal, pseudoColourFrames });
         }
         return result.frames;
       } catch (error) {
@@ -46,8 +46,8 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
 
 /** Classes and groups per frame in an activity's answer: enough to tag, small enough for a workflow's history. */
-const FRAME_TOP_CLASSES = 3;
-const FRAME_TOP_GROUPS = 5;
+export const FRAME_TOP_CLASSES = 3;
+export const FRAME_TOP_GROUPS = 5;
 
 export interface ClassifierDeps {
   classifier: Classifier;

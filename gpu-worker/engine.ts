@@ -4,6 +4,7 @@ import { InvalidImageError, openResizable, regionOf, resizableRgb, type Resizabl
 import { changeCopy, examinationPlan, wholeFrame, type ChangeCopy } from './changed-frames.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
+import { thermalPass, type DetectViews, type ThermalRun } from './thermal.js';
 import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
 
 export interface EventFrame {
@@ -35,6 +36,8 @@ export interface EventDetections {
   cascade: { model: string; ms: number; frames: number } | null;
   /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added; `tiles` run, the unchanged ones carried). */
   tiled: { tiles: number; ms: number } | null;
+  /** Set when the event, still without a person, went through the thermal pass (`thermal.ts`; persons added if confirmed). */
+  thermal: ThermalRun | null;
 }
 
 export interface DetectionEngine {
@@ -58,6 +61,8 @@ export interface DetectionEngineOptions {
   cascade: Detector | null;
   /** Runs `detector` over 2 x 2 tiles of each frame of an event in which no model saw a person. */
   tiling?: boolean;
+  /** Looks again at the thermal frames of an event in which no pass saw a person (`thermal.ts`). */
+  thermal?: boolean;
 }
 
 /**
@@ -90,8 +95,8 @@ interface ModelInput {
  * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade, tiling = false }: DetectionEngineOptions): DetectionEngine {
-  /** The cascade and the tiles over an event the primary model has seen. */
+export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
+  /** The cascade, the tiles and the thermal pass over an event the primary model has seen. */
   async function adaptToEvent(
     inputs: readonly ModelInput[],
     primary: readonly { result: FrameDetections; pseudoColour: boolean }[],
@@ -112,11 +117,14 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
           }),
         ),
       ));
+    /** For each frame, the position of the frame a whole-frame pass reads in its stead (itself unless unchanged). */
+    let wholeFramePlan: number[] | undefined;
+    const examinedFrom = async () => (wholeFramePlan ??= examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!));
 
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      const from = examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
+      const from = await examinedFrom();
       const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
       const found: FrameDetections[] = [];
       (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
@@ -131,7 +139,15 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
       results = tiled.frames;
       tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
     }
-    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+
+    let thermalRun: EventDetections['thermal'] = null;
+    if (thermal && !hasPerson(results)) {
+      const detectViews = async (views: Parameters<DetectViews>[0]) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections);
+      const pass = await thermalPass(decided, results, detectViews, await examinedFrom());
+      results = pass.frames;
+      thermalRun = pass.run;
+    }
+    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun, thermal: thermalRun };
   }
 
   return {

@@ -3,6 +3,7 @@ import { createClassifierActivities, createDetectionActivities, createImageAnaly
 import type { Classifier } from './classifier.js';
 import type { Detector } from './detector.js';
 import { createVideoDetectionActivities } from './video-activities.js';
+import { createClassificationFrameActivities } from './classification-activities.js';
 import type { Config } from '../config/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectionEngine } from './engine.js';
@@ -38,6 +39,13 @@ export function createDetectionWorker(deps: {
       ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
       ...(deps.faces && deps.reader ? createFacesTextActivities({ ...deps.faces, reader: deps.reader, media: deps.media }) : {}),
       ...createVideoDetectionActivities({ engine: deps.engine, media: deps.media }),
+      ...createClassificationFrameActivities({
+        engine: deps.engine,
+        classifier: deps.classifier,
+        reader: deps.reader,
+        media: deps.media,
+        sampling: deps.config.classification.sampling,
+      }),
     },
     maxConcurrentActivityTaskExecutions: deps.config.detector.concurrency,
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80 % of the

@@ -1,8 +1,10 @@
-import { condition, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { ClassificationActivities } from '../activities/classification.js';
 import type { ClassifierActivities, DetectionActivities } from '../gpu-worker/activities.js';
+import type { ClassificationFrameActivities } from '../gpu-worker/classification-activities.js';
 import type { TextActivities } from '../gpu-worker/text-activities.js';
 import { classifierEvidence, textEvidence } from '../domain/classification/evidence.js';
+import { classifierFrames, middleOf, spreadOver } from '../domain/classification/sampling.js';
 import {
   classificationEndedUpdate,
   type ClassificationOutcome,
@@ -19,7 +21,7 @@ import { databaseRetry } from './short-steps.js';
 const classificationSteps = proxyLocalActivities<ClassificationActivities>({ startToCloseTimeout: '2m', retry: databaseRetry });
 
 function detectionActivities(taskQueue: string) {
-  return proxyActivities<DetectionActivities & ClassifierActivities & TextActivities>({
+  return proxyActivities<DetectionActivities & ClassifierActivities & TextActivities & ClassificationFrameActivities>({
     taskQueue,
     startToCloseTimeout: '2m',
     heartbeatTimeout: '10s',
@@ -27,17 +29,9 @@ function detectionActivities(taskQueue: string) {
   });
 }
 
-/** Frames the classifier sees, spread over the clip: its groups need no more to be found, and each costs time. */
-const classifierFrames = 6;
-
-function spreadOver<T>(items: readonly T[], count: number): T[] {
-  if (items.length <= count) return [...items];
-  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]!);
-}
-
 /**
- * One clip classification: the job lifecycle around sampling the clip (or taking the images), one detection
- * activity for every frame, then the scores, the risk and the stored result in one local step.
+ * One clip classification: the job lifecycle around one detect-queue task that decodes the clip (or the images) and
+ * analyses every frame, then the scores, the risk and the stored result in one local step.
  */
 export async function clipClassification(input: ClassificationWorkflowInput, settings?: WorkerJobSettings): Promise<ClassificationOutcome> {
   let ended = false;
@@ -58,6 +52,19 @@ async function runClassificationPipeline(input: ClassificationWorkflowInput, { s
   const detect = detectionActivities(settings.detectTaskQueue);
   const scope = { accountId: input.accountId, jobId: input.jobId };
 
+  if (patched('classification-frames-in-one-task')) {
+    // The job marked running beside the analysis: each is short next to the other, and a sync caller waits on both.
+    enterStage('detect');
+    const [, analysed] = await Promise.all([
+      classificationSteps.beginClassification(scope),
+      detect.analyseClassificationFrames({ ...scope, source: input.source }),
+    ]);
+    enterStage('score');
+    const { risk } = await classificationSteps.scoreAnalysedClassification({ ...scope, cameraId: input.cameraId, analysed });
+    return { jobId: input.jobId, risk };
+  }
+
+  // Workflows started before: the clip sampled into stored frames, then three detect-queue tasks.
   enterStage('prepare');
   const prepared = await classificationSteps.prepareClassification({ ...scope, source: input.source });
 
@@ -65,7 +72,7 @@ async function runClassificationPipeline(input: ClassificationWorkflowInput, { s
   // Queued together: the detection worker runs them as its sessions allow. The classifier sees a few frames and
   // the crop of the busiest region; the text reader the middle frame.
   const classified = [...spreadOver(prepared.frames, classifierFrames), ...(prepared.regionKey ? [{ index: -1, key: prepared.regionKey }] : [])];
-  const middle = prepared.frames[Math.floor(prepared.frames.length / 2)]!;
+  const middle = middleOf(prepared.frames);
   const [detections, classes, text] = await Promise.all([
     detect.detectFrames({ ...scope, frames: prepared.frames }),
     detect.classifyFrames({ ...scope, frames: classified }),

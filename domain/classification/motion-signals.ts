@@ -104,7 +104,7 @@ function hotRegionOf(totals: readonly number[]): MotionRegion | null {
  */
 export const flickerNoise = 8;
 /** Width of the grey frames flicker is measured on: leaves still show at this size, where the motion thumbnails blur them. */
-export const flickerWidth = 160;
+export const flickerWidth = 240;
 /** A cell flickers when this share of its pixels do. */
 const flickerCellShare = 0.1;
 

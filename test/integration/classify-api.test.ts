@@ -105,7 +105,8 @@ describe('clip classification API', () => {
       classifyForm({ tenant: 't', camera_id: 'lot-1', webhook_url: receiver.url('/classified'), webhook_secret: 'whsec_classify' }, images(empty)),
     );
     assert.equal(status, 202, JSON.stringify(body));
-    assert.equal((body.status as { classify: string }).classify, 'accepted');
+    // The workflow may have marked the job running before the answer was written.
+    assert.ok(['accepted', 'in_progress'].includes((body.status as { classify: string }).classify), JSON.stringify(body.status));
     assert.equal(body.risk, null);
     assert.equal(body.scores, null);
     assert.equal(body.camera_id, 'lot-1');

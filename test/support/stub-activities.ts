@@ -13,6 +13,7 @@ import type { TextActivities } from '../../gpu-worker/text-activities.js';
 import type { VideoActivities, VideoStepActivities } from '../../activities/video.js';
 import type { VideoDetectionActivities } from '../../gpu-worker/video-activities.js';
 import type { FacesTextActivities } from '../../gpu-worker/faces-text-activities.js';
+import type { ClassificationFrameActivities } from '../../gpu-worker/classification-activities.js';
 
 /**
  * Every activity the workflows call, local ones included. `defaultStubs` must stub each one (the compiler
@@ -32,7 +33,8 @@ export type VigilActivities = JobLifecycleActivities &
   VideoActivities &
   VideoStepActivities &
   VideoDetectionActivities &
-  FacesTextActivities;
+  FacesTextActivities &
+  ClassificationFrameActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
 
@@ -135,6 +137,17 @@ function defaultStubs(): VigilActivities {
       regionKey: null,
     }),
     scoreClassification: async () => ({ risk: 'intrusion' }),
+    beginClassification: async () => undefined,
+    analyseClassificationFrames: async ({ source }) => {
+      const nframes = source.kind === 'images' ? source.frames.length : 3;
+      return {
+        processed: { width: 640, height: 360, fps: source.kind === 'images' ? 0 : 3, nframes, duration: source.kind === 'images' ? 0 : 1 },
+        detections: personInEveryFrame(Array.from({ length: nframes }, (_, index) => ({ index }))),
+        motion: { activityDiffs: [0.1, 0.1], hasMotion: true, peakActivity: 0.1, spread: 0.1, steadiness: 0, faintness: 0.1, density: 0.5, concentration: 0.8, hotRegion: null, flicker: 0 },
+        evidence: { classifier: { spider: 0, web: 0.6997, flag: 0, plant: 0, animal: 0 }, text: 0.9 },
+      };
+    },
+    scoreAnalysedClassification: async () => ({ risk: 'intrusion' }),
     classifyFrames: async ({ frames }) => frames.map((frame) => ({ frameIndex: frame.index, top: [], groups: [{ group: 'spider_web', probability: 0.7 }] })),
     readText: async ({ mediaKeys }) => ({ frames: mediaKeys.map((mediaKey) => ({ mediaKey, lines: [{ text: 'CAM 04', confidence: 0.9, box: [0, 0, 10, 10], boxScore: 0.9 }] })) }),
     beginVmsIncident: async () => 'open',

@@ -45,29 +45,27 @@ describe('clipClassification with stub activities', () => {
 
   const names = (run: Run) => run.stubs.calls.map((call) => call.name);
 
-  test('a clip: sampled, all its frames detected in one activity, classified and stored, then the webhook', async () => {
+  test('a clip: marked running and analysed in one detect-queue task side by side, scored and stored, then the webhook', async () => {
     const run = await start();
     assert.deepEqual(await run.handle.result(), { jobId: run.handle.workflowId, risk: 'intrusion' });
-    assert.deepEqual(names(run).slice(0, 1), ['prepareClassification']);
-    assert.deepEqual(new Set(names(run).slice(1, 4)), new Set(['detectFrames', 'classifyFrames', 'readText']), 'detection, classifier and text together');
-    assert.deepEqual(names(run).slice(4), ['scoreClassification', 'prepareJobDelivery', 'attemptWebhookDelivery']);
-    const [prepared] = run.stubs.inputsOf('prepareClassification');
-    assert.equal(prepared!.source.kind, 'video');
-    const [detect] = run.stubs.inputsOf('detectFrames');
-    assert.equal(detect!.frames.length, 3, 'one detection call for every sampled frame');
-    const [classify] = run.stubs.inputsOf('scoreClassification');
-    assert.equal(classify!.cameraId, 'cam-7');
-    assert.equal(classify!.detections.length, 3);
-    assert.equal(classify!.prepared.processed.fps, 3);
-    assert.deepEqual(classify!.evidence, { classifier: { spider: 0, web: 0.6997, flag: 0, plant: 0, animal: 0 }, text: 0.9 }, 'the helpers\' findings as evidence');
+    assert.deepEqual(new Set(names(run).slice(0, 2)), new Set(['beginClassification', 'analyseClassificationFrames']));
+    assert.deepEqual(names(run).slice(2), ['scoreAnalysedClassification', 'prepareJobDelivery', 'attemptWebhookDelivery']);
+    const [analyse] = run.stubs.inputsOf('analyseClassificationFrames');
+    assert.equal(analyse!.source.kind, 'video');
+    assert.equal(analyse!.jobId, run.handle.workflowId);
+    const [score] = run.stubs.inputsOf('scoreAnalysedClassification');
+    assert.equal(score!.cameraId, 'cam-7');
+    assert.equal(score!.analysed.detections.length, 3);
+    assert.equal(score!.analysed.processed.fps, 3);
+    assert.deepEqual(score!.analysed.evidence, { classifier: { spider: 0, web: 0.6997, flag: 0, plant: 0, animal: 0 }, text: 0.9 }, 'the analysis as it answered');
   });
 
-  test('images go to the detector as sent, and without a webhook target none is sent', async () => {
+  test('images go to the analysis as sent, and without a webhook target none is sent', async () => {
     const frames = [0, 1].map((index) => ({ index, key: `classifications/x/frame_0${index}.jpg` }));
     const run = await start({ source: { kind: 'images', frames }, hasWebhook: false, cameraId: null });
     await run.handle.result();
-    assert.deepEqual(run.stubs.inputsOf('detectFrames')[0]!.frames, frames);
-    assert.equal(run.stubs.inputsOf('scoreClassification')[0]!.cameraId, null);
+    assert.deepEqual(run.stubs.inputsOf('analyseClassificationFrames')[0]!.source, { kind: 'images', frames });
+    assert.equal(run.stubs.inputsOf('scoreAnalysedClassification')[0]!.cameraId, null);
     assert.ok(!names(run).includes('prepareJobDelivery'));
   });
 
@@ -75,7 +73,7 @@ describe('clipClassification with stub activities', () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const run = await start({}, {
-      scoreClassification: async () => {
+      scoreAnalysedClassification: async () => {
         await held;
         return { risk: 'safe' };
       },
@@ -83,7 +81,7 @@ describe('clipClassification with stub activities', () => {
     const update = run.handle.executeUpdate(classificationEndedUpdate);
     let answered = false;
     void update.then(() => (answered = true));
-    await waitFor('classification to start', () => names(run).includes('scoreClassification'));
+    await waitFor('scoring to start', () => names(run).includes('scoreAnalysedClassification'));
     assert.equal(answered, false, 'not before the result is stored');
     release();
     await update;
@@ -91,41 +89,41 @@ describe('clipClassification with stub activities', () => {
   });
 
   test('a clip that does not decode fails the job INVALID_VIDEO and is delivered failed, with no retry', async () => {
-    const run = await start({}, { prepareClassification: failsWith(FailureType.InvalidVideo, { nonRetryable: true }) });
+    const run = await start({}, { analyseClassificationFrames: failsWith(FailureType.InvalidVideo, { nonRetryable: true }) });
     await assert.rejects(run.handle.result(), (error: unknown) => {
       assert.ok(error instanceof WorkflowFailedError);
       assert.ok(error.cause instanceof ApplicationFailure);
       assert.equal(error.cause.type, FailureType.InvalidVideo);
       return true;
     });
-    assert.equal(run.stubs.inputsOf('prepareClassification').length, 1);
+    assert.equal(run.stubs.inputsOf('analyseClassificationFrames').length, 1);
     const [failed] = run.stubs.inputsOf('failJob');
     assert.equal(failed!.error.code, FailureType.InvalidVideo);
-    assert.ok(!names(run).includes('detectFrames'));
+    assert.ok(!names(run).includes('scoreAnalysedClassification'));
     assert.ok(names(run).indexOf('failJob') < names(run).indexOf('prepareJobDelivery'));
   });
 
-  test('past its Max-Processing-Time the detection is cancelled and the job fails MAX_PROCESSING_TIME_EXCEEDED', async () => {
-    const run = await start({ maxProcessingSeconds: 1 }, { detectFrames: runsUntilCancelled });
+  test('past its Max-Processing-Time the analysis is cancelled and the job fails MAX_PROCESSING_TIME_EXCEEDED', async () => {
+    const run = await start({ maxProcessingSeconds: 1 }, { analyseClassificationFrames: runsUntilCancelled });
     await assert.rejects(run.handle.result(), (error: unknown) => {
       assert.ok(error instanceof WorkflowFailedError);
       assert.equal((error.cause as ApplicationFailure).type, FailureType.MaxProcessingTimeExceeded);
       return true;
     });
-    await waitFor('the detection to see its cancellation', () => run.stubs.cancelled.includes('detectFrames'));
+    await waitFor('the analysis to see its cancellation', () => run.stubs.cancelled.includes('analyseClassificationFrames'));
     assert.equal(run.stubs.inputsOf('failJob')[0]!.error.code, FailureType.MaxProcessingTimeExceeded);
-    assert.ok(!names(run).includes('scoreClassification'));
+    assert.ok(!names(run).includes('scoreAnalysedClassification'));
   });
 
-  test('a cancelled classification stops its detection and ends cancelled', async () => {
-    const run = await start({}, { detectFrames: runsUntilCancelled });
-    await waitFor('detection to start', () => names(run).includes('detectFrames'));
+  test('a cancelled classification stops its analysis and ends cancelled', async () => {
+    const run = await start({}, { analyseClassificationFrames: runsUntilCancelled });
+    await waitFor('the analysis to start', () => names(run).includes('analyseClassificationFrames'));
     await run.handle.cancel();
     await assert.rejects(run.handle.result());
-    await waitFor('the detection to see its cancellation', () => run.stubs.cancelled.includes('detectFrames'));
+    await waitFor('the analysis to see its cancellation', () => run.stubs.cancelled.includes('analyseClassificationFrames'));
     const [failed] = run.stubs.inputsOf('failJob');
     assert.equal(failed!.cancelled, true);
     assert.equal(failed!.error.code, FailureType.Cancelled);
-    assert.ok(!names(run).includes('scoreClassification'));
+    assert.ok(!names(run).includes('scoreAnalysedClassification'));
   });
 });

@@ -1,6 +1,8 @@
 import { defineUpdate } from '@temporalio/workflow';
 import type { MotionSignals } from '../../domain/classification/motion-signals.js';
+import type { ProcessedSpecs } from '../../domain/classification/sampling.js';
 import type { ClassifierEvidence } from '../../domain/classification/scores.js';
+import type { FrameDetections } from '../../domain/types.js';
 import type { FrameRef } from './alarm-verification.js';
 import type { JobLifecycleInput } from './job.js';
 
@@ -17,16 +19,6 @@ export interface ClassificationWorkflowInput extends JobLifecycleInput {
   cameraId: string | null;
 }
 
-/** How a clip was sampled for the analysis. */
-export interface ProcessedSpecs {
-  width: number;
-  height: number;
-  fps: number;
-  nframes: number;
-  /** Seconds from the first sampled frame to the end of the last; 0 for images. */
-  duration: number;
-}
-
 export interface PreparedFrames {
   frames: FrameRef[];
   processed: ProcessedSpecs;
@@ -39,6 +31,22 @@ export interface PreparedFrames {
 export interface ClassificationEvidence {
   classifier: ClassifierEvidence | null;
   text: number | null;
+}
+
+/** `analyseClassificationFrames` on the detect queue: the clip (or the images) of one classification, analysed. */
+export interface AnalyseClassificationInput {
+  accountId: string;
+  jobId: string;
+  source: ClassificationSource;
+}
+
+/** What the scores need of the frames, compact enough for a workflow's history: no pixels, no media keys. */
+export interface AnalysedFrames {
+  processed: ProcessedSpecs;
+  /** What the detectors found per frame. */
+  detections: FrameDetections[];
+  motion: MotionSignals;
+  evidence: ClassificationEvidence;
 }
 
 export interface ClassificationOutcome {
