@@ -124,12 +124,12 @@ try {
   };
   /** The sample's frames as the pipeline decodes them: the clip sampled as `samplingPlan` says, the images as sent. */
   const decodedFrames = async (sample: Sample): Promise<RgbImage[]> => {
-    const [{ field, file }] = sample.files;
+    const { field, file } = sample.files[0]!;
     if (field !== 'video') return Promise.all(sample.files.map(({ file: image }) => decodeToRgb(image.bytes)));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
     try {
-      const clipFile = path.join(dir, file!.name);
-      await writeFile(clipFile, file!.bytes);
+      const clipFile = path.join(dir, file.name);
+      await writeFile(clipFile, file.bytes);
       const probe = await probeVideo(clipFile);
       const plan = samplingPlan(probe, config.classification.sampling);
       const images: RgbImage[] = [];
