@@ -1,9 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/database.js';
+import { FaceRepository } from '../db/repositories/faces.js';
+import { FacesTextRepository } from '../db/repositories/faces-text.js';
 import { ImageBatchRepository, type ImageItemOutcome } from '../db/repositories/image-batches.js';
 import { JobRepository } from '../db/repositories/jobs.js';
 import { FailureType } from '../domain/failure-types.js';
+import { clusterPeople } from '../domain/faces/cluster.js';
 import { imageTags } from '../domain/image-tags.js';
+import { imageTextResults } from '../domain/text/merge.js';
 import type { Logger } from '../logging/logger.js';
 import type { AnalysedImage, ImageBatchOutcome, ImageRef } from '../workflows/contracts/image-batch-analysis.js';
 import { jobLogger } from './job-logger.js';
@@ -24,6 +28,8 @@ interface BatchScope {
 export function createImageBatchActivities({ db, logger, tagMinProbability }: ImageBatchActivityDeps) {
   const jobs = new JobRepository(db);
   const batches = new ImageBatchRepository(db);
+  const facesText = new FacesTextRepository(db);
+  const faceSettings = new FaceRepository(db);
   return {
     /** Marks the batch running; a batch whose submission never committed has nothing to run. */
     async startImageBatch({ accountId, jobId }: BatchScope): Promise<void> {
@@ -36,11 +42,30 @@ export function createImageBatchActivities({ db, logger, tagMinProbability }: Im
       return batches.queuedImages(accountId, jobId, fromIndex, toIndex);
     },
 
-    /** Turns what the models saw into tags and stores each item's result, or its error. */
+    /**
+     * Turns what the models saw into tags, and the faces and text read in each image (`media_faces`,
+     * `media_text_lines`) into its people and text results; stores each item's result, or its error.
+     */
     async storeImageOutcomes({ accountId, jobId, analysed }: BatchScope & { analysed: AnalysedImage[] }): Promise<void> {
-      const outcomes: ImageItemOutcome[] = analysed.map((image) =>
-        'signals' in image ? { index: image.index, tags: imageTags(image.signals, tagMinProbability) } : { index: image.index, error: image.error },
-      );
+      const indexes = analysed.map((image) => image.index);
+      const [faces, lines, faceAnalysis, allowlist] = await Promise.all([
+        facesText.faces(accountId, jobId, indexes),
+        facesText.textLines(accountId, jobId, indexes),
+        faceSettings.faceAnalysisEnabled(accountId),
+        faceSettings.allowlistDescriptors(accountId),
+      ]);
+      const outcomes: ImageItemOutcome[] = analysed.map((image) => {
+        if (!('signals' in image)) return { index: image.index, error: image.error };
+        const people = faces
+          .filter((face) => face.partIndex === image.index)
+          .map((face) => ({ ...face, time: face.timestampS }));
+        return {
+          index: image.index,
+          tags: imageTags(image.signals, tagMinProbability),
+          personIds: clusterPeople(people, { faceAnalysis, allowlist }),
+          ocrResults: imageTextResults(lines.filter((line) => line.partIndex === image.index)),
+        };
+      });
       await batches.storeOutcomes(accountId, jobId, outcomes);
     },
 

@@ -1,9 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/database.js';
+import { FaceRepository } from '../db/repositories/faces.js';
+import { FacesTextRepository } from '../db/repositories/faces-text.js';
 import { JobRepository } from '../db/repositories/jobs.js';
 import { VideoRepository, type ActivitySample, type StoredVideoFrame, type VideoTrackDetection } from '../db/repositories/videos.js';
 import type { VideoResult } from '../db/schema.js';
+import { personConstellationScenes } from '../domain/faces/cluster.js';
 import { FailureType } from '../domain/failure-types.js';
+import { mergeFrameText } from '../domain/text/merge.js';
+import { TEXT_INTERVAL_S } from '../domain/video/faces-text-frames.js';
 import { ActivityMeter } from '../domain/video/activity.js';
 import { ContentCutDetector, type RawScene } from '../domain/video/scene-cuts.js';
 import { summariseVideo } from '../domain/video/summary.js';
@@ -44,6 +49,8 @@ const invalidVideo = (jobId: string, reason: string) => ApplicationFailure.nonRe
 export function createVideoActivities({ db, media, logger, criticalTags }: VideoActivityDeps) {
   const videos = new VideoRepository(db);
   const jobs = new JobRepository(db);
+  const facesText = new FacesTextRepository(db);
+  const faceSettings = new FaceRepository(db);
 
   return {
     /**
@@ -87,8 +94,9 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
     },
 
     /**
-     * Sections and tracked objects from everything stored, a thumbnail per section, then the result and one
-     * detection per tracked object (its best frame), stored together.
+     * Sections and tracked objects from everything stored, a thumbnail per section, the people per scene and
+     * the text from the faces and lines read (none when the run read none), then the result and one detection
+     * per tracked object (its best frame), stored together.
      */
     async summariseVideo({ accountId, jobId, video }: VideoStepInput): Promise<VideoSummaryResult> {
       const context = Context.current();
@@ -115,12 +123,33 @@ export function createVideoActivities({ db, media, logger, criticalTags }: Video
         }
       });
 
+      const [faces, lines, faceAnalysis, allowlist] = await Promise.all([
+        facesText.faces(accountId, jobId),
+        facesText.textLines(accountId, jobId),
+        faceSettings.faceAnalysisEnabled(accountId),
+        faceSettings.allowlistDescriptors(accountId),
+      ]);
+      const textFrames = new Map<number, { time: number; lines: typeof lines }>();
+      for (const line of lines) {
+        const frame = textFrames.get(line.timestampS) ?? { time: line.timestampS, lines: [] };
+        frame.lines.push(line);
+        textFrames.set(line.timestampS, frame);
+      }
       const result: VideoResult = {
         raw_scenes: motion.scenes,
         frame_activity_diffs: summary.frameActivityDiffs,
-        // Faces and text are not read from videos by this pipeline.
-        person_constellation_scenes: [],
-        ocr_results: [],
+        person_constellation_scenes: personConstellationScenes(
+          motion.scenes,
+          faces.map((face) => ({ ...face, time: face.timestampS })),
+          { faceAnalysis, allowlist },
+        ),
+        // Merged within each scene: text read on one shot's keyframe is on screen until that shot ends, not longer.
+        ocr_results: motion.scenes.flatMap((scene, index) =>
+          mergeFrameText(
+            [...textFrames.values()].filter((frame) => frame.time >= scene.start_seconds && (frame.time < scene.end_seconds || index === motion.scenes.length - 1)),
+            { frameInterval: TEXT_INTERVAL_S, duration: scene.end_seconds },
+          ),
+        ),
         sections: summary.sections,
       };
       const tracks: VideoTrackDetection[] = summary.tracks.map((track) => ({

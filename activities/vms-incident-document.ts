@@ -27,6 +27,8 @@ export async function loadVmsIncidentDocument(db: Db, accountId: string, inciden
     last_event_at: incident.last_event_at.toISOString(),
     verified_at: incident.verified_at?.toISOString() ?? null,
     closed_at: incident.closed_at?.toISOString() ?? null,
+    /** Why the last verification failed (`VERIFICATION_FAILED`), until one succeeds. */
+    verification_error: incident.verification_error,
     decision: result?.decision ?? null,
     crime_rate: result?.crime_rate ?? null,
     description: result?.ai_description ?? null,

@@ -124,6 +124,12 @@ export function createVmsActivities({ db, media, logger, secrets }: VmsActivityD
       return verdict;
     },
 
+    /** Records on the incident why its verification failed (VERIFICATION_FAILED), until one succeeds. */
+    async recordVmsVerificationFailure({ accountId, incidentId, message }: IncidentScope & { message: string }): Promise<void> {
+      await vms.recordVerificationFailure(accountId, incidentId, message);
+      jobLogger(logger, { jobId: incidentId, accountId }).warn({ failure: message }, 'vms incident verification failed');
+    },
+
     /** Records a `vms_incident.verified` delivery of the incident as it is now; false when the account has no webhook. */
     async prepareVmsIncidentDelivery({ accountId, incidentId, deliveryId, sequence }: IncidentScope & { deliveryId: string; sequence: number }): Promise<boolean> {
       const document = await loadVmsIncidentDocument(db, accountId, incidentId);
@@ -178,6 +184,22 @@ export function createVmsActivities({ db, media, logger, secrets }: VmsActivityD
     /** Records the camera's status; false when it already had it. */
     async setVmsCameraStatus({ accountId, cameraId, status }: { accountId: string; cameraId: string; status: 'online' | 'offline' }): Promise<boolean> {
       return vms.setCameraStatus(accountId, cameraId, status);
+    },
+
+    /**
+     * Marks the camera offline when it has been silent for `offlineAfterSeconds` (`marked`); otherwise says how long
+     * it has been silent, so its watch waits for the rest. Null for a camera that is gone.
+     */
+    async markVmsCameraOfflineIfSilent({
+      accountId,
+      cameraId,
+      offlineAfterSeconds,
+    }: {
+      accountId: string;
+      cameraId: string;
+      offlineAfterSeconds: number;
+    }): Promise<{ marked: boolean; silentMs: number } | null> {
+      return (await vms.markCameraOfflineIfSilent(accountId, cameraId, offlineAfterSeconds)) ?? null;
     },
 
     /** Records a `camera.offline` or `camera.online` delivery; false when the account has no webhook. */

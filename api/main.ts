@@ -6,6 +6,7 @@ import { createApiMetrics } from '../observability/metrics.js';
 import { connectClient } from '../temporal/connection.js';
 import { runUntilSignal } from '../bin/lifecycle.js';
 import { loadSecretKeyring } from '../bin/secret-keys.js';
+import { startOwedSignalSweep } from '../commands/vms-signals.js';
 import { createApiServer } from './server.js';
 import { lazyFaceAnalyser } from '../gpu-worker/faces.js';
 import { lazyTextReader } from '../gpu-worker/ocr.js';
@@ -21,9 +22,12 @@ const faces = lazyFaceAnalyser({ modelsDir: config.detector.modelsDir, device: {
 const text = lazyTextReader({ device: { kind: 'cpu' }, intraOpThreads: 1, logger });
 const server = createApiServer({ config, db, media: createMediaStore(config.mediaStore), temporal, logger, secrets, metrics, faces, text }).listen(config.api.port, config.api.host);
 server.once('listening', () => logger.info({ host: config.api.host, port: config.api.port }, 'API listening'));
+// VMS signals an API killed between its commit and its send left owed: sent again from here.
+const stopOwedSignalSweep = startOwedSignalSweep({ db, temporal, logger, analysisTaskQueue: config.temporal.analysisTaskQueue, vms: config.vms });
 
 await runUntilSignal(logger, async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await stopOwedSignalSweep();
   await faces.release();
   await text.release();
   await temporal.connection.close();

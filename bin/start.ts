@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ConfigError, inheritedEnv, loadConfig, type Config } from '../config/index.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { classifyAddress } from '../domain/webhooks.js';
@@ -16,7 +17,15 @@ import { secretKeysOf, secretKeysSetting } from './secret-keys.js';
  * `npm start`: the embedded stack under one supervisor. Temporal dev server and PostgreSQL
  * first, then migrations, then the API and both workers as child processes. Ctrl-C or SIGTERM, or any child
  * dying, stops everything in reverse order.
+ *
+ * `npm start -- --cpu-prof [--cpu-prof-dir DIR]`: each Node role writes a V8 CPU profile when it stops
+ * (`CPU.<date>.<pid>….cpuprofile`, in DIR, by default the working directory), for `npm run bench:budget`.
  */
+
+const { values: options } = parseArgs({
+  options: { 'cpu-prof': { type: 'boolean', default: false }, 'cpu-prof-dir': { type: 'string' } },
+});
+const cpuProfileArgs = options['cpu-prof'] ? ['--cpu-prof', ...(options['cpu-prof-dir'] ? [`--cpu-prof-dir=${path.resolve(options['cpu-prof-dir'])}`] : [])] : [];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD_STOP_DEADLINE_MS = 15_000;
@@ -172,7 +181,7 @@ async function startStack(config: Config, supervisor: Supervisor, logger: Logger
   const secretKeys = await secretKeysOf(config, (message) => logger.warn(message));
   const env = inheritedEnv({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SECRETS_KEYS: secretKeysSetting(secretKeys) });
   for (const { name, entry } of roles) {
-    supervisor.children.start(name, process.execPath, ['--import', tsx, path.join(repoRoot, entry)], env);
+    supervisor.children.start(name, process.execPath, [...cpuProfileArgs, '--import', tsx, path.join(repoRoot, entry)], env);
   }
 }
 

@@ -1,16 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import type { Db } from '../db/database.js';
-import { VmsRepository } from '../db/repositories/vms.js';
+import { snapshotName, VmsRepository, type OwedSignal, type SnapshotFrame } from '../db/repositories/vms.js';
 import { jobIdOf } from '../domain/identifiers.js';
 import type { VmsDetection, VmsEventType } from '../domain/vms-events.js';
-import { InvalidImageError, probeImage } from '../media/image.js';
+import { InvalidImageError } from '../media/image.js';
+import { probeJpegHeader } from '../media/jpeg-header.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
-import type { Logger } from '../logging/logger.js';
-import { VigilAccount, VigilJobKind, VigilStage } from '../temporal/search-attributes.js';
-import { vmsCameraWatchId, vmsCameraHeardSignal, vmsIncidentCloseSignal, vmsIncidentUpdatedSignal } from '../workflows/contracts/vms-incident.js';
-import { vmsCameraWatch, vmsIncident } from '../workflows/index.js';
 import type { Refusal } from './job-acceptance.js';
+import { sendOwedSignals, type VmsSignalDeps } from './vms-signals.js';
 
 /** One camera's part of a VMS event, as the API parsed it. */
 export interface VmsCameraRecord {
@@ -55,12 +51,8 @@ export interface VmsSettings {
   snapshotWaitSeconds: number;
 }
 
-export interface IngestDeps {
-  db: Db;
+export interface IngestDeps extends VmsSignalDeps {
   media: MediaStore;
-  temporal: Client;
-  logger: Logger;
-  analysisTaskQueue: string;
   vms: VmsSettings;
 }
 
@@ -80,18 +72,13 @@ interface CheckedSnapshot {
   height: number;
 }
 
-/** What a transaction did that Temporal must hear of once it can commit. */
-interface Touched {
-  incidents: Set<string>;
-  closing: Set<string>;
-  cameras: Set<string>;
-}
-
 /**
- * Stores a VMS event and its consequences in one transaction: the event once per id, its cameras seen, the
- * incidents it opens or joins with the VMS's boxes and its snapshots (sent inline, or PUT earlier and held),
- * the incidents an end-of-event message closes. Before the commit it signals (starting where needed) each
- * incident's workflow and each camera's watch; verification runs there, never here.
+ * Stores a VMS event and its consequences in one transaction of a few statements: the event once per id, its
+ * cameras seen, the incidents it opens or joins with the VMS's boxes and its snapshots (sent inline, or PUT
+ * earlier and held), the incidents an end-of-event message closes. After the commit, without holding up the
+ * answer, it sends the signals the transaction recorded as owed (a new incident, the first snapshot since a verification read its window, a close,
+ * a new or offline camera); verification runs in the workflows, never here. A signal lost to a crash between the
+ * commit and the send stays owed and the API's sweep sends it (commands/vms-signals.ts).
  */
 export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, event: VmsEvent): Promise<IngestOutcome> {
   const snapshots: (CheckedSnapshot | null)[] = [];
@@ -100,18 +87,18 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
       snapshots.push(null);
       continue;
     }
-    const checked = await checkSnapshot(source.snapshot);
+    const checked = checkSnapshot(source.snapshot);
     if ('code' in checked) return { outcome: 'refused', refusal: { ...checked, field: snapshotField(event, index) } };
     snapshots.push(checked);
   }
 
   const written: string[] = [];
   const takenPending: string[] = [];
+  const owed: OwedSignal[] = [];
   try {
     const outcome = await deps.db.transaction().execute(async (trx): Promise<IngestOutcome> => {
       const vms = new VmsRepository(trx);
       const receivedAt = new Date();
-      await vms.lockEventId(account.accountId, event.id);
       const eventRowId = await vms.insertEvent({
         accountId: account.accountId,
         eventId: event.id,
@@ -123,80 +110,66 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
         payload: event.document,
       });
       if (!eventRowId) return { outcome: 'duplicate', eventId: event.id };
-      const touched: Touched = { incidents: new Set(), closing: new Set(), cameras: new Set() };
+      const incidents = new Set<string>();
 
       for (const [index, source] of event.sources.entries()) {
-        const cameraId = await vms.sawCamera(account.accountId, {
+        const camera = await vms.sawCamera(account.accountId, {
           vmsCameraId: source.cameraId,
           technicalName: source.technicalName,
           displayName: source.displayName,
           seenAt: receivedAt,
         });
-        touched.cameras.add(cameraId);
+        owed.push(...camera.owed);
         if (event.heartbeat || event.endOfEvent || event.type === 'UNKNOWN' || source.detections.length === 0) continue;
 
-        const { incidentId } = await vms.openOrJoinIncident({
+        let snapshot = snapshots[index] ?? null;
+        if (!snapshot) {
+          const pendingKey = await vms.takePendingSnapshot(account.accountId, event.id, source.technicalName, deps.vms.snapshotWaitSeconds);
+          if (pendingKey) {
+            takenPending.push(pendingKey);
+            const checked = checkSnapshot(await deps.media.get(pendingKey));
+            if (!('code' in checked)) snapshot = checked;
+          }
+        }
+        const joined = await vms.openOrJoinIncident({
           id: jobIdOf('vms_incident', randomBytes(12).toString('hex')),
           accountId: account.accountId,
-          cameraId,
+          cameraId: camera.cameraId,
           configId: event.configId,
           type: event.type,
           vmsCameraId: source.cameraId,
           displayName: event.displayName,
+          receivedAt,
+          withSnapshot: snapshot !== null,
         });
-        touched.incidents.add(incidentId);
+        owed.push(...joined.owed);
+        incidents.add(joined.incidentId);
         await vms.addIncidentEvent({
           accountId: account.accountId,
-          incidentId,
+          incidentId: joined.incidentId,
           eventRowId,
           technicalName: source.technicalName,
           frameTimestamp: source.frameTimestamp === null ? null : new Date(source.frameTimestamp),
           width: source.width,
           height: source.height,
           vmsDetections: source.detections,
-          receivedAt,
+          snapshot: snapshot && joined.frameIndex !== null ? await storeSnapshot(deps, written, joined.incidentId, joined.frameIndex, snapshot) : null,
         });
-        let snapshot = snapshots[index] ?? null;
-        if (!snapshot) {
-          const pendingKey = await vms.takePendingSnapshot(account.accountId, event.id, source.technicalName, deps.vms.snapshotWaitSeconds);
-          if (pendingKey) {
-            takenPending.push(pendingKey);
-            const checked = await checkSnapshot(await deps.media.get(pendingKey));
-            if (!('code' in checked)) snapshot = checked;
-          }
-        }
-        if (snapshot) {
-          const bytes = snapshot;
-          await vms.attachSnapshot({
-            accountId: account.accountId,
-            incidentId,
-            eventRowId,
-            frame: {
-              format: 'jpeg',
-              width: bytes.width,
-              height: bytes.height,
-              bytes: bytes.bytes.length,
-              mediaKeyOf: async (frameIndex) => {
-                const key = snapshotKey(incidentId, frameIndex);
-                written.push(key);
-                await deps.media.put(key, bytes.bytes);
-                return key;
-              },
-            },
-          });
-        }
       }
 
+      const closing: string[] = [];
       if (event.endOfEvent && !event.heartbeat && event.type !== 'UNKNOWN') {
-        for (const incidentId of await vms.openIncidentsNamed(account.accountId, event.displayName, event.type)) touched.closing.add(incidentId);
+        const closes = await vms.oweCloseOfIncidentsNamed(account.accountId, event.displayName, event.type);
+        owed.push(...closes);
+        closing.push(...closes.map((c) => c.subjectId));
       }
-      // Signalled before the commit: an event answered 200 always has its workflows told. A signal for a
-      // transaction that then rolls back finds nothing new (the incident's activities read only committed rows).
-      await signalWorkflows(deps, account, touched);
-      return { outcome: 'accepted', eventId: event.id, incidentIds: [...touched.incidents], closedIncidentIds: [...touched.closing] };
+      return { outcome: 'accepted', eventId: event.id, incidentIds: [...incidents], closedIncidentIds: closing };
     });
     // The held snapshots now live under their incidents.
     await Promise.all(takenPending.map((key) => deps.media.remove(key)));
+    // Not awaited: the answer does not wait for Temporal. The signals are owed in the committed rows, so one that
+    // does not get through is sent by the sweep; a close that overtakes an update still verifies what came.
+    if (outcome.outcome === 'accepted') void sendOwedSignals(deps, account, owed);
     return outcome;
   } catch (error) {
     await Promise.all(written.map((key) => deps.media.remove(key)));
@@ -216,10 +189,11 @@ export async function attachVmsSnapshot(
   target: { eventId: string; technicalName: string },
   bytes: Buffer,
 ): Promise<SnapshotOutcome> {
-  const checked = await checkSnapshot(bytes);
+  const checked = checkSnapshot(bytes);
   if ('code' in checked) return { status: 'refused', refusal: { ...checked, field: 'snapshot' } };
   await expireHeldSnapshots(deps);
   const written: string[] = [];
+  const owed: OwedSignal[] = [];
   let replacedPending: string | undefined;
   try {
     const status = await deps.db.transaction().execute(async (trx): Promise<'attached' | 'pending' | 'already_attached' | 'not_needed'> => {
@@ -239,32 +213,27 @@ export async function attachVmsSnapshot(
       await vms.lockIncident(account.accountId, incidentId);
       const again = await vms.snapshotTarget(account.accountId, target.eventId, target.technicalName);
       if (again.incident?.frameIndex !== null && again.incident?.frameIndex !== undefined) return 'already_attached';
-      await vms.attachSnapshot({
-        accountId: account.accountId,
-        incidentId,
-        eventRowId: found.event.rowId,
-        frame: {
-          format: 'jpeg',
-          width: checked.width,
-          height: checked.height,
-          bytes: checked.bytes.length,
-          mediaKeyOf: async (frameIndex) => {
-            const key = snapshotKey(incidentId, frameIndex);
-            written.push(key);
-            await deps.media.put(key, checked.bytes);
-            return key;
-          },
-        },
-      });
-      await signalWorkflows(deps, account, { incidents: new Set([incidentId]), closing: new Set(), cameras: new Set() });
+      const reserved = await vms.reserveSnapshot(account.accountId, incidentId);
+      owed.push(...reserved.owed);
+      const snapshot = await storeSnapshot(deps, written, incidentId, reserved.frameIndex, checked);
+      await vms.attachSnapshot({ accountId: account.accountId, incidentId, eventRowId: found.event.rowId, snapshot });
       return 'attached';
     });
     if (replacedPending) await deps.media.remove(replacedPending);
+    void sendOwedSignals(deps, account, owed);
     return { status };
   } catch (error) {
     await Promise.all(written.map((key) => deps.media.remove(key)));
     throw error;
   }
+}
+
+/** Writes a snapshot under its incident as the frame at `frameIndex` (noted in `written`, removed if the transaction fails). */
+async function storeSnapshot(deps: IngestDeps, written: string[], incidentId: string, frameIndex: number, snapshot: CheckedSnapshot): Promise<SnapshotFrame> {
+  const mediaKey = `${jobMediaPrefix('vms_incident', incidentId)}/${snapshotName(frameIndex)}`;
+  written.push(mediaKey);
+  await deps.media.put(mediaKey, snapshot.bytes);
+  return { frameIndex, mediaKey, format: 'jpeg', width: snapshot.width, height: snapshot.height, bytes: snapshot.bytes.length };
 }
 
 /** Removes held snapshots whose event never came. */
@@ -273,65 +242,11 @@ async function expireHeldSnapshots(deps: IngestDeps): Promise<void> {
   await Promise.all(expired.map((key) => deps.media.remove(key)));
 }
 
-async function signalWorkflows(deps: IngestDeps, account: IngestAccount, touched: Touched): Promise<void> {
-  const searchAttributes = [
-    { key: VigilJobKind, value: 'vms_incident' },
-    { key: VigilAccount, value: account.accountName },
-    { key: VigilStage, value: 'queued' },
-  ];
-  const incidentInput = (incidentId: string) => ({
-    jobId: incidentId,
-    accountId: account.accountId,
-    maxProcessingSeconds: 0,
-    hasWebhook: true,
-    reverifySeconds: deps.vms.reverifySeconds,
-  });
-  const signals: Promise<unknown>[] = [];
-  for (const incidentId of touched.incidents) {
-    if (touched.closing.has(incidentId)) continue;
-    signals.push(
-      deps.temporal.workflow.signalWithStart(vmsIncident, {
-        workflowId: incidentId,
-        taskQueue: deps.analysisTaskQueue,
-        args: [incidentInput(incidentId)],
-        signal: vmsIncidentUpdatedSignal,
-        signalArgs: [],
-        typedSearchAttributes: searchAttributes,
-      }),
-    );
-  }
-  for (const incidentId of touched.closing) {
-    signals.push(
-      deps.temporal.workflow.signalWithStart(vmsIncident, {
-        workflowId: incidentId,
-        taskQueue: deps.analysisTaskQueue,
-        args: [incidentInput(incidentId)],
-        signal: vmsIncidentCloseSignal,
-        signalArgs: [],
-        typedSearchAttributes: searchAttributes,
-      }),
-    );
-  }
-  for (const cameraId of touched.cameras) {
-    signals.push(
-      deps.temporal.workflow.signalWithStart(vmsCameraWatch, {
-        workflowId: vmsCameraWatchId(cameraId),
-        taskQueue: deps.analysisTaskQueue,
-        args: [{ accountId: account.accountId, cameraId, offlineAfterSeconds: deps.vms.offlineAfterSeconds }],
-        signal: vmsCameraHeardSignal,
-        signalArgs: [],
-        typedSearchAttributes: [{ key: VigilAccount, value: account.accountName }],
-      }),
-    );
-  }
-  await Promise.all(signals);
-}
-
-async function checkSnapshot(bytes: Buffer): Promise<CheckedSnapshot | Omit<Refusal<'INVALID_IMAGE'>, 'field'>> {
+/** A snapshot's check: its JPEG markers walked, not its pixels decoded (a VMS sends many a second). */
+function checkSnapshot(bytes: Buffer): CheckedSnapshot | Omit<Refusal<'INVALID_IMAGE'>, 'field'> {
   try {
-    const info = await probeImage(bytes);
-    if (info.format !== 'jpeg') return { code: 'INVALID_IMAGE', message: `The snapshot is a ${info.format} image; the VMS schema sends JPEG.` };
-    return { bytes, width: info.width, height: info.height };
+    const { width, height } = probeJpegHeader(bytes);
+    return { bytes, width, height };
   } catch (error) {
     if (error instanceof InvalidImageError) return { code: 'INVALID_IMAGE', message: `The snapshot is not a decodable JPEG: ${error.message}` };
     throw error;
@@ -340,8 +255,4 @@ async function checkSnapshot(bytes: Buffer): Promise<CheckedSnapshot | Omit<Refu
 
 function snapshotField(event: VmsEvent, index: number): string {
   return event.detailKey === 'crowd_detection_details' ? `${event.detailKey}.sources.${index}.snapshot` : `${event.detailKey}.source.snapshot`;
-}
-
-function snapshotKey(incidentId: string, frameIndex: number): string {
-  return `${jobMediaPrefix('vms_incident', incidentId)}/snapshot_${String(frameIndex).padStart(3, '0')}.jpg`;
 }

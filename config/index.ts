@@ -114,6 +114,7 @@ const envSchema = z.object({
   DETECTOR_CASCADE_MODEL: z.enum(['none', ...detectorModels]).default('picodet_s_416_coco'),
   DETECTOR_PALETTE_TO_LUMINANCE: boolFlag.default(true),
   DETECTOR_TILING: boolFlag.default(true),
+  DETECTOR_THERMAL: boolFlag.default(true),
   FILTER_OVERRIDES: z
     .string()
     .transform((text, ctx) => {
@@ -339,6 +340,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       paletteToLuminance: e.DETECTOR_PALETTE_TO_LUMINANCE,
       /** Detects an event in which no model saw a person again, `model` over 2 x 2 tiles of each frame. */
       tiling: e.DETECTOR_TILING,
+      /** Thermal frames (grey or pseudo-colour) of an event in which no pass saw a person are looked at black-hot, in 3 x 3 tiles. */
+      thermal: e.DETECTOR_THERMAL,
     },
     imageBatches: {
       /** Images one POST /api/v1/images may hold. */

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } f
 import type { JobKind, JobStatus } from '../domain/job-kinds.js';
 import type { ClassificationRequest, ClassificationResult } from '../domain/classification/documents.js';
 import type { Detection } from '../domain/types.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 export type { JobKind, JobStatus };
 export type { ClassificationRequest, ClassificationResult };
@@ -417,6 +418,33 @@ export interface VmsIncidentsTable {
   verified_at: Timestamp | null;
   verified_frames: ColumnType<number, number | undefined, number>;
   closed_at: Timestamp | null;
+  /** Snapshots attached so far: the next one's frame index. */
+  snapshots: ColumnType<number, number | undefined, number>;
+  /** `snapshots` when the workflow was last told of new ones; above `snapshots_read`, it has not read them yet. */
+  snapshots_signalled: ColumnType<number, number | undefined, number>;
+  /** `snapshots` when the last verification read its window. */
+  snapshots_read: ColumnType<number, number | undefined, number>;
+  /** Why the last verification failed; null once one succeeds. */
+  verification_error: ColumnType<VmsVerificationError | null, string | null | undefined, string | null>;
+}
+
+/** A failed verification of a VMS incident, as its document shows it. */
+export interface VmsVerificationError {
+  code: typeof FailureType.VerificationFailed;
+  message: string;
+  failed_at: string;
+}
+
+export type VmsSignalName = 'vmsIncidentUpdated' | 'vmsIncidentClose' | 'vmsCameraHeard';
+
+/** A signal a committed VMS event owes a workflow; deleted once sent (`commands/vms-signals.ts`). */
+export interface VmsOwedSignalsTable {
+  id: GeneratedAlways<number>;
+  account_id: string;
+  /** The incident's id, or the camera's for its watch. */
+  subject_id: string;
+  signal: VmsSignalName;
+  owed_at: CreatedAt;
 }
 
 /** An event's part in an incident: the VMS's boxes and, once it has one, its snapshot's frame. */
@@ -493,6 +521,8 @@ export interface Database {
   image_batch_items: ImageBatchItemsTable;
   classification_thresholds: ClassificationThresholdsTable;
   faces: FacesTable;
+  media_faces: MediaFacesTable;
+  media_text_lines: MediaTextLinesTable;
   face_allowlist: FaceAllowlistTable;
   face_allowlist_photos: FaceAllowlistPhotosTable;
   vms_cameras: VmsCamerasTable;
@@ -500,9 +530,44 @@ export interface Database {
   vms_incidents: VmsIncidentsTable;
   vms_incident_events: VmsIncidentEventsTable;
   vms_pending_snapshots: VmsPendingSnapshotsTable;
+  vms_owed_signals: VmsOwedSignalsTable;
   video_chunks: VideoChunksTable;
   video_frames: VideoFramesTable;
   video_motion: VideoMotionTable;
+}
+
+/** A face seen in a video's sampled frame or a batch's image, while the result is built; erased with the job. */
+export interface MediaFacesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  /** The video's chunk, or the batch's item. */
+  part_index: number;
+  /** Seconds into the video; 0 for an image. */
+  timestamp_s: number;
+  frame_width: number;
+  frame_height: number;
+  /** [x1, y1, x2, y2] in the frame's pixels. */
+  box: number[];
+  score: number;
+  age: number;
+  gender: 'male' | 'female' | 'unidentified';
+  /** 128 values (dlib ResNet), null while the account's face analysis is off; never logged, never in workflow histories. */
+  descriptor: number[] | null;
+  /** JPEG of the face, null while face analysis is off. */
+  thumbnail: Buffer | null;
+}
+
+/** A line of text read in a video's sampled frame or a batch's image; erased with the job. */
+export interface MediaTextLinesTable {
+  id: Generated<string>;
+  account_id: string;
+  job_id: string;
+  part_index: number;
+  timestamp_s: number;
+  text: string;
+  confidence: number;
+  box: number[];
 }
 
 /** A face found in a job's media; erased with the job. */

@@ -20,6 +20,8 @@ export const FailureType = {
   WebhookTargetRemoved: 'WEBHOOK_TARGET_REMOVED',
   MaxProcessingTimeExceeded: 'MAX_PROCESSING_TIME_EXCEEDED',
   Cancelled: 'CANCELLED',
+  /** A VMS incident's snapshots could not be verified; recorded on the incident, which stays open for the next event. */
+  VerificationFailed: 'VERIFICATION_FAILED',
   /** Anything else that ended a job; the worker's log has the cause. */
   AnalysisFailed: 'ANALYSIS_FAILED',
 } as const;

@@ -236,7 +236,7 @@ function areaFraction(box: Box, frame: FrameDetections): number {
 }
 
 /** A box in another frame's pixel space, for events whose frames differ in resolution. */
-function scaledBox([x1, y1, x2, y2]: Box, from: FrameDetections, to: FrameDetections): Box {
+export function scaledBox([x1, y1, x2, y2]: Box, from: FrameDetections, to: FrameDetections): Box {
   const sx = to.width / from.width;
   const sy = to.height / from.height;
   return [x1 * sx, y1 * sy, x2 * sx, y2 * sy];
@@ -260,7 +260,7 @@ function touchedEdges([x1, y1, x2, y2]: Box, frame: FrameDetections): Set<Edge> 
  * Generous on purpose: alarm frames are often 0.5–1 s apart and people walk, so boxes that overlap
  * or whose centres lie within twice the larger box's diagonal are the same object.
  */
-function nearby(a: Box, b: Box): boolean {
+export function nearby(a: Box, b: Box): boolean {
   if (intersectionArea(a, b) > 0) return true;
   const diagonal = Math.max(Math.hypot(a[2] - a[0], a[3] - a[1]), Math.hypot(b[2] - b[0], b[3] - b[1]));
   const centreDistance = Math.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2);

@@ -110,22 +110,7 @@ const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 export function blurEffect(frame: GreyFrame): number {
   checkFrame(frame);
   const { width, height, data } = frame;
-  const at = (x: number, y: number) => data[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))]!;
-  const reach = 4;
-  const rowMean = new Float32Array(width * height);
-  const columnMean = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let row = 0;
-      let column = 0;
-      for (let k = -reach; k <= reach; k++) {
-        row += at(x + k, y);
-        column += at(x, y + k);
-      }
-      rowMean[y * width + x] = row / (2 * reach + 1);
-      columnMean[y * width + x] = column / (2 * reach + 1);
-    }
-  }
+  const { rowMean, columnMean } = windowMeans(frame, 4);
   let vertical = 0;
   let verticalLost = 0;
   let horizontal = 0;
@@ -147,6 +132,44 @@ export function blurEffect(frame: GreyFrame): number {
   }
   const kept = (total: number, lost: number) => (total === 0 ? 1 : (total - lost) / total);
   return round4(Math.max(kept(vertical, verticalLost), kept(horizontal, horizontalLost)));
+}
+
+/**
+ * The mean of each pixel's `reach` neighbours either side along its row, and along its column (edge pixels
+ * repeated past the border), as running sums: each step adds the pixel entering the window and takes away
+ * the one leaving it, instead of adding the whole window again for every pixel. Sums of whole grey levels
+ * are exact in any order, so the means are those of the window added up pixel by pixel.
+ */
+function windowMeans({ width, height, data }: GreyFrame, reach: number): { rowMean: Float32Array; columnMean: Float32Array } {
+  const span = 2 * reach + 1;
+  const rowMean = new Float32Array(width * height);
+  const columnMean = new Float32Array(width * height);
+  const clampX = (x: number) => Math.min(width - 1, Math.max(0, x));
+  const clampY = (y: number) => Math.min(height - 1, Math.max(0, y));
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let sum = 0;
+    for (let k = -reach; k <= reach; k++) sum += data[row + clampX(k)]!;
+    for (let x = 0; x < width; x++) {
+      rowMean[row + x] = sum / span;
+      sum += data[row + clampX(x + reach + 1)]! - data[row + clampX(x - reach)]!;
+    }
+  }
+  const columnSums = new Float64Array(width);
+  for (let k = -reach; k <= reach; k++) {
+    const row = clampY(k) * width;
+    for (let x = 0; x < width; x++) columnSums[x]! += data[row + x]!;
+  }
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const entering = clampY(y + reach + 1) * width;
+    const leaving = clampY(y - reach) * width;
+    for (let x = 0; x < width; x++) {
+      columnMean[row + x] = columnSums[x]! / span;
+      columnSums[x]! += data[entering + x]! - data[leaving + x]!;
+    }
+  }
+  return { rowMean, columnMean };
 }
 
 /** Share of pixels whose grey level differs by more than `tolerance`; frames of different sizes differ entirely. */

@@ -28,9 +28,9 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
             if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           },
         );
-        if (result.cascade || result.tiled || result.pseudoColourFrames > 0) {
-          const { cascade, tiled, pseudoColourFrames } = result;
-          context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, pseudoColourFrames });
+        if (result.cascade || result.tiled || result.thermal || result.pseudoColourFrames > 0) {
+          const { cascade, tiled, thermal, pseudoColourFrames } = result;
+          context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, thermal, pseudoColourFrames });
         }
         return result.frames;
       } catch (error) {

@@ -1,8 +1,10 @@
 import { defaultFilterSettings } from '../domain/filters.js';
-import type { FrameDetections } from '../domain/types.js';
+import type { Detection, FrameDetections } from '../domain/types.js';
 import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
+import { changeCopy, examinationPlan, wholeFrame, type ChangeCopy } from './changed-frames.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
+import { thermalPass, type DetectViews, type ThermalRun } from './thermal.js';
 import { fromTile, mergeTiled, tileRegions, tilingScale } from './tiles.js';
 
 export interface EventFrame {
@@ -27,10 +29,15 @@ export interface EventDetections {
   frames: FrameDetections[];
   /** Frames whose pseudo-colour palette was turned into luminance before the primary model ran. */
   pseudoColourFrames: number;
-  /** Set when the cascade model re-detected the event (its detections replace the primary's). */
-  cascade: { model: string; ms: number } | null;
-  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added). */
+  /**
+   * Set when the cascade model re-detected the event (its detections replace the primary's); it ran on
+   * `frames` of them, the others unchanged since one it ran on (gpu-worker/changed-frames.ts).
+   */
+  cascade: { model: string; ms: number; frames: number } | null;
+  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added; `tiles` run, the unchanged ones carried). */
   tiled: { tiles: number; ms: number } | null;
+  /** Set when the event, still without a person, went through the thermal pass (`thermal.ts`; persons added if confirmed). */
+  thermal: ThermalRun | null;
 }
 
 export interface DetectionEngine {
@@ -54,6 +61,8 @@ export interface DetectionEngineOptions {
   cascade: Detector | null;
   /** Runs `detector` over 2 x 2 tiles of each frame of an event in which no model saw a person. */
   tiling?: boolean;
+  /** Looks again at the thermal frames of an event in which no pass saw a person (`thermal.ts`). */
+  thermal?: boolean;
 }
 
 /**
@@ -86,8 +95,8 @@ interface ModelInput {
  * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade, tiling = false }: DetectionEngineOptions): DetectionEngine {
-  /** The cascade and the tiles over an event the primary model has seen. */
+export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
+  /** The cascade, the tiles and the thermal pass over an event the primary model has seen. */
   async function adaptToEvent(
     inputs: readonly ModelInput[],
     primary: readonly { result: FrameDetections; pseudoColour: boolean }[],
@@ -98,21 +107,47 @@ export function createDetectionEngine({ detector, cascade, tiling = false }: Det
     // Later passes see other resizes and crops of the same frames: they keep the primary pass's palette decision.
     const decided = inputs.map((input, i) => ({ ...input, pseudoColour: primary[i]!.pseudoColour }));
 
+    // The later passes look again only where the picture changed: grey copies made once, for both.
+    let copies: Promise<ChangeCopy[]> | undefined;
+    const changeCopies = () =>
+      (copies ??= Promise.all(
+        inputs.map((input) =>
+          changeCopy(input.source).catch((error: unknown) => {
+            throw asFrameError(input.frameIndex, error);
+          }),
+        ),
+      ));
+    /** For each frame, the position of the frame a whole-frame pass reads in its stead (itself unless unchanged). */
+    let wholeFramePlan: number[] | undefined;
+    const examinedFrom = async () => (wholeFramePlan ??= examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!));
+
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      results = (await detectAll(cascade, decided, beforeFrame)).map(({ result }) => result);
-      cascadeRun = { model: cascade.info.model, ms: msSince(started) };
+      const from = await examinedFrom();
+      const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
+      const found: FrameDetections[] = [];
+      (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
+      results = from.map((position, i) => ({ ...found[position]!, frameIndex: inputs[i]!.frameIndex }));
+      cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: examined.length };
     }
 
     let tiledRun: EventDetections['tiled'] = null;
     if (tiling && !hasPerson(results)) {
       const started = performance.now();
-      const tiled = await detectTiled(detector, decided, results, beforeFrame);
+      const tiled = await detectTiled(detector, decided, results, examinationPlan(await changeCopies(), tileRegions), beforeFrame);
       results = tiled.frames;
       tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
     }
-    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun };
+
+    let thermalRun: EventDetections['thermal'] = null;
+    if (thermal && !hasPerson(results)) {
+      const detectViews = async (views: Parameters<DetectViews>[0]) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections);
+      const pass = await thermalPass(decided, results, detectViews, await examinedFrom());
+      results = pass.frames;
+      thermalRun = pass.run;
+    }
+    return { frames: results, pseudoColourFrames, cascade: cascadeRun, tiled: tiledRun, thermal: thermalRun };
   }
 
   return {
@@ -150,17 +185,20 @@ async function openFrame(frame: EventFrame): Promise<ResizableImage> {
 }
 
 /**
- * Each frame is decoded once, at the size its tiles need, and its tiles are cut from those pixels; their
- * detections join the frame's own (in the frame's pixels), duplicates suppressed.
+ * Each frame with a tile to examine (`plan`: per frame and tile, the position of the frame whose detections
+ * the tile takes) is decoded once, at the size its tiles need, and those tiles are cut from its pixels; the
+ * tiles' detections join the frame's own (in the frame's pixels), duplicates suppressed.
  */
 async function detectTiled(
   detector: Detector,
   inputs: readonly ModelInput[],
   frames: readonly FrameDetections[],
+  plan: readonly (readonly number[])[],
   beforeFrame: (frameIndex: number) => void,
 ): Promise<{ frames: FrameDetections[]; tiles: number }> {
   const tiledFrames = await Promise.all(
-    inputs.map(async ({ frameIndex, source, pseudoColour }) => {
+    inputs.map(async ({ frameIndex, source, pseudoColour }, position) => {
+      if (!plan[position]!.includes(position)) return [];
       const factor = tilingScale(source.width, source.height, INPUT_SIZE);
       const width = Math.max(1, Math.round(source.width * factor));
       const height = Math.max(1, Math.round(source.height * factor));
@@ -169,15 +207,18 @@ async function detectTiled(
       });
       const image = resizableRgb({ width, height, data });
       const scale = { x: source.width / width, y: source.height / height };
-      return tileRegions(width, height).map((region) => ({ frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }));
+      return tileRegions(width, height).flatMap((region, tile) =>
+        plan[position]![tile] === position ? [{ position, tile, frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }] : [],
+      );
     }),
   );
   const tiles = tiledFrames.flat();
   const found = await detectAll(detector, tiles, beforeFrame);
-  let next = 0;
-  const merged = frames.map((frame, i) => {
-    const fromTiles = tiledFrames[i]!.flatMap((tile) => fromTile(found[next++]!.result.detections, tile.region, tile.scale, tile.width, tile.height));
-    return { ...frame, detections: mergeTiled(frame.detections, fromTiles) };
+  const fromTiles: Detection[][][] = frames.map(() => []);
+  tiles.forEach((tile, k) => (fromTiles[tile.position]![tile.tile] = fromTile(found[k]!.result.detections, tile.region, tile.scale, tile.width, tile.height)));
+  const merged = frames.map((frame, position) => {
+    const carried = plan[position]!.flatMap((from, tile) => fromTiles[from]![tile]!);
+    return { ...frame, detections: mergeTiled(frame.detections, carried) };
   });
   return { frames: merged, tiles: tiles.length };
 }

@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import { createFaceActivities } from './face-activities.js';
 import type { FaceAnalyser } from './faces.js';
 import { createTextActivities } from './text-activities.js';
+import { createFacesTextActivities } from './faces-text-activities.js';
 
 /** The `vigil-detect` worker: detection, classification, text and faces, as many at once as the device runs sessions. */
 export function createDetectionWorker(deps: {
@@ -36,6 +37,7 @@ export function createDetectionWorker(deps: {
       ...createImageAnalysisActivities({ detector: deps.detector, classifier: deps.classifier, media: deps.media }),
       ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
       ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
+      ...(deps.faces && deps.reader ? createFacesTextActivities({ ...deps.faces, reader: deps.reader, media: deps.media }) : {}),
       ...createVideoDetectionActivities({ engine: deps.engine, media: deps.media }),
       ...createClassificationFrameActivities({
         engine: deps.engine,

@@ -124,8 +124,8 @@ try {
   };
   /** The sample's frames as the pipeline decodes them: the clip sampled as `samplingPlan` says, the images as sent. */
   const decodedFrames = async (sample: Sample): Promise<RgbImage[]> => {
-    const { field, file } = sample.files[0]!;
-    if (field !== 'video') return Promise.all(sample.files.map(({ file: image }) => decodeToRgb(image.bytes)));
+    const file = sample.files.find(({ field }) => field === 'video')?.file;
+    if (!file) return Promise.all(sample.files.map(({ file: image }) => decodeToRgb(image.bytes)));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-'));
     try {
       const clipFile = path.join(dir, file.name);

@@ -4,14 +4,18 @@
  * the detectFrames activity, then the analyseFrames and decide activities.
  *
  *   npm run eval -- --media <dir> [--model M] [--cascade M|none] [--palette-to-luminance true|false]
- *                   [--tiling true|false] [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]
+ *                   [--tiling true|false] [--thermal-pass true|false] [--thermal] [--sensitivity 0|1|2]
+ *                   [--site-category C] [--time "YYYY-MM-DD HH:MM"]
  *
- * Model, cascade, palette conversion and tiling default to the configuration (DETECTOR_*). Labelled images give
- * per-class recall and precision at IoU 0.5; events give has_person / has_vehicle / crime_rate against
- * the manifest's tags; stills (each a one-frame submission) give presence per lighting condition.
- * The last line is one JSON summary.
+ * Model, cascade, palette conversion, tiling and the thermal pass default to the configuration (DETECTOR_*).
+ * Labelled images give per-class recall and precision at IoU 0.5; events give has_person / has_vehicle /
+ * crime_rate against the manifest's tags; stills (each a one-frame submission) give presence per lighting
+ * condition. The thermal section (alone with --thermal) runs the thermal stills, 4-frame events made from
+ * them, far-away people made from them (test/support/thermal-events.ts) and the nuisance fixtures with the
+ * thermal pass off and on. The last line is one JSON summary.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -27,11 +31,12 @@ import { createDetectionEngine, type EventDetections } from '../gpu-worker/engin
 import { createLogger } from '../logging/logger.js';
 import { FileSystemMediaStore } from '../media/store.js';
 import type { FrameRef } from '../workflows/contracts/alarm-verification.js';
+import { EVENT_FRAMES, shiftedEvent, smallPersonEvents } from '../test/support/thermal-events.js';
 import { percentile } from './lib/stats.js';
 
 const usage =
   'usage: npm run eval -- --media <dir> [--model M] [--cascade M|none] [--palette-to-luminance true|false] ' +
-  '[--tiling true|false] [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]';
+  '[--tiling true|false] [--thermal-pass true|false] [--thermal] [--sensitivity 0|1|2] [--site-category C] [--time "YYYY-MM-DD HH:MM"]';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +45,8 @@ const { values: args } = parseArgs({
     cascade: { type: 'string' },
     'palette-to-luminance': { type: 'string' },
     tiling: { type: 'string' },
+    'thermal-pass': { type: 'string' },
+    thermal: { type: 'boolean', default: false },
     sensitivity: { type: 'string', default: '2' },
     'site-category': { type: 'string', default: 'other' },
     // Night at a site without business hours: a person there is an intrusion.
@@ -66,6 +73,7 @@ const cascadeModel =
 const paletteToLuminance =
   args['palette-to-luminance'] === undefined ? config.detector.paletteToLuminance : args['palette-to-luminance'] === 'true';
 const tiling = args.tiling === undefined ? config.detector.tiling : args.tiling === 'true';
+const thermalPass = args['thermal-pass'] === undefined ? config.detector.thermal : args['thermal-pass'] === 'true';
 const sensitivity = ([0, 1, 2] as const).find((level) => String(level) === args.sensitivity) ?? fail('--sensitivity must be 0, 1 or 2');
 const siteCategory = siteCategories.find((category) => category === args['site-category']) ?? fail(`unknown site category ${args['site-category']}`);
 const vendorTime = args.time;
@@ -109,10 +117,19 @@ const openDetector = (name: DetectorModelName): Promise<Detector> =>
   });
 const detector = await openDetector(model);
 const cascade = cascadeModel && cascadeModel !== model ? await openDetector(cascadeModel) : null;
-const engine = createDetectionEngine({ detector, cascade, tiling });
+const engine = createDetectionEngine({ detector, cascade, tiling, thermal: thermalPass });
+/** The thermal section's before and after: the same engine with the thermal pass off and on. */
+const thermalEngines = {
+  off: createDetectionEngine({ detector, cascade, tiling, thermal: false }),
+  on: createDetectionEngine({ detector, cascade, tiling, thermal: true }),
+};
 // Without a camera id analyseFrames looks up no previous event, so these activities never query and the pool never connects.
 const db = createDatabase(config.database.url, 1);
 const alarm = createAlarmActivities({ db, media, logger: createLogger('warn', 'eval') });
+/** Frames the thermal section makes, stored for the run only. */
+const madeDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-eval-'));
+const made = new FileSystemMediaStore(madeDir);
+const madeAlarm = createAlarmActivities({ db, media: made, logger: createLogger('warn', 'eval') });
 const activityEnvironment = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 /** Calls an activity inside an activity context, as a worker would. */
 const runActivity = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
@@ -129,15 +146,20 @@ interface Submission {
 }
 
 let submissions = 0;
-async function submit(keys: string[]): Promise<Submission> {
+/** One submission of the frames at `keys`, through `using` (the fixtures' store and the configured engine unless given). */
+async function submit(
+  keys: string[],
+  using: { engine?: typeof engine; media?: FileSystemMediaStore; alarm?: typeof alarm } = {},
+): Promise<Submission> {
+  const { media: store = media, alarm: activities = alarm } = using;
   const jobId = `eval_${++submissions}`;
   const frames: FrameRef[] = keys.map((key, index) => ({ index, key }));
   const started = performance.now();
-  const detection = await engine.detectEvent(frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) })));
+  const detection = await (using.engine ?? engine).detectEvent(frames.map((frame) => ({ index: frame.index, load: () => store.get(frame.key) })));
   const detectMs = performance.now() - started;
   const scope = { accountId: 'eval', jobId };
-  const analysis = await runActivity(alarm.analyseFrames, { ...scope, siteCategory, frames, detections: detection.frames, sensitivity });
-  const decision = await runActivity(alarm.decide, {
+  const analysis = await runActivity(activities.analyseFrames, { ...scope, siteCategory, frames, detections: detection.frames, sensitivity });
+  const decision = await runActivity(activities.decide, {
     ...scope,
     sensitivity,
     siteCategory,
@@ -196,12 +218,13 @@ const expectedText = (value: Expected | undefined) => (value === undefined || va
 const expectedPresence = (value: Expected | undefined): boolean | null =>
   value === undefined || value === null ? null : value === true || value === 'parked';
 
-/** How detection adapted to the input: cascade, tiled pass, pseudo-colour frames (with their ms for events). */
-function adaptations({ cascade, tiled, pseudoColourFrames }: EventDetections, withMs: boolean): string {
+/** How detection adapted to the input: cascade, tiled pass, thermal pass, pseudo-colour frames (with their ms for events). */
+function adaptations({ cascade, tiled, thermal, pseudoColourFrames }: EventDetections, withMs: boolean): string {
   const ms = (run: { ms: number }) => (withMs ? ` ${run.ms.toFixed(0)} ms` : '');
   return [
-    cascade ? `cascade${ms(cascade)}` : '',
-    tiled ? `tiled${ms(tiled)}` : '',
+    cascade ? `cascade${ms(cascade)}${withMs ? ` on ${cascade.frames} frames` : ''}` : '',
+    tiled ? `tiled${ms(tiled)}${withMs ? ` on ${tiled.tiles} tiles` : ''}` : '',
+    thermal && thermal.frames > 0 ? `thermal +${thermal.persons}${ms(thermal)}` : '',
     pseudoColourFrames ? (withMs ? `${pseudoColourFrames} pseudo-colour` : 'pseudo-colour') : '',
   ]
     .filter(Boolean)
@@ -214,14 +237,140 @@ function table(rows: (string | number)[][]): string {
 }
 const fixed = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
 
+// --- the thermal section ---------------------------------------------------------------------------------
+
+interface ThermalRow {
+  item: string;
+  frames: number;
+  person: boolean;
+  off: Submission;
+  on: Submission;
+  /** For a made far-away person: where it is in each frame. */
+  truth?: Box[];
+}
+
+/** Persons kept in the first frame, and has_person, crime_rate: what the row compares off and on. */
+const verdictOf = (result: Submission) => `${result.kept[0]!.detections.filter((d) => d.category === 'person').length}p ${yesNo(result.hasPerson)} ${result.crimeRate}`;
+/** A person is found where it is when a kept person's box centre lies in its box, in any frame (not a duck beside it). */
+const foundWhereItIs = (result: Submission, truth: readonly Box[]) =>
+  result.kept.some((frame, i) =>
+    frame.detections.some(({ category, box }) => {
+      const [x1, y1, x2, y2] = truth[i]!;
+      const [cx, cy] = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+      return category === 'person' && cx >= x1 && cx <= x2 && cy >= y1 && cy <= y2;
+    }),
+  );
+
+/**
+ * The thermal stills, 4-frame events made from each, far-away people made from them and the nuisance
+ * fixtures (animals, foliage, empty scenes, night IR: events, stills, and stills as 4-frame events), each
+ * submitted with the thermal pass off and on.
+ */
+async function thermalSection() {
+  let madeEvents = 0;
+  const store = async (frames: Buffer[]) => {
+    const folder = `made_${++madeEvents}`;
+    await Promise.all(frames.map((bytes, i) => made.put(`${folder}/frame_${i}.jpg`, bytes)));
+    return frames.map((_, i) => `${folder}/frame_${i}.jpg`);
+  };
+  const both = async (item: string, person: boolean, keys: string[], madeFrames: boolean, truth?: Box[]): Promise<ThermalRow> => {
+    const using = madeFrames ? { media: made, alarm: madeAlarm } : {};
+    const off = await submit(keys, { ...using, engine: thermalEngines.off });
+    const on = await submit(keys, { ...using, engine: thermalEngines.on });
+    return { item, frames: keys.length, person, off, on, truth };
+  };
+  const nuisance = (item: ManifestItem) => item.person === false && (item.nuisance?.length ?? 0) > 0;
+
+  const thermalStills = manifest.items.filter((item) => item.kind === 'still' && item.lighting === 'thermal');
+  const stills: ThermalRow[] = [];
+  for (const item of thermalStills) {
+    const name = path.basename(item.file);
+    stills.push(await both(name, item.person === true, [item.file], false));
+    stills.push(await both(`${name} x${EVENT_FRAMES}`, item.person === true, await store(await shiftedEvent(await media.get(item.file))), true));
+  }
+  const farPeople: ThermalRow[] = [];
+  for (const event of await smallPersonEvents()) farPeople.push(await both(event.name, true, await store(event.frames), true, event.boxes));
+  const nuisances: ThermalRow[] = [];
+  for (const item of manifest.items.filter((entry) => entry.kind === 'event' && nuisance(entry))) {
+    const frames = (await readdir(path.join(mediaDir, item.file))).filter((name) => IMAGE_FILE.test(name)).sort();
+    nuisances.push(await both(path.basename(item.file), false, frames.map((name) => path.posix.join(item.file, name)), false));
+  }
+  for (const item of manifest.items.filter((entry) => entry.kind === 'still' && nuisance(entry))) {
+    const name = path.basename(item.file);
+    nuisances.push(await both(name, false, [item.file], false));
+    nuisances.push(await both(`${name} x${EVENT_FRAMES}`, false, await store(await shiftedEvent(await media.get(item.file))), true));
+  }
+
+  const rowsOf = (rows: ThermalRow[]) =>
+    rows.map(({ item, frames, person, off, on, truth }) => [
+      item,
+      frames,
+      yesNo(person),
+      verdictOf(off) + (truth ? ` ${foundWhereItIs(off, truth) ? 'found' : 'missed'}` : ''),
+      verdictOf(on) + (truth ? ` ${foundWhereItIs(on, truth) ? 'found' : 'missed'}` : ''),
+      on.detection.thermal ? `${on.detection.thermal.frames} thermal, +${on.detection.thermal.persons} persons, dropped ${on.detection.thermal.dropped.readout} readout / ${on.detection.thermal.dropped.unconfirmed} unconfirmed` : '',
+    ]);
+  const header = ['item', 'frames', 'person', 'off', 'on', 'thermal pass'];
+  console.log('\nThermal pass off / on: persons kept in the first frame, has_person, crime_rate (made far-away person: found where it is)');
+  console.log(table([header, ...rowsOf([...stills, ...farPeople, ...nuisances])]));
+
+  const found = (rows: ThermalRow[], side: 'off' | 'on') =>
+    rows.filter((row) => row.person && (row.truth ? foundWhereItIs(row[side], row.truth) : row[side].hasPerson)).length;
+  // A false alarm: a person reported where there is none; crime_rate > 0 is counted beside it (a vehicle at night raises it too).
+  const falseAlarms = (rows: ThermalRow[], side: 'off' | 'on') => rows.filter((row) => row[side].hasPerson).length;
+  const raised = (rows: ThermalRow[], side: 'off' | 'on') => rows.filter((row) => row[side].crimeRate > 0).length;
+  // Cost on thermal frames without a person: bare detection (off) per frame, and what the pass adds per thermal frame (on).
+  const passed = [...stills, ...farPeople, ...nuisances].filter((row) => row.on.detection.thermal && row.on.detection.thermal.frames > 0);
+  const perFrame = (values: number[], frames: number) => (frames > 0 ? Math.round(values.reduce((a, b) => a + b, 0) / frames) : null);
+  const thermalFrames = passed.reduce((sum, row) => sum + row.on.detection.thermal!.frames, 0);
+  const summary = {
+    stills: Object.fromEntries(stills.map((row) => [row.item, { person: row.person, off: verdictOf(row.off), on: verdictOf(row.on) }])),
+    stillsWithPeople: { of: stills.filter((row) => row.person).length, foundOff: found(stills, 'off'), foundOn: found(stills, 'on') },
+    stillsWithoutPeopleFalseAlarms: { off: falseAlarms(stills.filter((row) => !row.person), 'off'), on: falseAlarms(stills.filter((row) => !row.person), 'on') },
+    farPeople: { of: farPeople.length, foundOff: found(farPeople, 'off'), foundOn: found(farPeople, 'on') },
+    nuisances: {
+      items: nuisances.length,
+      falseAlarmsOff: falseAlarms(nuisances, 'off'),
+      falseAlarmsOn: falseAlarms(nuisances, 'on'),
+      crimeRateAboveZeroOff: raised(nuisances, 'off'),
+      crimeRateAboveZeroOn: raised(nuisances, 'on'),
+    },
+    msPerFrame: {
+      bareDetection: perFrame(passed.map((row) => row.off.detectMs), passed.reduce((sum, row) => sum + row.frames, 0)),
+      thermalPass: perFrame(passed.map((row) => row.on.detection.thermal!.ms), thermalFrames),
+      thermalFrames,
+    },
+  };
+  console.log(
+    `\nThermal pass: stills with people found ${summary.stillsWithPeople.foundOff} -> ${summary.stillsWithPeople.foundOn} of ${summary.stillsWithPeople.of}; ` +
+      `far-away people ${summary.farPeople.foundOff} -> ${summary.farPeople.foundOn} of ${summary.farPeople.of}; ` +
+      `nuisance person false alarms ${summary.nuisances.falseAlarmsOff} -> ${summary.nuisances.falseAlarmsOn} of ${summary.nuisances.items} ` +
+      `(crime_rate > 0: ${summary.nuisances.crimeRateAboveZeroOff} -> ${summary.nuisances.crimeRateAboveZeroOn}); ` +
+      `${summary.msPerFrame.thermalPass ?? '-'} ms per thermal frame for the pass, ${summary.msPerFrame.bareDetection ?? '-'} ms per frame bare detection`,
+  );
+  return summary;
+}
+
+async function close() {
+  await db.destroy();
+  await detector.release();
+  await cascade?.release();
+  await rm(madeDir, { recursive: true, force: true });
+}
+
 // --- run -----------------------------------------------------------------------------------------------
 
 const manifest = JSON.parse(await readFile(path.join(mediaDir, 'manifest.json'), 'utf8')) as { items: ManifestItem[] };
 console.log(`Vigil detection eval of ${mediaDir}`);
 console.log(
   `model ${model}, cascade ${cascade?.info.model ?? 'none'}, palette-to-luminance ${paletteToLuminance ? 'on' : 'off'}, tiling ${tiling ? 'on' : 'off'}, ` +
-    `sensitivity ${sensitivity}, ${siteCategory} site at ${vendorTime}\n`,
+    `thermal pass ${thermalPass ? 'on' : 'off'}, sensitivity ${sensitivity}, ${siteCategory} site at ${vendorTime}\n`,
 );
+if (args.thermal) {
+  console.log(JSON.stringify({ media: mediaDir, model, cascadeModel: cascade?.info.model ?? null, tiling, sensitivity, thermal: await thermalSection() }));
+  await close();
+  process.exit(0);
+}
 
 // Labelled images: each one a one-frame submission, scored before and after the nuisance filters.
 const labelledSets = (await readdir(path.join(mediaDir, 'labelled'), { withFileTypes: true }).catch(() => []))
@@ -373,6 +522,8 @@ console.log(
   ]),
 );
 
+const thermal = await thermalSection();
+
 const detectMsMedian = detectMs.length > 0 ? percentile([...detectMs].sort((a, b) => a - b), 50) : null;
 const mean = (values: number[]) => (values.length > 0 ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : null);
 console.log(
@@ -413,9 +564,9 @@ console.log(
     pseudoColourFrames,
     cascade: { events: cascadeEventMs.length, msPerEvent: mean(cascadeEventMs), stills: cascadeStills },
     tiled: { events: tiledEventMs.length, msPerEvent: mean(tiledEventMs), stills: tiledStills },
+    thermalPass,
+    thermal,
   }),
 );
 
-await db.destroy();
-await detector.release();
-await cascade?.release();
+await close();

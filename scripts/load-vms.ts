@@ -6,8 +6,12 @@
  * end-of-event message per camera. Drains: polls each camera's incidents until every one is closed and verified
  * or the deadline. Prints accept latency p50/p95/p99, incidents opened, verified real and suppressed, and lost
  * events (answered 202 but in no incident), then one JSON line. Exits 1 when an event was lost or refused.
+ * Beside the events, at the same rate, it times `GET /healthz` (an answer with no work behind it): the bare
+ * baseline of what the machine's load alone costs a request in the same run. The load average is printed before,
+ * during and after the sending.
  */
 import { readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -95,6 +99,21 @@ function event(id: string, camera: string, snapshot: string, endOfEvent: boolean
   };
 }
 
+/** The machine's load average (1, 5, 15 min), as `uptime` prints it. */
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+
+/** The bare baseline: one `GET /healthz`, its latency in ms (undefined when it failed). */
+async function timeHealthz(): Promise<number | undefined> {
+  const started = performance.now();
+  try {
+    const response = await fetch(new URL('/healthz', baseUrl), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    await response.arrayBuffer();
+    return response.ok ? performance.now() - started : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
 async function post(sent: Sent, body: unknown): Promise<void> {
@@ -136,8 +155,12 @@ async function incidentsOf(camera: string): Promise<IncidentDoc[]> {
 const snapshots = await loadSnapshots(values.events);
 const total = Math.max(1, Math.round(rate * durationS));
 console.log(`load:vms: ${total} events at ${rate}/s for ${durationS} s over ${cameraCount} cameras, ${snapshots.length} fixture snapshots, against ${baseUrl.origin}`);
+const loadBefore = loadAverage();
+console.log(`load average before: ${loadBefore}`);
 const sent: Sent[] = [];
 const inFlight: Promise<void>[] = [];
+const healthz: Promise<number | undefined>[] = [];
+let loadDuring = '';
 const startedAt = Date.now();
 for (let index = 0; index < total; index++) {
   const due = startedAt + (index * 1000) / rate;
@@ -146,8 +169,13 @@ for (let index = 0; index < total; index++) {
   const entry: Sent = { id: `${runTag}-${index}@load`, camera };
   sent.push(entry);
   inFlight.push(post(entry, event(entry.id, camera, snapshots[index % snapshots.length]!, false)));
+  // Half a period later: the baseline's requests fall between the events, at the same rate.
+  healthz.push(delay(500 / rate).then(timeHealthz));
+  if (index === Math.floor(total / 2)) loadDuring = loadAverage();
 }
 await Promise.all(inFlight);
+const healthzMs = (await Promise.all(healthz)).filter((ms) => ms !== undefined);
+const loadAfter = loadAverage();
 // Each camera's incident ends, as the VMS ends it.
 const ends = cameraIds.map((camera) => ({ id: `${runTag}-end-${camera}@load`, camera }) as Sent);
 await Promise.all(ends.map((end) => post(end, event(end.id, end.camera, '', true))));
@@ -177,6 +205,9 @@ const summary = {
   refusedReasons: [...new Set(refused.map((s) => s.error))],
   lost: lost.length,
   acceptMs: summarise(accepted.map((s) => s.acceptMs!), [50, 95, 99]),
+  healthzMs: summarise(healthzMs, [50, 95, 99]),
+  healthzFailed: healthz.length - healthzMs.length,
+  loadAverage: { before: loadBefore, during: loadDuring, after: loadAfter },
   incidents: incidents.length,
   closed: incidents.filter((i) => i.status === 'closed').length,
   verifiedReal: incidents.filter((i) => i.verdict === 'real').length,
@@ -184,10 +215,12 @@ const summary = {
   unverified: incidents.filter((i) => i.verdict === 'pending' || i.verdict === 'unverified').length,
   drainedAfterS: Number(drainedAfterS.toFixed(1)),
 };
-const { acceptMs } = summary;
+const { acceptMs, healthzMs: bare } = summary;
 console.log(
   `accepted ${summary.accepted}/${summary.submitted} (refused ${summary.refused}), lost ${summary.lost}\n` +
     `accept latency p50 ${acceptMs?.p50} ms, p95 ${acceptMs?.p95} ms, p99 ${acceptMs?.p99} ms\n` +
+    `bare baseline GET /healthz at the same rate: p50 ${bare?.p50} ms, p95 ${bare?.p95} ms, p99 ${bare?.p99} ms (${summary.healthzFailed} failed)\n` +
+    `load average (1, 5, 15 min) before ${loadBefore}, during ${loadDuring}, after the sending ${loadAfter}\n` +
     `incidents ${summary.incidents} (closed ${summary.closed}): real ${summary.verifiedReal}, suppressed ${summary.verifiedSuppressed}, unverified ${summary.unverified}; settled ${summary.drainedAfterS} s after the last send`,
 );
 if (lost.length > 0) console.log(`lost: ${lost.slice(0, 20).map((s) => s.id).join(', ')}`);

@@ -1,5 +1,6 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { ImageAnalysisActivities } from '../gpu-worker/activities.js';
+import type { FacesTextActivities } from '../gpu-worker/faces-text-activities.js';
 import type { ImageBatchOutcome, ImageBatchWorkflowInput } from './contracts/image-batch-analysis.js';
 import type { WorkerJobSettings } from './contracts/job.js';
 import { runJob, type PipelineContext } from './job-lifecycle.js';
@@ -12,7 +13,7 @@ import { imageBatchSteps } from './short-steps.js';
 export const IMAGE_CHUNK = 8;
 
 function imageAnalysisActivities(taskQueue: string) {
-  return proxyActivities<ImageAnalysisActivities>({
+  return proxyActivities<ImageAnalysisActivities & FacesTextActivities>({
     taskQueue,
     startToCloseTimeout: '5m',
     // Heartbeats per image: a worker that dies mid-chunk is noticed within this, and the chunk goes elsewhere.
@@ -21,7 +22,10 @@ function imageAnalysisActivities(taskQueue: string) {
   });
 }
 
-/** One image batch: the job lifecycle around tagging its images chunk by chunk on the detection worker. */
+/**
+ * One image batch: the job lifecycle around tagging its images chunk by chunk on the detection worker, and
+ * reading their faces and text beside the tagging.
+ */
 export async function imageBatchAnalysis(input: ImageBatchWorkflowInput, settings?: WorkerJobSettings): Promise<ImageBatchOutcome> {
   return runJob(input, settings, { kind: 'image_batch', run: (context) => runImageBatch(input, context) });
 }
@@ -40,7 +44,12 @@ async function runImageBatch(input: ImageBatchWorkflowInput, { settings, enterSt
     // Items that failed at submission, or were stored by an earlier run of this step, are not queued any more.
     const images = await imageBatchSteps.queuedImages({ ...scope, fromIndex, toIndex });
     if (images.length > 0) {
-      const analysed = await analysis.analyseImages({ ...scope, images });
+      // Batches that started before faces and text were read go on without them. Faces and text go to
+      // PostgreSQL, where storing the chunk's outcomes finds them.
+      const [analysed] = await Promise.all([
+        analysis.analyseImages({ ...scope, images }),
+        patched('image-faces-text') ? analysis.analyseImageFacesText({ ...scope, images }) : undefined,
+      ]);
       await imageBatchSteps.storeImageOutcomes({ ...scope, analysed });
     }
     reportFraction(toIndex / input.itemCount);

@@ -1,5 +1,6 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { VideoActivities, VideoStepActivities } from '../activities/video.js';
+import type { FacesTextActivities } from '../gpu-worker/faces-text-activities.js';
 import type { VideoDetectionActivities } from '../gpu-worker/video-activities.js';
 import type { WorkerJobSettings } from './contracts/job.js';
 import { videoChunks, type VideoOutcome, type VideoWorkflowInput } from './contracts/video-analysis.js';
@@ -8,6 +9,8 @@ import { databaseRetry } from './short-steps.js';
 
 /** Share of the progress each stage completes: detection dominates. */
 const progressAt = { probed: 0.02, motion: 0.25, detected: 0.95 } as const;
+/** The same, for a run that reads faces and text after detection. */
+const progressWithFacesText = { ...progressAt, detected: 0.8, facesText: 0.95 } as const;
 
 /** Long steps on the analysis worker: heartbeating, so a lost worker is noticed within the heartbeat timeout. */
 const videoSteps = proxyActivities<VideoActivities>({
@@ -20,9 +23,9 @@ const videoSteps = proxyActivities<VideoActivities>({
 const videoLocalSteps = proxyLocalActivities<VideoStepActivities>({ startToCloseTimeout: '60s', retry: databaseRetry });
 
 function detectionActivities(taskQueue: string) {
-  return proxyActivities<VideoDetectionActivities>({
+  return proxyActivities<VideoDetectionActivities & FacesTextActivities>({
     taskQueue,
-    // One chunk of a few seconds of video; heartbeats per frame.
+    // One chunk of a few seconds of video; heartbeats per frame (faces and text: per frame read).
     startToCloseTimeout: '10m',
     heartbeatTimeout: '20s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 8 },
@@ -31,7 +34,7 @@ function detectionActivities(taskQueue: string) {
 
 /**
  * One uploaded video: the job lifecycle around its pipeline (probe, shot cuts and activity, detection in
- * chunks, summary into sections with thumbnails). `settings` pins the worker settings; absent, the worker's apply.
+ * chunks, faces and text on chosen frames of each chunk, summary into sections, people and text). `settings` pins the worker settings; absent, the worker's apply.
  */
 export async function videoAnalysis(input: VideoWorkflowInput, settings?: WorkerJobSettings): Promise<VideoOutcome> {
   return runJob(input, settings, { kind: 'video', run: (context) => runVideoPipeline(input, context) });
@@ -49,6 +52,10 @@ async function runVideoPipeline(input: VideoWorkflowInput, { settings, enterStag
   const motion = await videoSteps.analyseVideoMotion({ ...step, sampleFps: input.sampleFps });
   reportFraction(progressAt.motion);
 
+  // Runs that started before faces and text were read go on without them.
+  const readsFacesText = patched('video-faces-text');
+  const detectedAt = readsFacesText ? progressWithFacesText.detected : progressAt.detected;
+
   enterStage('detect');
   const chunks = videoChunks(input.video.durationS, input.chunkSeconds);
   // A job resumed after its chunks were stored (a reset, a new run) does not detect them again.
@@ -58,7 +65,16 @@ async function runVideoPipeline(input: VideoWorkflowInput, { settings, enterStag
       await detect.detectVideoChunk({ ...step, ...chunk, sampleFps: input.sampleFps });
       await videoLocalSteps.storeVideoChunk({ ...step, ...chunk, sampleFps: input.sampleFps });
     }
-    reportFraction(progressAt.motion + ((progressAt.detected - progressAt.motion) * (chunk.chunkIndex + 1)) / chunks.length);
+    reportFraction(progressAt.motion + ((detectedAt - progressAt.motion) * (chunk.chunkIndex + 1)) / chunks.length);
+  }
+
+  if (readsFacesText) {
+    enterStage('faces_text');
+    // What is read goes to PostgreSQL; a chunk read again (a retry, a reset) replaces its rows.
+    for (const chunk of chunks) {
+      await detect.analyseVideoFacesText({ ...step, ...chunk, sampleFps: input.sampleFps });
+      reportFraction(detectedAt + ((progressWithFacesText.facesText - detectedAt) * (chunk.chunkIndex + 1)) / chunks.length);
+    }
   }
 
   enterStage('summarise');

@@ -1,9 +1,11 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   allHandlersFinished,
   upsertSearchAttributes,
@@ -31,12 +33,12 @@ import { deliverJobWebhook, sendDelivery } from './webhook-delivery.js';
 const signalsPerRun = 1000;
 
 /**
- * One VMS incident, from the event that opened it to the end-of-event message that closes it. Every event or
- * snapshot signals it; the incident's latest snapshots are verified as an alarm's frames are (detection on the
- * detect queue, the nuisance filters, the decision), at once for the first and then at most every
- * `reverifySeconds`; each verdict goes out as a `vms_incident.verified` webhook, the first real one is forwarded
- * to the account's VMS/PSIM target (if any) in the VMS's schema, and the closed incident goes out as
- * `vms_incident.finished` in the job envelope.
+ * One VMS incident, from the event that opened it to the end-of-event message that closes it. It is signalled
+ * when it opens, for the first snapshot after each verification read its window, and to close. The incident's
+ * latest snapshots are verified as an alarm's frames are (detection on the detect queue, the nuisance filters,
+ * the decision), at once for the first and then at most every `reverifySeconds`; each verdict goes out as a
+ * `vms_incident.verified` webhook, the first real one is forwarded to the account's VMS/PSIM target (if any) in
+ * the VMS's schema, and the closed incident goes out as `vms_incident.finished` in the job envelope.
  */
 export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncidentCarry): Promise<VmsIncidentOutcome> {
   const scope = { accountId: input.accountId, incidentId: input.jobId };
@@ -67,7 +69,9 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
 
   for (;;) {
     await condition(() => pending || closing);
-    if (pending) {
+    // A close verifies whatever came, announced or not: the signal of the last snapshots may still be owed
+    // (commands/vms-signals.ts sends it again later), and a window with nothing new costs one read.
+    if (pending || patched('vms-close-verifies-fresh')) {
       const due = lastVerifiedAt === null ? 0 : lastVerifiedAt + input.reverifySeconds * 1000 - Date.now();
       // Waits out the cadence; a close does not wait, it verifies what came and ends.
       if (due > 0 && !closing) await condition(() => closing, due);
@@ -84,7 +88,8 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
         }
       }
     }
-    if (closing) break;
+    // Snapshots announced while that verification ran are verified before the close ends the incident.
+    if (closing && !(pending && patched('vms-close-verifies-fresh'))) break;
     if (signals >= signalsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof vmsIncident>(input, { settings, pending, closing, lastVerifiedAt, verifications, forwarded });
@@ -104,7 +109,8 @@ export async function vmsIncident(input: VmsIncidentInput, carried?: VmsIncident
 
 /**
  * Verifies the incident's latest snapshots when any arrived since the last verification; returns the verdict, or
- * null when there was nothing new or the verification failed (the incident stays open, the next event retries).
+ * null when there was nothing new or the verification failed (recorded on the incident, which stays open: the next
+ * event retries).
  */
 async function verify(scope: { accountId: string; incidentId: string }, settings: WorkerJobSettings): Promise<VmsVerdict | null> {
   const window = await vmsSteps.vmsIncidentWindow(scope);
@@ -130,7 +136,11 @@ async function verify(scope: { accountId: string; incidentId: string }, settings
     return await vmsSteps.recordVmsVerification({ ...scope, window, analysis: { kept: analysis.kept, removed: analysis.removed }, decision });
   } catch (error) {
     if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-    log.warn('vms incident verification failed', { jobId: scope.incidentId, failure: error.cause?.message });
+    const cause = error.cause;
+    const failure = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : (cause?.message ?? error.message);
+    log.warn('vms incident verification failed', { jobId: scope.incidentId, failure });
+    // Shown on the incident (its document's verification_error) until a verification succeeds.
+    if (patched('vms-verification-failure')) await vmsSteps.recordVmsVerificationFailure({ ...scope, message: failure });
     return null;
   }
 }

@@ -280,8 +280,14 @@ const nullableObject = z.record(z.string(), z.unknown()).nullable();
 const enrichmentData = z.object({
   detection_id: z.int(),
   enriched_at: isoDateTime.nullable(),
-  license_plate: z.null(),
-  face: z.null(),
+  license_plate: z
+    .object({ detected: z.boolean(), text: z.string().nullable(), confidence: z.number().nullable(), ocr_confidence: z.number().nullable() })
+    .nullable()
+    .meta({ description: 'Vehicles with a stored frame: a plate PP-OCR reads on the vehicle\'s crop (text, the detector\'s and the reading\'s confidence).' }),
+  face: z
+    .object({ detected: z.boolean(), count: z.int(), confidence: z.number().nullable() })
+    .nullable()
+    .meta({ description: 'People with a stored frame: the faces YuNet finds inside the box (count, best score).' }),
   vehicle: z
     .object({
       type: z.string(),

@@ -2,6 +2,23 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { bearerAuth, errorResponses, isoDateTime, jsonResponse, tokenAuth, tokenQuery } from '../openapi-common.js';
 
+/** A person in a video's scene or an image (spec 2 `person_ids`; domain/faces/cluster.ts). */
+export const personIdDocument = z.object({
+  age: z.number().meta({ description: 'Estimated age in years (median over the person\'s faces).' }),
+  gender: z.enum(['male', 'female', 'unidentified']).meta({ description: '`unidentified` for grey or infrared faces and where the estimate is unsure.' }),
+  face_embedding: z.array(z.number()).optional().meta({ description: '128 values (mean dlib descriptor); absent while the account\'s face analysis is off.' }),
+  face_thumbnail: z.string().optional().meta({ description: 'Base64 JPEG of the person\'s best face; absent while face analysis is off.' }),
+  allowlisted: z.boolean().meta({ description: 'A face of the person matches a photo on the account\'s face allowlist.' }),
+  relative_prominence: z.number().min(0).max(1).meta({ description: 'Face size and screen time against the most prominent person.' }),
+});
+
+/** Text read (spec 2 `ocr_results`): on a video, merged over the sampled frames it was seen on. */
+export const ocrResultDocument = z.object({
+  language_code: z.string().optional().meta({ description: 'Where the characters tell it: ja, ko, zh, de, fr, es, en.' }),
+  full_text: z.string(),
+  time_segment: z.object({ start_seconds: z.number(), end_seconds: z.number() }).optional().meta({ description: 'Videos only: when the text was on screen.' }),
+});
+
 export const allowlistFields = z.object({
   name: z.string().trim().min(1).max(100).meta({ description: 'Who the person is, as the account calls them.', example: 'Night guard' }),
 });

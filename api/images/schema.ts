@@ -4,6 +4,7 @@ import { webhookUrlField } from '../validate.js';
 import { jobStatuses } from '../../domain/job-kinds.js';
 import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, maxProcessingTimeHeader, retryAfterHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
+import { ocrResultDocument, personIdDocument } from '../faces/schema.js';
 
 /** Raw base64 (RFC 4648 alphabet, padded): no data-URI prefix, no line breaks. */
 export const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -57,8 +58,8 @@ const imageBatchStatus = z.object({
       result: z
         .object({
           tags: z.array(imageTag),
-          person_ids: z.array(z.unknown()).meta({ description: 'People whose faces were analysed; empty while face analysis does not run on images.' }),
-          ocr_results: z.array(z.unknown()).meta({ description: 'Text read in the image; empty while text recognition does not run on images.' }),
+          person_ids: z.array(personIdDocument).meta({ description: 'The people whose faces are in the image.' }),
+          ocr_results: z.array(ocrResultDocument).meta({ description: 'Text read in the image, one result per line.' }),
         })
         .optional()
         .meta({ description: 'Once the item is analysed.' }),

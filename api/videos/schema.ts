@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { jobStatuses } from '../../domain/job-kinds.js';
 import { bareJsonResponse, bearerAuth, errorResponses, idempotencyKeyHeader, maxProcessingTimeHeader, tokenAuth, tokenQuery } from '../openapi-common.js';
 import { jobIdParams } from '../owned-job.js';
+import { ocrResultDocument, personIdDocument } from '../faces/schema.js';
 import { emptyToUndefined, webhookUrlField } from '../validate.js';
 
 const webhookSecret = z.string().max(256);
@@ -33,13 +34,15 @@ export const videoDocument = z.object({
   job_id: z.string().meta({ example: 'video_5d41402abc4b2a76b9719d91' }),
   status: z.enum(jobStatuses),
   progress: z.number().min(0).max(1).optional().meta({ description: 'While queued or running: the fraction of the analysis done.' }),
-  stage: z.string().optional().meta({ description: 'While queued or running: queued, probe, motion, detect, summarise.' }),
+  stage: z.string().optional().meta({ description: 'While queued or running: queued, probe, motion, detect, faces_text, summarise.' }),
   result: z
     .object({
       raw_scenes: z.array(timeSegment).meta({ description: 'Shots between hard cuts, covering the whole video.' }),
       frame_activity_diffs: z.array(z.number().min(0).max(1)).meta({ description: 'One value per sampled frame (VIDEO_SAMPLE_FPS): the share of the picture that moved.' }),
-      person_constellation_scenes: z.array(z.object({ time_segment: timeSegment, person_ids: z.array(z.unknown()) })),
-      ocr_results: z.array(z.object({ language_code: z.string().optional(), full_text: z.string(), time_segment: timeSegment.optional() })),
+      person_constellation_scenes: z
+        .array(z.object({ time_segment: timeSegment, person_ids: z.array(personIdDocument) }))
+        .meta({ description: 'Per scene of raw_scenes, the people whose faces were seen in it (one embedding per person across the video).' }),
+      ocr_results: z.array(ocrResultDocument).meta({ description: 'Text read on scene keyframes, frames where activity starts and every 10 s; one result per text while it stays on screen.' }),
       sections: z.array(
         z.object({
           section_tag: z.string().meta({ example: 'people' }),

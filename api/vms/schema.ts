@@ -218,6 +218,10 @@ const incidentDocument = z
     last_event_at: isoDateTime,
     verified_at: isoDateTime.nullable(),
     closed_at: isoDateTime.nullable(),
+    verification_error: z
+      .object({ code: z.literal('VERIFICATION_FAILED'), message: z.string(), failed_at: isoDateTime })
+      .nullable()
+      .describe('Why the last verification failed (the incident stays open for the next event); null once one succeeds.'),
     decision: z.enum(['No', 'Maybe', 'Yes']).nullable(),
     crime_rate: z.number().int().nullable(),
     description: z.string().nullable(),

@@ -13,6 +13,8 @@ import * as faces from './20261202T1515-faces.js';
 import * as classificationThresholds from './20261202T1448-classification-thresholds.js';
 import * as vmsEvents from './20261202T1445-vms-events.js';
 import * as videoAnalysis from './20261202T1451-video-analysis.js';
+import * as facesTextMedia from './20261203T0630-faces-text-media.js';
+import * as vmsIngestSignals from './20261203T0640-vms-ingest-signals.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +32,6 @@ export const migrations: Record<string, Migration> = {
   '20261202T1500-image-batches': imageBatches,
   '20261202T1515-faces': faces,
   '20261202T1527-parked-detections': parkedDetections,
+  '20261203T0630-faces-text-media': facesTextMedia,
+  '20261203T0640-vms-ingest-signals': vmsIngestSignals,
 };

@@ -13,8 +13,8 @@ export interface NewImageBatchItem {
   error: JobError | null;
 }
 
-/** One analysed item's outcome, as the analysis stores it. */
-export type ImageItemOutcome = { index: number } & ({ tags: StoredImageTag[] } | { error: JobError });
+/** One analysed item's outcome, as the analysis stores it; people and text where they were read. */
+export type ImageItemOutcome = { index: number } & ({ tags: StoredImageTag[]; personIds?: unknown[]; ocrResults?: unknown[] } | { error: JobError });
 
 export interface ImageBatchItem {
   index: number;
@@ -73,7 +73,13 @@ export class ImageBatchRepository {
           .updateTable('image_batch_items')
           .set(
             'tags' in outcome
-              ? { status: 'finished', tags: JSON.stringify(outcome.tags), analysed_at: sql`now()` }
+              ? {
+                  status: 'finished',
+                  tags: JSON.stringify(outcome.tags),
+                  person_ids: JSON.stringify(outcome.personIds ?? []),
+                  ocr_results: JSON.stringify(outcome.ocrResults ?? []),
+                  analysed_at: sql`now()`,
+                }
               : { status: 'failed', error: JSON.stringify(outcome.error), analysed_at: sql`now()` },
           )
           .where('account_id', '=', accountId)

@@ -32,7 +32,7 @@ export class JobErasureRepository {
       .where('account_id', '=', accountId)
       .where('job_id', '=', jobId);
     await this.db.deleteFrom('webhook_attempts').where('account_id', '=', accountId).where('delivery_id', 'in', deliveries).execute();
-    for (const table of ['webhook_deliveries', 'webhook_targets', 'detections', 'frames', 'faces'] as const) {
+    for (const table of ['webhook_deliveries', 'webhook_targets', 'detections', 'frames', 'faces', 'media_faces', 'media_text_lines'] as const) {
       await this.db.deleteFrom(table).where('account_id', '=', accountId).where('job_id', '=', jobId).execute();
     }
     // Export locks carry no account: they are the account's through its tokens.

@@ -58,17 +58,22 @@ export function clusterPeople(faces: readonly ClusterFace[], options: ClusterOpt
   return groups.map((group) => describePerson(group, groups, options)).sort((a, b) => b.relative_prominence - a.relative_prominence);
 }
 
-/** Per scene, the people seen in it: one clustering over the whole video, so a person keeps one embedding in every scene. */
+/**
+ * Per scene, the people seen in it: one clustering over the whole video, so a person keeps one embedding in
+ * every scene. Without descriptors each scene counts its own people (the faces of its busiest frame).
+ */
 export function personConstellationScenes(
   scenes: readonly TimeSegment[],
   faces: readonly ClusterFace[],
   options: ClusterOptions,
 ): { time_segment: TimeSegment; person_ids: PersonId[] }[] {
-  const people = groupFaces(faces, options.threshold ?? FACE_MATCH_THRESHOLD);
+  const described = faces.every((face) => face.descriptor);
+  const people = described ? groupFaces(faces, options.threshold ?? FACE_MATCH_THRESHOLD) : [];
   return scenes.map((scene, index) => {
     const last = index === scenes.length - 1;
     const inScene = (face: ClusterFace) => face.time >= scene.start_seconds && (face.time < scene.end_seconds || (last && face.time <= scene.end_seconds));
-    const groups = people.map((person) => ({ person, faces: person.faces.filter(inScene) })).filter((group) => group.faces.length > 0);
+    const sceneGroups = described ? people : groupWithoutDescriptors(faces.filter(inScene));
+    const groups = sceneGroups.map((person) => ({ person, faces: person.faces.filter(inScene) })).filter((group) => group.faces.length > 0);
     const all = groups.map((group) => group.faces);
     return {
       time_segment: scene,

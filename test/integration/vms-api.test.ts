@@ -2,8 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import sharp from 'sharp';
+import { resendOwedSignals } from '../../commands/vms-signals.js';
 import { AccountRepository } from '../../db/repositories/accounts.js';
+import { VmsRepository } from '../../db/repositories/vms.js';
 import { WebhookRepository } from '../../db/repositories/webhooks.js';
+import { createLogger } from '../../logging/logger.js';
 import { api, bareApi } from '../support/alarms.js';
 import { runVigilCli } from '../support/cli.js';
 import { startStack, type TestStack } from '../support/stack.js';
@@ -210,6 +213,26 @@ describe('VMS events on the real stack', () => {
     const notJpeg = await put(nextId('png'), 'Early-Cam', await sharp(jpeg).png().toBuffer(), 'image/png');
     assert.equal(notJpeg.status, 400);
     assert.equal(notJpeg.body.error?.code, 'INVALID_IMAGE');
+  });
+
+  test('a signal owed by a committed event whose API died before sending it is sent by the sweep', async () => {
+    const options = { cameraId: 'cam-owed', configId: 'alert73', displayName: 'Intrusion owed' };
+    const { incident_ids: [incidentId] } = await accepted({ ...options, id: nextId('owed'), snapshot: await fixtureSnapshot('pets2009_people_walking_a') });
+    await incidentWhere(incidentId!, 'verified', (i) => i.verdict !== 'pending');
+    const accountId = (await new AccountRepository(stack.db).findIdByName('vmsco'))!;
+    // What an end of event leaves when its API is killed between the commit and the signal: the close, owed.
+    const owed = await stack.db.transaction().execute((trx) => new VmsRepository(trx).oweCloseOfIncidentsNamed(accountId, options.displayName, 'INTRUSION_DETECTION'));
+    assert.deepEqual(owed.map((o) => o.subjectId), [incidentId]);
+    const sweepDeps = { db: stack.db, temporal: stack.temporal, logger: createLogger('warn', 'test'), analysisTaskQueue: stack.config.temporal.analysisTaskQueue, vms: stack.config.vms };
+    const stillOwed = async () => Number((await sql<{ n: string }>`select count(*) as n from vms_owed_signals where subject_id = ${incidentId!}`.execute(stack.db)).rows[0]!.n);
+    await resendOwedSignals(sweepDeps);
+    assert.equal(await stillOwed(), 1, 'a signal just owed may still be on its way: not sent again yet');
+    assert.equal((await incident(incidentId!)).body.data.status, 'open');
+
+    await sql`update vms_owed_signals set owed_at = now() - interval '1 minute' where subject_id = ${incidentId!}`.execute(stack.db);
+    assert.ok((await resendOwedSignals(sweepDeps)) >= 1);
+    await incidentWhere(incidentId!, 'closed by the sent signal', (i) => i.status === 'closed');
+    assert.equal(await stillOwed(), 0, 'sent, so no longer owed');
   });
 
   test('a duplicate id is answered as such and changes nothing', async () => {

@@ -12,6 +12,7 @@ import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js
 import type { TextActivities } from '../../gpu-worker/text-activities.js';
 import type { VideoActivities, VideoStepActivities } from '../../activities/video.js';
 import type { VideoDetectionActivities } from '../../gpu-worker/video-activities.js';
+import type { FacesTextActivities } from '../../gpu-worker/faces-text-activities.js';
 import type { ClassificationFrameActivities } from '../../gpu-worker/classification-activities.js';
 
 /**
@@ -32,6 +33,7 @@ export type VigilActivities = JobLifecycleActivities &
   VideoActivities &
   VideoStepActivities &
   VideoDetectionActivities &
+  FacesTextActivities &
   ClassificationFrameActivities;
 export type ActivityName = keyof VigilActivities;
 export type ActivityInput<N extends ActivityName> = Parameters<VigilActivities[N]>[0];
@@ -151,10 +153,12 @@ function defaultStubs(): VigilActivities {
     beginVmsIncident: async () => 'open',
     vmsIncidentWindow: async () => ({ cameraId: 'camera-1', frames: [{ index: 0, key: 'k/0.jpg' }], window: [{ frameId: 'f0', frameIndex: 0, key: 'k/0.jpg' }], totalFrames: 1, fresh: true }),
     recordVmsVerification: async () => 'real',
+    recordVmsVerificationFailure: async () => undefined,
     prepareVmsIncidentDelivery: prepareDelivery,
     prepareVmsForward: async () => false,
     closeVmsIncident: async () => true,
     setVmsCameraStatus: async () => true,
+    markVmsCameraOfflineIfSilent: async ({ offlineAfterSeconds }) => ({ marked: true, silentMs: offlineAfterSeconds * 1000 }),
     prepareVmsCameraDelivery: prepareDelivery,
     probeStoredVideo: async () => undefined,
     analyseVideoMotion: async () => ({ scenes: 2, activitySamples: 60 }),
@@ -162,6 +166,8 @@ function defaultStubs(): VigilActivities {
     detectVideoChunk: async ({ chunkIndex }) => ({ chunkIndex, frames: 20, detections: 3 }),
     storeVideoChunk: async () => undefined,
     summariseVideo: async () => ({ sections: 3, tracks: 2 }),
+    analyseVideoFacesText: async () => ({ frames: 4, faces: 2, textLines: 1 }),
+    analyseImageFacesText: async ({ images }) => ({ frames: images.length, faces: images.length, textLines: 0 }),
   };
 }
 

@@ -99,6 +99,21 @@ describe('faces clustered into people', () => {
     const aliceSecond = scenes[1]!.person_ids.find((p) => p.gender === 'female')!;
     assert.deepEqual(aliceFirst.face_embedding, aliceSecond.face_embedding);
   });
+
+  it('without descriptors, counts each scene\'s people from its busiest frame', () => {
+    const faces = [face(0, undefined), face(1, undefined), face(1, undefined), face(4, undefined)];
+    const scenes = personConstellationScenes(
+      [
+        { start_seconds: 0, end_seconds: 3 },
+        { start_seconds: 3, end_seconds: 5 },
+        { start_seconds: 5, end_seconds: 6 },
+      ],
+      faces,
+      { faceAnalysis: false },
+    );
+    assert.deepEqual(scenes.map((scene) => scene.person_ids.length), [2, 1, 0]);
+    assert.ok(scenes.flatMap((scene) => scene.person_ids).every((person) => !person.face_embedding && !person.face_thumbnail));
+  });
 });
 
 describe('face geometry and measures', () => {

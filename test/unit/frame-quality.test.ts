@@ -92,7 +92,58 @@ describe('frame_blurred', () => {
     assert.ok(effects[0]! < 0.3 && effects[3]! > 0.6, effects.join(', '));
     assert.equal(blurEffect({ width: 8, height: 8, data: new Uint8Array(64).fill(90) }), 1);
   });
+
+  it('is the measure of the 9-pixel mean added up pixel by pixel, on every fixture frame and on noise of any size', async () => {
+    const frames: GreyFrame[] = [];
+    for (const event of fixtureEvents) for (const { bytes } of await eventFrames(event)) frames.push(await thumbnail(bytes));
+    let seed = 17;
+    const noise = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 256;
+    for (const [width, height] of [[1, 1], [1, 9], [3, 2], [9, 1], [10, 12], [40, 30]] as const) {
+      frames.push({ width, height, data: Uint8Array.from({ length: width * height }, noise) });
+    }
+    for (const frame of frames) assert.equal(blurEffect(frame), blurEffectPixelByPixel(frame), `${frame.width}×${frame.height}`);
+  });
 });
+
+/** The blur effect as first written: each pixel's 9-pixel window added up again; the reference for the running sums. */
+function blurEffectPixelByPixel({ width, height, data }: GreyFrame): number {
+  const at = (x: number, y: number) => data[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))]!;
+  const rowMean = new Float32Array(width * height);
+  const columnMean = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let row = 0;
+      let column = 0;
+      for (let k = -4; k <= 4; k++) {
+        row += at(x + k, y);
+        column += at(x, y + k);
+      }
+      rowMean[y * width + x] = row / 9;
+      columnMean[y * width + x] = column / 9;
+    }
+  }
+  let vertical = 0;
+  let verticalLost = 0;
+  let horizontal = 0;
+  let horizontalLost = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (y > 0) {
+        const step = Math.abs(data[i]! - data[i - width]!);
+        vertical += step;
+        verticalLost += Math.max(0, step - Math.abs(columnMean[i]! - columnMean[i - width]!));
+      }
+      if (x > 0) {
+        const step = Math.abs(data[i]! - data[i - 1]!);
+        horizontal += step;
+        horizontalLost += Math.max(0, step - Math.abs(rowMean[i]! - rowMean[i - 1]!));
+      }
+    }
+  }
+  const kept = (total: number, lost: number) => (total === 0 ? 1 : (total - lost) / total);
+  return Math.round(Math.max(kept(vertical, verticalLost), kept(horizontal, horizontalLost)) * 10_000) / 10_000;
+}
 
 describe('frame_frozen', () => {
   it('flags the second of two identical frames', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
 import type { WorkerJobSettings } from '../../workflows/contracts/job.js';
 import { vmsCameraHeardSignal, vmsCameraWatchId, vmsIncidentCloseSignal, vmsIncidentUpdatedSignal } from '../../workflows/contracts/vms-incident.js';
 import { clipClassification, imageBatchAnalysis, videoAnalysis, vmsCameraWatch, vmsIncident } from '../../workflows/index.js';
@@ -18,9 +18,13 @@ export interface KindRun {
 
 const webhookDelivery = { maxAttempts: 2, initialIntervalSeconds: 0.05, maxIntervalSeconds: 0.1, timeoutSeconds: 1 };
 
-function register(env: WorkflowTestEnv, workflowId: string): { stubs: StubActivities; settings: WorkerJobSettings } {
+function register(
+  env: WorkflowTestEnv,
+  workflowId: string,
+  overrides: Parameters<WorkflowTestEnv['stubActivities']>[1] = {},
+): { stubs: StubActivities; settings: WorkerJobSettings } {
   const settings: WorkerJobSettings = { detectTaskQueue: env.taskQueue, webhookDelivery };
-  return { stubs: env.stubActivities(workflowId, { workerSettings: answers(settings) }), settings };
+  return { stubs: env.stubActivities(workflowId, { workerSettings: answers(settings), ...overrides }), settings };
 }
 
 const hex24 = () => randomUUID().replaceAll('-', '').slice(0, 24);
@@ -86,11 +90,83 @@ export const kindScenarios = {
     await handle.result();
     return { handle, stubs };
   },
-  /** A camera heard, silent past its limit (offline), heard again (online), then stopped. */
+  /** Verified once, then closed without a signal for its last snapshots: the close reads the window and verifies them. */
+  'vms-incident-closed-unannounced': async (env: WorkflowTestEnv): Promise<KindRun> => {
+    const jobId = `vms_incident_${hex24()}`;
+    const { stubs } = register(env, jobId);
+    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
+      workflowId: jobId,
+      taskQueue: env.taskQueue,
+      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+      signal: vmsIncidentUpdatedSignal,
+      signalArgs: [],
+    });
+    await waitFor('the first verification done', () => stubs.inputsOf('prepareVmsForward').length === 1);
+    await handle.signal(vmsIncidentCloseSignal);
+    await handle.result();
+    return { handle, stubs };
+  },
+  /** Snapshots announced and the close arriving while a verification runs: they are verified before it closes. */
+  'vms-incident-closed-while-verifying': async (env: WorkflowTestEnv): Promise<KindRun> => {
+    const jobId = `vms_incident_${hex24()}`;
+    let release = () => {};
+    const verifying = new Promise<void>((resolve) => (release = resolve));
+    const { stubs } = register(env, jobId, {
+      recordVmsVerification: async () => {
+        if (stubs.inputsOf('recordVmsVerification').length === 1) await verifying;
+        return 'real';
+      },
+    });
+    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
+      workflowId: jobId,
+      taskQueue: env.taskQueue,
+      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+      signal: vmsIncidentUpdatedSignal,
+      signalArgs: [],
+    });
+    await waitFor('the first verification running', () => stubs.inputsOf('recordVmsVerification').length === 1);
+    await handle.signal(vmsIncidentUpdatedSignal);
+    await handle.signal(vmsIncidentCloseSignal);
+    release();
+    await handle.result();
+    return { handle, stubs };
+  },
+  /** The first verification fails (an undecodable snapshot, recorded on the incident); the close verifies again. */
+  'vms-incident-verification-failed': async (env: WorkflowTestEnv): Promise<KindRun> => {
+    const jobId = `vms_incident_${hex24()}`;
+    let detections = 0;
+    const { stubs } = register(env, jobId, {
+      detectFrames: async ({ frames }) => {
+        if (++detections === 1) throw ApplicationFailure.nonRetryable('undecodable snapshot', 'INVALID_IMAGE');
+        return frames.map((f) => ({ frameIndex: f.index, width: 10, height: 10, detections: [] }));
+      },
+    });
+    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
+      workflowId: jobId,
+      taskQueue: env.taskQueue,
+      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+      signal: vmsIncidentUpdatedSignal,
+      signalArgs: [],
+    });
+    await waitFor('the failure recorded', () => stubs.inputsOf('recordVmsVerificationFailure').length === 1);
+    await handle.signal(vmsIncidentCloseSignal);
+    await handle.result();
+    return { handle, stubs };
+  },
+  /**
+   * A camera heard (its watch started), heard again before its timer fired (the watch waits the rest), silent
+   * past its limit (offline), heard again (online), then stopped.
+   */
   'vms-camera-watch': async (env: WorkflowTestEnv): Promise<KindRun> => {
     const cameraId = `camera-${hex24()}`;
     const workflowId = vmsCameraWatchId(cameraId);
-    const { stubs } = register(env, workflowId);
+    const silences = [500];
+    const { stubs } = register(env, workflowId, {
+      markVmsCameraOfflineIfSilent: async ({ offlineAfterSeconds }) => {
+        const silentMs = silences.shift() ?? offlineAfterSeconds * 1000;
+        return { marked: silentMs >= offlineAfterSeconds * 1000, silentMs };
+      },
+    });
     const heard = () =>
       env.client.workflow.signalWithStart(vmsCameraWatch, {
         workflowId,
@@ -100,7 +176,7 @@ export const kindScenarios = {
         signalArgs: [],
       });
     const handle = await heard();
-    await waitFor('offline', () => stubs.inputsOf('setVmsCameraStatus').length === 1, 10_000);
+    await waitFor('offline', () => stubs.inputsOf('prepareVmsCameraDelivery').length === 1, 10_000);
     await heard();
     await waitFor('online delivered', () => stubs.inputsOf('attemptWebhookDelivery').length === 2, 10_000);
     await handle.terminate('recorded');

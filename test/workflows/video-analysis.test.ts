@@ -65,9 +65,16 @@ describe('videoAnalysis with stub activities', () => {
       [
         'workerSettings', 'probeStoredVideo', 'analyseVideoMotion', 'finishedVideoChunks',
         'detectVideoChunk', 'storeVideoChunk', 'detectVideoChunk', 'storeVideoChunk', 'detectVideoChunk', 'storeVideoChunk',
+        'analyseVideoFacesText', 'analyseVideoFacesText', 'analyseVideoFacesText',
         'summariseVideo', 'prepareJobDelivery', 'attemptWebhookDelivery',
       ],
     );
+    // Faces and text are read per chunk after every chunk is detected, on the detect queue.
+    assert.deepEqual(run.stubs.inputsOf('analyseVideoFacesText').map(({ chunkIndex, startS, endS, sampleFps }) => [chunkIndex, startS, endS, sampleFps]), [
+      [0, 0, 10, 2],
+      [1, 10, 20, 2],
+      [2, 20, 25, 2],
+    ]);
     assert.deepEqual(run.stubs.inputsOf('detectVideoChunk').map(({ chunkIndex, startS, endS, sampleFps }) => [chunkIndex, startS, endS, sampleFps]), [
       [0, 0, 10, 2],
       [1, 10, 20, 2],
@@ -75,7 +82,7 @@ describe('videoAnalysis with stub activities', () => {
     ]);
     const progress = await run.handle.query(progressQuery);
     assert.deepEqual([progress.kind, progress.stage, progress.fractionDone], ['video', 'finished', 1]);
-    assert.deepEqual(progress.stages.map((stage) => stage.stage), ['probe', 'motion', 'detect', 'summarise', 'finished']);
+    assert.deepEqual(progress.stages.map((stage) => stage.stage), ['probe', 'motion', 'detect', 'faces_text', 'summarise', 'finished']);
   });
 
   test('chunks already stored are not detected again', async () => {
