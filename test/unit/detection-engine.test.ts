@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDetector, type Detector } from '../../gpu-worker/detector.js';
 import { createDetectionEngine, InvalidFrameError, type EventFrame } from '../../gpu-worker/engine.js';
-import { openResizable } from '../../media/image.js';
+import { decodeToRgb, openResizable, resizableRgb } from '../../media/image.js';
 import { eventFrames } from '../support/alarms.js';
 import { fixturesDir, modelsDir } from '../support/paths.js';
 
@@ -42,6 +42,34 @@ describe('detection engine', () => {
     assert.ok(result.frames.every((frame) => frame.detections.some((d) => d.category === 'person')));
     assert.equal(result.cascade, null);
     assert.equal(result.pseudoColourFrames, 0);
+  });
+
+  it('detects frames as they arrive from a decoder, in order, each as alone, then the cascade over an event without a person', async () => {
+    const images = await Promise.all((await eventFrames('warehouse_worker_hardhat')).map(({ bytes }) => decodeToRgb(bytes)));
+    let yielded = 0;
+    // Frames come one by one with a pause, as a decoder gives them.
+    const arriving = async function* (list: typeof images) {
+      for (const [index, image] of list.entries()) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yielded++;
+        yield { index, image };
+      }
+    };
+    const seen: number[] = [];
+    const result = await createDetectionEngine({ detector: fast, cascade: accurate }).detectArriving(arriving(images), (index) => seen.push(index));
+    assert.equal(yielded, 8);
+    assert.deepEqual([...seen].sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(result.frames.map((frame) => frame.frameIndex), [0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const [index, image] of images.entries()) {
+      const alone = await fast.infer(await fast.prepare(resizableRgb(image)));
+      assert.deepEqual(result.frames[index]!.detections, alone, `frame ${index}`);
+    }
+    assert.equal(result.cascade, null, 'people found: no cascade');
+
+    const empty = await Promise.all((await eventFrames('parking_lot_empty_a')).map(({ bytes }) => decodeToRgb(bytes)));
+    const again = await createDetectionEngine({ detector: fast, cascade: accurate }).detectArriving(arriving(empty));
+    assert.equal(again.cascade?.model, 'picodet_s_416_coco');
+    assert.equal(again.frames.length, 8);
   });
 
   it('re-detects an event without a person with the cascade model, and only such an event', async () => {
