@@ -29,6 +29,16 @@ function register(
 
 const hex24 = () => randomUUID().replaceAll('-', '').slice(0, 24);
 
+/** An incident workflow started by its first event, as the API starts it. */
+const openIncident = (env: WorkflowTestEnv, jobId: string) =>
+  env.client.workflow.signalWithStart(vmsIncident, {
+    workflowId: jobId,
+    taskQueue: env.taskQueue,
+    args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
+    signal: vmsIncidentUpdatedSignal,
+    signalArgs: [],
+  });
+
 export const kindScenarios = {
   /** 25 s of video in chunks of 10 s: probe, motion, three chunks detected and stored, summary, webhook. */
   video: async (env: WorkflowTestEnv): Promise<KindRun> => {
@@ -77,13 +87,7 @@ export const kindScenarios = {
   'vms-incident': async (env: WorkflowTestEnv): Promise<KindRun> => {
     const jobId = `vms_incident_${hex24()}`;
     const { stubs } = register(env, jobId);
-    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
-      workflowId: jobId,
-      taskQueue: env.taskQueue,
-      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
-      signal: vmsIncidentUpdatedSignal,
-      signalArgs: [],
-    });
+    const handle = await openIncident(env, jobId);
     await waitFor('the first verification', () => stubs.inputsOf('recordVmsVerification').length === 1);
     await handle.signal(vmsIncidentUpdatedSignal);
     await handle.signal(vmsIncidentCloseSignal);
@@ -94,13 +98,7 @@ export const kindScenarios = {
   'vms-incident-closed-unannounced': async (env: WorkflowTestEnv): Promise<KindRun> => {
     const jobId = `vms_incident_${hex24()}`;
     const { stubs } = register(env, jobId);
-    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
-      workflowId: jobId,
-      taskQueue: env.taskQueue,
-      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
-      signal: vmsIncidentUpdatedSignal,
-      signalArgs: [],
-    });
+    const handle = await openIncident(env, jobId);
     await waitFor('the first verification done', () => stubs.inputsOf('prepareVmsForward').length === 1);
     await handle.signal(vmsIncidentCloseSignal);
     await handle.result();
@@ -117,13 +115,7 @@ export const kindScenarios = {
         return 'real';
       },
     });
-    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
-      workflowId: jobId,
-      taskQueue: env.taskQueue,
-      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
-      signal: vmsIncidentUpdatedSignal,
-      signalArgs: [],
-    });
+    const handle = await openIncident(env, jobId);
     await waitFor('the first verification running', () => stubs.inputsOf('recordVmsVerification').length === 1);
     await handle.signal(vmsIncidentUpdatedSignal);
     await handle.signal(vmsIncidentCloseSignal);
@@ -141,13 +133,7 @@ export const kindScenarios = {
         return frames.map((f) => ({ frameIndex: f.index, width: 10, height: 10, detections: [] }));
       },
     });
-    const handle = await env.client.workflow.signalWithStart(vmsIncident, {
-      workflowId: jobId,
-      taskQueue: env.taskQueue,
-      args: [{ jobId, accountId: 'account-1', maxProcessingSeconds: 0, hasWebhook: true, reverifySeconds: 1 }],
-      signal: vmsIncidentUpdatedSignal,
-      signalArgs: [],
-    });
+    const handle = await openIncident(env, jobId);
     await waitFor('the failure recorded', () => stubs.inputsOf('recordVmsVerificationFailure').length === 1);
     await handle.signal(vmsIncidentCloseSignal);
     await handle.result();
