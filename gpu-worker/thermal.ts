@@ -45,8 +45,12 @@ const TILE_SHARE = 0.5;
 export const CONFIRMED_ALONE_SCORE = 0.6;
 /** Contrast stretching maps these luminance percentiles to black and white. */
 const STRETCH_PERCENTILES = [0.01, 0.99] as const;
-/** A grey frame: nearly every sample has channels within this much of each other (JPEG leaves a little chroma). */
-const GREY_MAX_CHROMA = 12;
+/**
+ * A grey frame: nearly every sample has channels within this much of each other. JPEG's rounding leaves at most
+ * 4 on grey cameras' frames (night IR, grey thermal); an overcast colour scene (`parking_lot_empty_a`) has a
+ * sixth of its pixels above, and is not worth the pass's cost.
+ */
+const GREY_MAX_CHROMA = 4;
 const GREY_MIN_SHARE = 0.98;
 /** A readout pixel on a palette frame: unsaturated and light (white or grey text, logos, scale marks). */
 const READOUT_MAX_CHROMA = 40;
