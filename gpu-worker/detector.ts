@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import type { DetectorModelName } from '../config/index.js';
+import type { Config, DetectorModelName } from '../config/index.js';
 import type { Detection } from '../domain/types.js';
 import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import { ModelFileMissingError, modelFilePath } from './model-files.js';
@@ -87,6 +87,12 @@ const adapters: Record<DetectorModel, ModelAdapter> = {
 const DEFAULT_SCORE_THRESHOLD = 0.25;
 /** Enough for every session busy and a frame or two prepared ahead, for a few events at once. */
 const MAX_SPARE_TENSORS = 8;
+
+/** A detector of `model` as the configuration sets every detector up; a process adds its own hooks. */
+export function configuredDetectorOptions(settings: Config['detector'], model: DetectorModelName): DetectorOptions {
+  const { modelsDir, device, intraOpThreads, sessions, paletteToLuminance } = settings;
+  return { modelsDir, model, device, intraOpThreads, sessions, paletteToLuminance };
+}
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   const adapter = adapters[opts.model];

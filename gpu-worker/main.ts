@@ -7,7 +7,7 @@ import { createDetectionWorkerMetrics } from '../observability/metrics.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import { abortedByInterrupt } from '../downloads/verified-download.js';
 import { createClassifier } from './classifier.js';
-import { createDetector, type DetectorModel } from './detector.js';
+import { configuredDetectorOptions, createDetector, type DetectorModel } from './detector.js';
 import { createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
 import { configuredModels, ensureModelFiles } from './model-files.js';
@@ -31,16 +31,7 @@ installTemporalLogging(logger);
 const metrics = createDetectionWorkerMetrics();
 // Each model's sessions open once for the whole process: the cascade model's too, up front.
 const openDetector = (model: DetectorModel) =>
-  createDetector({
-    modelsDir: config.detector.modelsDir,
-    model,
-    device: config.detector.device,
-    intraOpThreads: config.detector.intraOpThreads,
-    sessions: config.detector.sessions,
-    paletteToLuminance: config.detector.paletteToLuminance,
-    onInference: observeInference(metrics),
-    logger,
-  });
+  createDetector({ ...configuredDetectorOptions(config.detector, model), onInference: observeInference(metrics), logger });
 const detector = await openDetector(config.detector.model);
 const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
 // PP-OCR's two models, opened once for the process like the detector's.

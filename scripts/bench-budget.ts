@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { inheritedEnv, loadConfig } from '../config/index.js';
 import { createDatabase, type Db } from '../db/database.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
-import { createDetector } from '../gpu-worker/detector.js';
+import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
 import { createDetectionEngine } from '../gpu-worker/engine.js';
 import { freePort } from '../temporal/dev-server.js';
 import { createApiToken } from '../test/support/tokens.js';
@@ -244,11 +244,11 @@ async function runLoad(stack: Stack, events: readonly FixtureEvent[], count: num
 async function bareDetection(events: readonly FixtureEvent[], count: number): Promise<{ engineMs: number; primaryMs: number }> {
   const config = loadConfig();
   const open = (model: typeof config.detector.model) =>
-    createDetector({ modelsDir: config.detector.modelsDir, model, device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, sessions: config.detector.sessions, paletteToLuminance: config.detector.paletteToLuminance });
+    createDetector(configuredDetectorOptions(config.detector, model));
   const detector = await open(config.detector.model);
   const cascade = config.detector.cascadeModel ? await open(config.detector.cascadeModel) : null;
   const engines = {
-    engineMs: createDetectionEngine({ detector, cascade, tiling: config.detector.tiling }),
+    engineMs: createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal }),
     primaryMs: createDetectionEngine({ detector, cascade: null, tiling: false }),
   };
   const framesOf = (event: FixtureEvent) => event.frames.map((frame, index) => ({ index, load: async () => frame.bytes }));

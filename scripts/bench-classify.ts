@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDetector } from '../gpu-worker/detector.js';
+import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type DetectionEngine } from '../gpu-worker/engine.js';
 import { samplingPlan } from '../domain/classification/sampling.js';
 import { classificationClasses } from '../domain/classification/scores.js';
@@ -109,10 +109,10 @@ try {
   // The bare detection engine, as the detection worker runs it, on the very frames the pipeline detected.
   const config = stack.config;
   const openDetector = (model: typeof config.detector.model) =>
-    createDetector({ modelsDir: config.detector.modelsDir, model, device: config.detector.device, intraOpThreads: config.detector.intraOpThreads, sessions: config.detector.sessions, paletteToLuminance: config.detector.paletteToLuminance });
+    createDetector(configuredDetectorOptions(config.detector, model));
   const detector = await openDetector(config.detector.model);
   const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
-  const engine: DetectionEngine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling });
+  const engine: DetectionEngine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal });
   const bareDetection = async (images: readonly RgbImage[]) => {
     const started = performance.now();
     await engine.detectArriving(

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { defaultFilterSettings } from '../domain/filters.js';
 import type { Box, FrameDetections } from '../domain/types.js';
-import { createDetector } from '../gpu-worker/detector.js';
+import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type EventFrame } from '../gpu-worker/engine.js';
 import { readThermalStill, shiftedEvent, smallPersonEvents, thermalStills } from '../test/support/thermal-events.js';
 import { percentile } from './lib/stats.js';
@@ -28,15 +28,7 @@ const rounds = Number(args.rounds);
 const config = loadConfig();
 const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ');
 
-const openDetector = (model: typeof config.detector.model) =>
-  createDetector({
-    modelsDir: config.detector.modelsDir,
-    model,
-    device: config.detector.device,
-    intraOpThreads: config.detector.intraOpThreads,
-    sessions: config.detector.sessions,
-    paletteToLuminance: config.detector.paletteToLuminance,
-  });
+const openDetector = (model: typeof config.detector.model) => createDetector(configuredDetectorOptions(config.detector, model));
 const detector = await openDetector(config.detector.model);
 const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
 const engines = {

@@ -26,7 +26,7 @@ import { createDatabase } from '../db/database.js';
 import { iou } from '../domain/boxes.js';
 import { seenDetections } from '../domain/filters.js';
 import { siteCategories, type Box, type FrameDetections } from '../domain/types.js';
-import { createDetector, type Detector } from '../gpu-worker/detector.js';
+import { configuredDetectorOptions, createDetector, type Detector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type EventDetections } from '../gpu-worker/engine.js';
 import { createLogger } from '../logging/logger.js';
 import { FileSystemMediaStore } from '../media/store.js';
@@ -107,14 +107,7 @@ const IMAGE_FILE = /\.(jpe?g|png|webp|bmp)$/i;
 
 const media = new FileSystemMediaStore(mediaDir);
 const openDetector = (name: DetectorModelName): Promise<Detector> =>
-  createDetector({
-    modelsDir: config.detector.modelsDir,
-    model: name,
-    device: config.detector.device,
-    intraOpThreads: config.detector.intraOpThreads,
-    sessions: config.detector.sessions,
-    paletteToLuminance,
-  });
+  createDetector({ ...configuredDetectorOptions(config.detector, name), paletteToLuminance });
 const detector = await openDetector(model);
 const cascade = cascadeModel && cascadeModel !== model ? await openDetector(cascadeModel) : null;
 const engine = createDetectionEngine({ detector, cascade, tiling, thermal: thermalPass });
