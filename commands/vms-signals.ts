@@ -21,7 +21,7 @@ export interface SignalledAccount {
 }
 
 /** How often the API sends again the signals it owes, and how old an owed signal must be to be sent again. */
-export const owedSignalSweepSeconds = 30;
+const owedSignalSweepSeconds = 30;
 /** Signals sent again per account and sweep; the rest wait for the next sweep. */
 const sweepBatch = 500;
 

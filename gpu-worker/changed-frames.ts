@@ -8,15 +8,16 @@
  */
 import type { GreyFrame } from '../domain/motion.js';
 import type { ImageRegion, ResizableImage } from '../media/image.js';
+import { luminancePlane } from './pseudo-colour.js';
 
 /** Width of the grey copy frames are compared on: 8 px cells there are 2–3 % of the frame across. */
 export const CHANGE_COPY_WIDTH = 256;
 /** Side of a square cell of the copy. */
-export const CELL_SIZE = 8;
+const CELL_SIZE = 8;
 /** Grey-level difference beyond which a pixel changed: above JPEG noise, as motion's threshold (domain/motion.ts). */
-export const PIXEL_CHANGE = 25;
+const PIXEL_CHANGE = 25;
 /** A cell changed when more of its pixels than this changed: a few noisy pixels are not a new object. */
-export const CHANGED_PIXELS_PER_CELL = 3;
+const CHANGED_PIXELS_PER_CELL = 3;
 
 /** A frame's grey copy, with the size of the frame it was made from (detections are in that frame's pixels). */
 export interface ChangeCopy extends GreyFrame {
@@ -28,9 +29,7 @@ export interface ChangeCopy extends GreyFrame {
 export async function changeCopy(source: ResizableImage): Promise<ChangeCopy> {
   const width = CHANGE_COPY_WIDTH;
   const height = Math.max(1, Math.round((source.height * width) / source.width));
-  const rgb = await source.resize(width, height, 'linear');
-  const data = new Uint8Array(width * height);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!);
+  const data = luminancePlane(await source.resize(width, height, 'linear'));
   return { width, height, data, sourceWidth: source.width, sourceHeight: source.height };
 }
 

@@ -77,6 +77,13 @@ export function isPseudoColour(rgb: Uint8Array): boolean {
  * so this is their white-hot rendering; rainbow palettes are not monotonic in luma, but the outlines
  * of warm bodies survive, and on the fixture stills the detectors do better on it than on the colours.
  */
+/** The frame's luminance (BT.601), one byte per pixel. */
+export function luminancePlane(rgb: Uint8Array): Uint8Array {
+  const luma = new Uint8Array(Math.floor(rgb.length / 3));
+  for (let i = 0; i < luma.length; i++) luma[i] = Math.round(0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!);
+  return luma;
+}
+
 export function toLuminance(rgb: Uint8Array): void {
   for (let i = 0; i + 2 < rgb.length; i += 3) {
     const luma = Math.round(0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!);

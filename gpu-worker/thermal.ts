@@ -12,7 +12,7 @@ import { nearby, scaledBox } from '../domain/filters.js';
 import type { Box, Detection, FrameDetections } from '../domain/types.js';
 import { regionOf, resizableRgb, type ImageRegion, type ResizableImage } from '../media/image.js';
 import { INPUT_SIZE } from './models/adapter.js';
-import { isPseudoColour } from './pseudo-colour.js';
+import { isPseudoColour, luminancePlane } from './pseudo-colour.js';
 import { fromTile, mergeTiled } from './tiles.js';
 
 export interface ThermalFrame {
@@ -68,7 +68,7 @@ export function isThermalFrame(rgb: Uint8Array, pseudoColour: boolean | undefine
   return pseudoColour === true || isGrey(rgb) || isPseudoColour(rgb);
 }
 
-export function isGrey(rgb: Uint8Array): boolean {
+function isGrey(rgb: Uint8Array): boolean {
   const pixels = Math.floor(rgb.length / 3);
   const step = Math.max(1, Math.floor(pixels / 16_384));
   let samples = 0;
@@ -81,14 +81,8 @@ export function isGrey(rgb: Uint8Array): boolean {
   return samples > 0 && grey / samples >= GREY_MIN_SHARE;
 }
 
-export function luminanceOf(rgb: Uint8Array): Uint8Array {
-  const luma = new Uint8Array(Math.floor(rgb.length / 3));
-  for (let i = 0; i < luma.length; i++) luma[i] = Math.round(0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!);
-  return luma;
-}
-
 /** Black-hot, the luminance's 1st and 99th percentiles stretched to white and black, as grey RGB. */
-export function blackHotStretched(luma: Uint8Array): Buffer {
+function blackHotStretched(luma: Uint8Array): Buffer {
   const histogram = new Uint32Array(256);
   for (const value of luma) histogram[value]!++;
   const [low, high] = STRETCH_PERCENTILES.map((share) => {
@@ -214,7 +208,7 @@ async function prepareFrame({ frameIndex, source, pseudoColour }: ThermalFrame):
   const height = Math.max(1, Math.round(source.height * factor));
   const rgb = await source.resize(width, height, 'linear');
   if (!isThermalFrame(rgb, pseudoColour)) return null;
-  const blackHot = resizableRgb({ width, height, data: blackHotStretched(luminanceOf(rgb)) });
+  const blackHot = resizableRgb({ width, height, data: blackHotStretched(luminancePlane(rgb)) });
   return {
     frameIndex,
     rgb,

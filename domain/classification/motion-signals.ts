@@ -102,7 +102,7 @@ function hotRegionOf(totals: readonly number[]): MotionRegion | null {
  * motion threshold (`defaultPixelNoiseThreshold`). Frames at `flickerWidth` average enough pixels to keep sensor noise
  * under it.
  */
-export const flickerNoise = 8;
+const flickerNoise = 8;
 /** Width of the grey frames flicker is measured on: leaves still show at this size, where the motion thumbnails blur them. */
 export const flickerWidth = 240;
 /** A cell flickers when this share of its pixels do. */
