@@ -41,11 +41,14 @@ export interface FoundFace {
   landmarks: Landmark[];
 }
 
-export interface AnalysedFace extends FoundFace {
+export interface DescribedFace extends FoundFace {
+  /** The dlib ResNet descriptor: 128 values; faces of one person lie within about 0.5 of each other. */
+  descriptor: Float32Array;
+}
+
+export interface AnalysedFace extends DescribedFace {
   age: number;
   gender: Gender;
-  /** The dlib ResNet descriptor: 128 values, unit length; faces of one person lie within about 0.5 of each other. */
-  descriptor: Float32Array;
   /** The face with a margin, as a JPEG at most 112 px on a side. */
   thumbnail: Buffer;
 }
@@ -61,6 +64,8 @@ export interface FaceAnalyser {
   detect(image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: FoundFace[]; ms: number }>;
   /** Faces with their descriptor, age, gender and thumbnail. */
   analyse(image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: AnalysedFace[]; timings: FaceTimings }>;
+  /** The faces of a whole image with their descriptor only (allowlist photos: no age, gender or thumbnail wanted). */
+  describe(image: RgbImage): Promise<{ faces: DescribedFace[] }>;
   release(): Promise<void>;
 }
 
@@ -87,22 +92,33 @@ export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<
       const found = await refineSmallFaces(yunet, image, await detectFaces(yunet, image, personBoxes));
       return describeFaces(models, image, found.faces, found.ms);
     },
+    async describe(image) {
+      const { faces } = await refineSmallFaces(yunet, image, await detectFaces(yunet, image));
+      const { descriptors } = await models.describe(...chipBatch(image, faces), { ageGender: false });
+      return { faces: faces.map((face, i) => ({ ...face, descriptor: descriptors[i]! })) };
+    },
     async release() {
       await Promise.all([yunet.release(), models.release()]);
     },
   };
 }
 
+/** The faces' aligned chips, one after the other, as FaceModels.describe takes them. */
+function chipBatch(image: RgbPixels, faces: readonly FoundFace[]): [Uint8Array, number, number] {
+  const batch = new Uint8Array(faces.length * CHIP_SIZE * CHIP_SIZE * 3);
+  faces.forEach((face, i) => batch.set(alignedChip(image, face.landmarks).data, i * CHIP_SIZE * CHIP_SIZE * 3));
+  return [batch, CHIP_SIZE, faces.length];
+}
+
 async function describeFaces(models: FaceModels, image: RgbImage, faces: readonly FoundFace[], detectMs: number) {
-  const pixels: RgbPixels = image;
-  const chips = faces.map((face) => alignedChip(pixels, face.landmarks));
-  const batch = new Uint8Array(chips.length * CHIP_SIZE * CHIP_SIZE * 3);
-  chips.forEach((chip, i) => batch.set(chip.data, i * CHIP_SIZE * CHIP_SIZE * 3));
-  const described = await models.describe(batch, CHIP_SIZE, chips.length);
+  const batch = chipBatch(image, faces);
+  const described = await models.describe(...batch, { ageGender: true });
+  const chipLength = CHIP_SIZE * CHIP_SIZE * 3;
   const analysed: AnalysedFace[] = await Promise.all(
     faces.map(async (face, i) => {
-      const estimate = described.estimates[i]!;
-      const grey = meanSaturation(chips[i]!) < GREY_SATURATION;
+      const estimate = described.estimates![i]!;
+      const chip: RgbPixels = { width: CHIP_SIZE, height: CHIP_SIZE, data: batch[0].subarray(i * chipLength, (i + 1) * chipLength) };
+      const grey = meanSaturation(chip) < GREY_SATURATION;
       const gender: Gender = grey || estimate.genderProbability < GENDER_MIN_PROBABILITY ? 'unidentified' : estimate.gender;
       return { ...face, age: Math.round(estimate.age * 10) / 10, gender, descriptor: described.descriptors[i]!, thumbnail: await faceThumbnail(image, face.box) };
     }),

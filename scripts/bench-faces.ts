@@ -47,7 +47,7 @@ let missed = 0;
 for (const { file, identity } of labels.files) {
   const image = await decodeToRgb(await readFile(path.join(mediaDir, file)));
   for (let round = 0; round < rounds; round++) {
-    const bare = await bareModels.describe(greyChip, CHIP_SIZE, 1);
+    const bare = await bareModels.describe(greyChip, CHIP_SIZE, 1, { ageGender: true });
     bareMs.push(bare.descriptorMs + bare.ageGenderMs);
     const started = performance.now();
     const { faces: found, timings } = await analyser.analyse(image);
