@@ -6,8 +6,8 @@ import { euclidean } from './verification.js';
 
 /**
  * Chosen on the labelled face fixtures (npm run bench:faces, BENCHMARKS.md "Faces"): balanced accuracy
- * is flat from 0.46 to 0.52 and 0.5 lies in the middle; the dlib descriptor's usual 0.6 let different
- * people of one recording session match.
+ * peaks at 0.49–0.5 and from 0.48 to 0.52 stays within one same-person pair of its value at 0.5; the
+ * dlib descriptor's usual 0.6 let different people of one recording session match.
  */
 export const FACE_MATCH_THRESHOLD = 0.5;
 
