@@ -8,8 +8,9 @@
  * same person or not, judged by descriptor distance: balanced accuracy at the allowlist threshold
  * (FACE_MATCH_THRESHOLD), across thresholds around it, and at the best threshold for this set; how well a
  * threshold chosen on the set carries over (chosen without one person, judged on that person's pairs, in
- * turn); rank-1 identification (leave one out, nearest face), and the share of all pairs judged right. Speed: ms per face of the whole analysis against the bare model calls measured
- * alongside (YuNet session.run on the same input size, descriptor and age/gender on one chip).
+ * turn); rank-1 identification (leave one out, nearest face), and the share of all pairs judged right.
+ * Speed: ms per face of the whole analysis against the bare model calls measured alongside (YuNet
+ * session.run on the same input size, descriptor and age/gender on one chip).
  * The last line is one JSON summary.
  */
 import { readFile } from 'node:fs/promises';
