@@ -4,7 +4,7 @@ import { decodeToRgb, InvalidImageError, type RgbImage } from '../media/image.js
 
 /** What the allowlist needs of a face model: the faces of an image, each with its descriptor. */
 export interface FaceDescriber {
-  analyse(image: RgbImage): Promise<{ faces: { descriptor: ArrayLike<number> }[] }>;
+  describe(image: RgbImage): Promise<{ faces: { descriptor: ArrayLike<number> }[] }>;
 }
 
 export const MAX_ALLOWLIST_PHOTOS = 10;
@@ -39,7 +39,7 @@ export async function addAllowlistEntry(
       if (!(error instanceof InvalidImageError)) throw error;
       return { outcome: 'refused', refusal: { code: 'INVALID_IMAGE', message: `Photo ${index + 1} is not a usable image: ${error.message}`, photo: index } };
     }
-    const found = await describer.analyse(image);
+    const found = await describer.describe(image);
     if (found.faces.length === 0) return { outcome: 'refused', refusal: { code: 'NO_FACE', message: `Photo ${index + 1} shows no face.`, photo: index } };
     if (found.faces.length > 1) {
       return { outcome: 'refused', refusal: { code: 'MULTIPLE_FACES', message: `Photo ${index + 1} shows ${found.faces.length} faces; send photos of the one person alone.`, photo: index } };

@@ -6,6 +6,8 @@ export interface DescribeRequest {
   chips: Uint8Array;
   size: number;
   count: number;
+  /** Also the age and gender network (not needed for allowlist photos). */
+  ageGender: boolean;
 }
 
 export interface FaceEstimate {
@@ -15,20 +17,21 @@ export interface FaceEstimate {
 }
 
 export type DescribeReply =
-  | { id: number; descriptors: Float32Array; estimates: FaceEstimate[]; descriptorMs: number; ageGenderMs: number }
+  | { id: number; descriptors: Float32Array; estimates: FaceEstimate[] | null; descriptorMs: number; ageGenderMs: number }
   | { id: number; error: string };
 
 export interface DescribedFaces {
-  /** 128 values per chip (the dlib ResNet descriptor, unit length). */
+  /** 128 values per chip (the dlib ResNet descriptor). */
   descriptors: Float32Array[];
-  estimates: FaceEstimate[];
+  /** One per chip; null when not asked for. */
+  estimates: FaceEstimate[] | null;
   /** Time in the two models, for the whole batch. */
   descriptorMs: number;
   ageGenderMs: number;
 }
 
 export interface FaceModels {
-  describe(chips: Uint8Array, size: number, count: number): Promise<DescribedFaces>;
+  describe(chips: Uint8Array, size: number, count: number, options: { ageGender: boolean }): Promise<DescribedFaces>;
   release(): Promise<void>;
 }
 
@@ -58,7 +61,7 @@ export async function openFaceModels(): Promise<FaceModels> {
     pending.delete(reply.id);
     if (!waiting) return;
     if ('error' in reply) return waiting.reject(new Error(`face models failed: ${reply.error}`));
-    const descriptors = Array.from({ length: reply.estimates.length }, (_, i) => reply.descriptors.slice(i * 128, (i + 1) * 128));
+    const descriptors = Array.from({ length: reply.descriptors.length / 128 }, (_, i) => reply.descriptors.slice(i * 128, (i + 1) * 128));
     waiting.resolve({ descriptors, estimates: reply.estimates, descriptorMs: reply.descriptorMs, ageGenderMs: reply.ageGenderMs });
   });
   const stop = (error: Error) => {
@@ -70,13 +73,13 @@ export async function openFaceModels(): Promise<FaceModels> {
   worker.on('error', stop);
   worker.on('exit', (code) => stop(new Error(`face model thread exited with code ${code}`)));
   return {
-    describe(chips, size, count) {
+    describe(chips, size, count, { ageGender }) {
       if (failure) return Promise.reject(failure);
-      if (count === 0) return Promise.resolve({ descriptors: [], estimates: [], descriptorMs: 0, ageGenderMs: 0 });
+      if (count === 0) return Promise.resolve({ descriptors: [], estimates: ageGender ? [] : null, descriptorMs: 0, ageGenderMs: 0 });
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, chips, size, count } satisfies DescribeRequest);
+        worker.postMessage({ id, chips, size, count, ageGender } satisfies DescribeRequest);
       });
     },
     async release() {

@@ -33,16 +33,16 @@ port.on('message', async (request: DescribeRequest | 'release') => {
     const started = performance.now();
     const descriptors = count === 1 ? [await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chips[0]!)] : await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chips);
     const descriptorMs = performance.now() - started;
-    const estimates = await faceapi.nets.ageGenderNet.predictAgeAndGender(count === 1 ? chips[0]! : chips);
+    const estimates = request.ageGender ? await faceapi.nets.ageGenderNet.predictAgeAndGender(count === 1 ? chips[0]! : chips) : null;
     const ageGenderMs = performance.now() - started - descriptorMs;
     for (const chip of chips) chip.dispose();
     const flat = new Float32Array(count * 128);
     (descriptors as Float32Array[]).forEach((descriptor, i) => flat.set(descriptor, i * 128));
-    const list = Array.isArray(estimates) ? estimates : [estimates];
+    const list = estimates === null ? null : Array.isArray(estimates) ? estimates : [estimates];
     const reply: DescribeReply = {
       id: request.id,
       descriptors: flat,
-      estimates: list.map(({ age, gender, genderProbability }) => ({ age, gender: gender === 'female' ? 'female' : 'male', genderProbability })),
+      estimates: list?.map(({ age, gender, genderProbability }) => ({ age, gender: gender === 'female' ? 'female' : 'male', genderProbability })) ?? null,
       descriptorMs,
       ageGenderMs,
     };

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { alignedChip, CHIP_SIZE, type Landmark } from '../domain/faces/align.js';
 import { meanSaturation, type RgbPixels } from '../domain/faces/pixels.js';
+import { iou } from '../domain/boxes.js';
 import type { Box } from '../domain/types.js';
 import type { RgbImage } from '../media/image.js';
 import { openFaceModels, type FaceModels } from './face-models.js';
@@ -21,6 +22,14 @@ export const GREY_SATURATION = 0.1;
 /** Gender estimates less sure than this are not given. */
 export const GENDER_MIN_PROBABILITY = 0.7;
 const THUMBNAIL_SIDE = 112;
+/**
+ * A face smaller than this (longer side, in YuNet's input) is looked at a second time, enlarged: its
+ * landmarks, and so its alignment, are steadier there (measured in BENCHMARKS.md, faces section).
+ */
+const REFINE_BELOW = 128;
+/** The second look: the face with half its size around it on every side, at this longer side (the face at about half of it). */
+const REFINE_SIDE = 320;
+const REFINE_MIN_IOU = 0.3;
 
 export type Gender = 'male' | 'female' | 'unidentified';
 
@@ -32,11 +41,14 @@ export interface FoundFace {
   landmarks: Landmark[];
 }
 
-export interface AnalysedFace extends FoundFace {
+export interface DescribedFace extends FoundFace {
+  /** The dlib ResNet descriptor: 128 values; faces of one person lie within about 0.5 of each other. */
+  descriptor: Float32Array;
+}
+
+export interface AnalysedFace extends DescribedFace {
   age: number;
   gender: Gender;
-  /** The dlib ResNet descriptor: 128 values, unit length; faces of one person lie within about 0.5 of each other. */
-  descriptor: Float32Array;
   /** The face with a margin, as a JPEG at most 112 px on a side. */
   thumbnail: Buffer;
 }
@@ -52,6 +64,8 @@ export interface FaceAnalyser {
   detect(image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: FoundFace[]; ms: number }>;
   /** Faces with their descriptor, age, gender and thumbnail. */
   analyse(image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: AnalysedFace[]; timings: FaceTimings }>;
+  /** The faces of a whole image with their descriptor only (allowlist photos: no age, gender or thumbnail wanted). */
+  describe(image: RgbImage): Promise<{ faces: DescribedFace[] }>;
   release(): Promise<void>;
 }
 
@@ -69,12 +83,19 @@ export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<
     openFaceModels(),
   ]);
   options.logger?.info({ device: yunet.device }, 'face analyser ready');
-  const detect = (image: RgbImage, personBoxes?: readonly Box[]) => detectFaces(yunet, image, personBoxes);
   return {
-    detect,
+    async detect(image, personBoxes) {
+      const found = await detectFaces(yunet, image, personBoxes);
+      return { faces: found.faces.map(({ inputSide: _, ...face }) => face), ms: found.ms };
+    },
     async analyse(image, personBoxes) {
-      const found = await detect(image, personBoxes);
+      const found = await refineSmallFaces(yunet, image, await detectFaces(yunet, image, personBoxes));
       return describeFaces(models, image, found.faces, found.ms);
+    },
+    async describe(image) {
+      const { faces } = await refineSmallFaces(yunet, image, await detectFaces(yunet, image));
+      const { descriptors } = await models.describe(...chipBatch(image, faces), { ageGender: false });
+      return { faces: faces.map((face, i) => ({ ...face, descriptor: descriptors[i]! })) };
     },
     async release() {
       await Promise.all([yunet.release(), models.release()]);
@@ -82,16 +103,22 @@ export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<
   };
 }
 
+/** The faces' aligned chips, one after the other, as FaceModels.describe takes them. */
+function chipBatch(image: RgbPixels, faces: readonly FoundFace[]): [Uint8Array, number, number] {
+  const batch = new Uint8Array(faces.length * CHIP_SIZE * CHIP_SIZE * 3);
+  faces.forEach((face, i) => batch.set(alignedChip(image, face.landmarks).data, i * CHIP_SIZE * CHIP_SIZE * 3));
+  return [batch, CHIP_SIZE, faces.length];
+}
+
 async function describeFaces(models: FaceModels, image: RgbImage, faces: readonly FoundFace[], detectMs: number) {
-  const pixels: RgbPixels = image;
-  const chips = faces.map((face) => alignedChip(pixels, face.landmarks));
-  const batch = new Uint8Array(chips.length * CHIP_SIZE * CHIP_SIZE * 3);
-  chips.forEach((chip, i) => batch.set(chip.data, i * CHIP_SIZE * CHIP_SIZE * 3));
-  const described = await models.describe(batch, CHIP_SIZE, chips.length);
+  const batch = chipBatch(image, faces);
+  const described = await models.describe(...batch, { ageGender: true });
+  const chipLength = CHIP_SIZE * CHIP_SIZE * 3;
   const analysed: AnalysedFace[] = await Promise.all(
     faces.map(async (face, i) => {
-      const estimate = described.estimates[i]!;
-      const grey = meanSaturation(chips[i]!) < GREY_SATURATION;
+      const estimate = described.estimates![i]!;
+      const chip: RgbPixels = { width: CHIP_SIZE, height: CHIP_SIZE, data: batch[0].subarray(i * chipLength, (i + 1) * chipLength) };
+      const grey = meanSaturation(chip) < GREY_SATURATION;
       const gender: Gender = grey || estimate.genderProbability < GENDER_MIN_PROBABILITY ? 'unidentified' : estimate.gender;
       return { ...face, age: Math.round(estimate.age * 10) / 10, gender, descriptor: described.descriptors[i]!, thumbnail: await faceThumbnail(image, face.box) };
     }),
@@ -119,7 +146,7 @@ interface Region {
   height: number;
 }
 
-async function detectFaces(pool: SessionPool, image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: FoundFace[]; ms: number }> {
+async function detectFaces(pool: SessionPool, image: RgbImage, personBoxes?: readonly Box[]): Promise<{ faces: SizedFace[]; ms: number }> {
   const regions: { region: Region; longSide: number }[] = personBoxes
     ? personBoxes.flatMap((box) => {
         const region = clipRegion(image, box);
@@ -128,7 +155,7 @@ async function detectFaces(pool: SessionPool, image: RgbImage, personBoxes?: rea
         return [{ region, longSide: Math.min(IMAGE_MAX_SIDE, Math.max(longer, Math.min(PERSON_MIN_SIDE, 3 * longer))) }];
       })
     : [{ region: { left: 0, top: 0, width: image.width, height: image.height }, longSide: Math.min(IMAGE_MAX_SIDE, Math.max(image.width, image.height)) }];
-  const faces: FoundFace[] = [];
+  const faces: SizedFace[] = [];
   let ms = 0;
   for (const { region, longSide } of regions) {
     const found = await detectInRegion(pool, image, region, longSide);
@@ -139,6 +166,42 @@ async function detectFaces(pool: SessionPool, image: RgbImage, personBoxes?: rea
   return { faces: nms(faces, FACE_NMS_IOU, () => 'face'), ms };
 }
 
+/** Small faces' landmarks looked at again (for the descriptor); the time includes the second looks. */
+async function refineSmallFaces(pool: SessionPool, image: RgbImage, found: { faces: SizedFace[]; ms: number }): Promise<{ faces: FoundFace[]; ms: number }> {
+  const faces: FoundFace[] = [];
+  let { ms } = found;
+  for (const { inputSide, ...face } of found.faces) {
+    if (inputSide >= REFINE_BELOW) {
+      faces.push(face);
+      continue;
+    }
+    const again = await refineLandmarks(pool, image, face);
+    faces.push(again.face);
+    ms += again.ms;
+  }
+  return { faces, ms };
+}
+
+/** A face found, with its longer side in the detector's input pixels. */
+interface SizedFace extends FoundFace {
+  inputSide: number;
+}
+
+/** The face's landmarks from YuNet run again around it at REFINE_SIDE; its box and score stay those of the first look. */
+async function refineLandmarks(pool: SessionPool, image: RgbImage, face: FoundFace): Promise<{ face: FoundFace; ms: number }> {
+  const [x1, y1, x2, y2] = face.box;
+  const margin = 0.5 * Math.max(x2 - x1, y2 - y1);
+  const region = clipRegion(image, [x1 - margin, y1 - margin, x2 + margin, y2 + margin]);
+  if (!region) return { face, ms: 0 };
+  const found = await detectInRegion(pool, image, region, REFINE_SIDE);
+  let best: { face: FoundFace; iou: number } | null = null;
+  for (const candidate of found.faces) {
+    const overlap = iou(candidate.box, face.box);
+    if (overlap >= REFINE_MIN_IOU && (!best || overlap > best.iou)) best = { face: candidate, iou: overlap };
+  }
+  return { face: best ? { ...face, landmarks: best.face.landmarks } : face, ms: found.ms };
+}
+
 function clipRegion(image: RgbImage, [x1, y1, x2, y2]: Box): Region | null {
   const left = Math.max(0, Math.floor(x1));
   const top = Math.max(0, Math.floor(y1));
@@ -147,7 +210,7 @@ function clipRegion(image: RgbImage, [x1, y1, x2, y2]: Box): Region | null {
   return right - left >= 8 && bottom - top >= 8 ? { left, top, width: right - left, height: bottom - top } : null;
 }
 
-async function detectInRegion(pool: SessionPool, image: RgbImage, region: Region, longSide: number): Promise<{ faces: FoundFace[]; ms: number }> {
+async function detectInRegion(pool: SessionPool, image: RgbImage, region: Region, longSide: number): Promise<{ faces: SizedFace[]; ms: number }> {
   const scale = longSide / Math.max(region.width, region.height);
   const width = Math.max(1, Math.round(region.width * scale));
   const height = Math.max(1, Math.round(region.height * scale));
@@ -176,6 +239,7 @@ async function detectInRegion(pool: SessionPool, image: RgbImage, region: Region
     score: face.score,
     box: face.box.map((value, i) => (i % 2 === 0 ? region.left : region.top) + value / scale) as Box,
     landmarks: face.landmarks.map(([x, y]) => [region.left + x / scale, region.top + y / scale] as Landmark),
+    inputSide: Math.max(face.box[2] - face.box[0], face.box[3] - face.box[1]),
   }));
   return { faces, ms };
 }

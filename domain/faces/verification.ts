@@ -42,16 +42,22 @@ export function pairAccuracy(pairs: readonly PairDistance[], threshold: number):
   return pairs.length ? pairs.filter((p) => (p.distance < threshold) === p.same).length / pairs.length : 0;
 }
 
-/** The threshold (midway between two observed distances) with the best balanced accuracy; the lowest such. */
+/**
+ * The threshold with the best balanced accuracy: the middle of the lowest run of candidate thresholds
+ * (midway between two observed distances) that all reach it, so as far from the pairs on either side as it can be.
+ */
 export function bestThreshold(pairs: readonly PairDistance[]): { threshold: number; accuracy: number } {
   const distances = [...new Set(pairs.map((p) => p.distance))].sort((a, b) => a - b);
-  let best = { threshold: 0, accuracy: -1 };
-  for (let i = 0; i + 1 < distances.length; i++) {
-    const threshold = (distances[i]! + distances[i + 1]!) / 2;
-    const accuracy = verificationAccuracy(pairs, threshold);
-    if (accuracy > best.accuracy) best = { threshold, accuracy };
-  }
-  return best;
+  const candidates = distances.slice(1).map((distance, i) => {
+    const threshold = (distances[i]! + distance) / 2;
+    return { threshold, accuracy: verificationAccuracy(pairs, threshold) };
+  });
+  const accuracy = Math.max(-1, ...candidates.map((c) => c.accuracy));
+  const first = candidates.findIndex((c) => c.accuracy === accuracy);
+  if (first < 0) return { threshold: 0, accuracy };
+  let last = first;
+  while (candidates[last + 1]?.accuracy === accuracy) last++;
+  return { threshold: (candidates[first]!.threshold + candidates[last]!.threshold) / 2, accuracy };
 }
 
 /** Leave-one-out: the share of faces whose nearest other face is of the same person. */
@@ -71,4 +77,36 @@ export function rankOneAccuracy(faces: readonly LabelledDescriptor[]): number {
     if (nearest?.identity === face.identity) right++;
   }
   return faces.length ? right / faces.length : 0;
+}
+
+/**
+ * How well a threshold chosen on this kind of set carries over to people it was not chosen on: for each
+ * person, the best threshold on the pairs without them judges the pairs with them; balanced accuracy
+ * over all those judgements (each pair is judged once per person in it).
+ */
+export function leaveOnePersonOutAccuracy(faces: readonly LabelledDescriptor[]): { accuracy: number; thresholds: number[] } {
+  const pairs: (PairDistance & { people: [string, string] })[] = [];
+  for (let i = 0; i < faces.length; i++) {
+    for (let j = i + 1; j < faces.length; j++) {
+      const [a, b] = [faces[i]!, faces[j]!];
+      pairs.push({ same: a.identity === b.identity, distance: euclidean(a.descriptor, b.descriptor), people: [a.identity, b.identity] });
+    }
+  }
+  const judged = { same: 0, sameRight: 0, different: 0, differentRight: 0 };
+  const thresholds: number[] = [];
+  for (const person of new Set(faces.map((face) => face.identity))) {
+    const { threshold } = bestThreshold(pairs.filter((p) => !p.people.includes(person)));
+    thresholds.push(threshold);
+    for (const pair of pairs.filter((p) => p.people.includes(person))) {
+      if (pair.same) {
+        judged.same++;
+        if (pair.distance < threshold) judged.sameRight++;
+      } else {
+        judged.different++;
+        if (pair.distance >= threshold) judged.differentRight++;
+      }
+    }
+  }
+  const rate = (right: number, all: number) => (all ? right / all : 1);
+  return { accuracy: (rate(judged.sameRight, judged.same) + rate(judged.differentRight, judged.different)) / 2, thresholds };
 }

@@ -4,7 +4,7 @@ import { CHIP_LANDMARKS, similarityTransform } from '../../domain/faces/align.js
 import { matchAllowlist } from '../../domain/faces/allowlist-match.js';
 import { clusterPeople, personConstellationScenes, type ClusterFace } from '../../domain/faces/cluster.js';
 import { meanSaturation } from '../../domain/faces/pixels.js';
-import { bestThreshold, pairDistances, rankOneAccuracy, verificationAccuracy } from '../../domain/faces/verification.js';
+import { bestThreshold, leaveOnePersonOutAccuracy, pairDistances, rankOneAccuracy, verificationAccuracy } from '../../domain/faces/verification.js';
 import type { Box } from '../../domain/types.js';
 
 /** A deterministic unit vector per seed, and one near it. */
@@ -145,5 +145,15 @@ describe('face geometry and measures', () => {
     // b has no other face to be found by.
     assert.equal(rankOneAccuracy(faces), 2 / 3);
     assert.equal(matchAllowlist(alice, [{ entryId: 'x', descriptor: bob }]), null);
+  });
+
+  it('judges each person with a threshold chosen without them', () => {
+    const people = [alice, bob, direction(5)].flatMap((base, person) => [1, 2].map((k) => ({ identity: `p${person}`, descriptor: near(base, 10 * person + k, 0.1) })));
+    const tight = leaveOnePersonOutAccuracy(people);
+    assert.equal(tight.accuracy, 1);
+    assert.equal(tight.thresholds.length, 3);
+    // The third person's two photos lie further apart than the others' threshold allows.
+    const spread = [...people.slice(0, 5), { identity: 'p2', descriptor: near(direction(5), 99, 1.2) }];
+    assert.ok(leaveOnePersonOutAccuracy(spread).accuracy < 1);
   });
 });
