@@ -85,6 +85,7 @@ const envSchema = z.object({
   TASK_QUEUE_ANALYSIS: z.string().min(1).default('vigil-analysis'),
   TASK_QUEUE_DETECT: z.string().min(1).default('vigil-detect'),
   ANALYSIS_CONCURRENCY: positiveInt.default(8),
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
 
   VIGIL_OFFLINE: boolFlag.default(false),
   DOWNLOAD_MIRRORS: z
@@ -323,6 +324,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     mediaStore: mediaStoreOf(e, path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media'))),
     /** Days an ended job (result, detections, media, deliveries) is kept before the retention schedule erases it. */
     resultRetentionDays: e.RESULT_RETENTION_DAYS,
+    /**
+     * Niceness the analysis and detection workers lower themselves to (0: left as started): on shared cores the API,
+     * PostgreSQL and the Temporal server, which answer requests, run first (bin/process-priority.ts).
+     */
+    workerNice: e.WORKER_NICE,
     /** Where each worker serves its GET /metrics (the API serves it on its own port); port 0: not served. */
     metrics: { host: e.METRICS_HOST, workerPort: e.WORKER_METRICS_PORT, gpuWorkerPort: e.GPU_WORKER_METRICS_PORT },
     detector: {

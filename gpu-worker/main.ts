@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/index.js';
+import { lowerOwnPriority } from '../bin/process-priority.js';
 import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
 import { connectNative } from '../temporal/connection.js';
@@ -18,6 +19,8 @@ import { createDatabase } from '../db/database.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'gpu-worker');
+// First, so every thread the process starts from here on inherits it.
+logger.info({ nice: lowerOwnPriority(config.workerNice, logger) }, 'CPU priority');
 // Before the Temporal runtime takes over Ctrl-C, so an interrupted download still ends the process.
 try {
   await abortedByInterrupt((signal) =>

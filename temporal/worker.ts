@@ -1,5 +1,6 @@
 import { loadSecretKeyring } from '../bin/secret-keys.js';
 import { loadConfig } from '../config/index.js';
+import { lowerOwnPriority } from '../bin/process-priority.js';
 import { createDatabase } from '../db/database.js';
 import { createMediaStore } from '../media/create-store.js';
 import { createLogger } from '../logging/logger.js';
@@ -11,6 +12,8 @@ import { installTemporalLogging } from './runtime-logging.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'worker');
+// First, so every thread the process starts from here on inherits it.
+logger.info({ nice: lowerOwnPriority(config.workerNice, logger) }, 'CPU priority');
 installTemporalLogging(logger);
 const db = createDatabase(config.database.url);
 const connection = await connectNative(config);

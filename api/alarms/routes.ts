@@ -11,7 +11,6 @@ import type { MediaStore } from '../../media/store.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ApiMetrics } from '../../observability/metrics.js';
 import type { DetectionCategory } from '../../domain/types.js';
-import { progressQuery } from '../../workflows/contracts/job.js';
 import { authenticate, authenticateRequest, presentedToken } from '../auth.js';
 import { ApiError, envelope, notFound, validationError } from '../errors.js';
 import { idempotencyKeyOf, maxProcessingSecondsOf, refusalError } from '../job-options.js';
@@ -19,6 +18,7 @@ import { readMultipartForm, type MultipartLimits } from '../multipart.js';
 import type { UploadMemory } from '../upload-memory.js';
 import { parseInput } from '../validate.js';
 import { jobIdParams, ownedJob } from '../owned-job.js';
+import { liveStageReader } from './live-stage.js';
 import { presentAccepted, presentJobStatus } from './presenter.js';
 import { exportQuery, submitAlarmFields, type SubmitAlarmFields } from './schema.js';
 
@@ -38,12 +38,11 @@ export interface AlarmRouteDeps extends SubmitAlarmDeps {
 }
 
 const imageFieldNames = new Set(['images', 'images[]']);
-/** How long a status request waits for the workflow's live stage before falling back to the stored one. */
-const liveStageDeadlineMs = 1500;
 
 export function alarmRoutes(deps: AlarmRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1/alarms' });
   const jobs = new JobRepository(deps.db);
+  const readLiveStage = liveStageReader(deps.temporal);
   const formLimits: MultipartLimits = { files: allowedImageCounts.at(-1)!, fileBytes: deps.maxImageBytes, fields: 40, fieldBytes: 64 * 1024 };
 
   router.post('/', async (ctx) => {
@@ -90,7 +89,7 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
 
   router.get('/:job_id', async (ctx) => {
     const { job } = await ownedJob(ctx, deps.accounts, jobs, 'alarm');
-    const liveStage = job.status === 'running' ? await readLiveStage(deps.temporal, job.id) : undefined;
+    const liveStage = job.status === 'running' ? await readLiveStage(job.id) : undefined;
     ctx.body = envelope(presentJobStatus(job, liveStage));
   });
 
@@ -143,17 +142,6 @@ function submissionOf(fields: SubmitAlarmFields) {
     sensitivity: fields.detection_sensitive_level,
     webhook: fields.webhook_url ? { url: fields.webhook_url, secret: fields.webhook_secret ?? null } : null,
   };
-}
-
-async function readLiveStage(temporal: Client, jobId: string): Promise<string | undefined> {
-  try {
-    const progress = await temporal.withDeadline(Date.now() + liveStageDeadlineMs, () =>
-      temporal.workflow.getHandle(jobId).query(progressQuery),
-    );
-    return progress.stage;
-  } catch {
-    return undefined;
-  }
 }
 
 async function annotateFrames(media: MediaStore, { frames, detections }: AlarmExport): Promise<Map<number, string>> {
