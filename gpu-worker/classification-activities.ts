@@ -1,9 +1,10 @@
 import sharp, { type ResizeOptions } from 'sharp';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { classifierEvidence, textEvidence } from '../domain/classification/evidence.js';
+import { classifierEvidence, textEvidence, type ImageGroups } from '../domain/classification/evidence.js';
 import { flickerWidth, motionSignals } from '../domain/classification/motion-signals.js';
 import {
   classifierFrames,
+  expectedFrames,
   middleOf,
   processedSpecs,
   regionCrop,
@@ -23,7 +24,7 @@ import type { AnalyseClassificationInput, AnalysedFrames } from '../workflows/co
 import { FRAME_TOP_CLASSES, FRAME_TOP_GROUPS } from './activities.js';
 import type { Classifier } from './classifier.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
-import type { TextReader } from './ocr.js';
+import type { TextReader, TextReading } from './ocr.js';
 
 export interface ClassificationFrameDeps {
   engine: DetectionEngine;
@@ -47,10 +48,17 @@ type Checkpoint = (progress: Record<string, number | string>) => void;
 
 export function createClassificationFrameActivities({ engine, classifier, reader, media, sampling }: ClassificationFrameDeps) {
   /**
-   * Detection over the frames as they arrive, and once every frame is decoded: the motion statistics, the classifier
-   * on frames spread over the clip and on the crop of where it moved most, the text reader on the middle frame.
+   * Detection over the frames as they arrive and, beside it, as each frame arrives: its grey copies for the motion
+   * statistics and, where a clip of the `expected` length has them, the classifier on the frames spread over it and
+   * the text reader on its middle frame. Once every frame is decoded: the motion statistics, the classifier on the
+   * crop of where the clip moved most, and whatever the expected length did not foresee.
    */
-  async function analyse(frames: AsyncIterable<ArrivingFrame>, processedOf: (images: RgbImage[]) => ProcessedSpecs, checkpoint: Checkpoint): Promise<AnalysedFrames> {
+  async function analyse(
+    frames: AsyncIterable<ArrivingFrame>,
+    expected: number,
+    processedOf: (images: RgbImage[]) => ProcessedSpecs,
+    checkpoint: Checkpoint,
+  ): Promise<AnalysedFrames> {
     const decoding = pumped(frames);
     const detected = engine.detectArriving(decoding.items(), (frameIndex) => checkpoint({ step: 'detect', frameIndex }));
     // Detection failing stops the decoder, and its error is the answer; decoding failing fails detection too.
@@ -59,6 +67,34 @@ export function createClassificationFrameActivities({ engine, classifier, reader
       detectionFailed = true;
       decoding.stop();
     });
+
+    // Started as their frames arrive, by position in the clip; each awaited (or dropped) once every frame is in.
+    const classifications = new Map<number, Promise<ImageGroups>>();
+    const readings = new Map<number, Promise<TextReading>>();
+    const greys: Promise<[GreyFrame, GreyFrame]>[] = [];
+    let classifiedImages = 0;
+    const classify = (image: RgbImage): Promise<ImageGroups> => {
+      checkpoint({ step: 'classify', image: classifiedImages++ });
+      return classifier.classify(image, FRAME_TOP_CLASSES).then(({ groups }) => ({ groups: groups.slice(0, FRAME_TOP_GROUPS) }));
+    };
+    const started = <T>(work: Promise<T>) => {
+      // Awaited only if the frame is still wanted once the clip is decoded: a failure meanwhile is not unhandled.
+      work.catch(() => undefined);
+      return work;
+    };
+    const foreseen = { classified: new Set(spreadOver(positions(expected), classifierFrames)), read: middleOf(positions(expected)) };
+    const beside = (async () => {
+      let position = 0;
+      for await (const { image } of decoding.items()) {
+        if (detectionFailed) return;
+        greys.push(started(greyCopies(image, greys[0])));
+        if (foreseen.classified.has(position)) classifications.set(position, started(classify(image)));
+        if (reader && position === foreseen.read) readings.set(position, started(reader.read(image)));
+        position++;
+      }
+    })();
+    beside.catch(() => undefined);
+
     const images = await decoding.all.then(
       (arrived) => arrived.map((frame) => frame.image),
       async (error: unknown) => {
@@ -68,20 +104,24 @@ export function createClassificationFrameActivities({ engine, classifier, reader
     );
     if (detectionFailed) await detected;
     if (images.length === 0) throw ApplicationFailure.nonRetryable('The clip has no frame that decodes.', FailureType.InvalidVideo);
+    await beside;
 
-    const motion = await motionOf(images);
+    const thumbnails = await Promise.all(greys);
+    const motion = motionSignals(
+      thumbnails.map(([thumbnail]) => thumbnail),
+      undefined,
+      thumbnails.map(([, detailed]) => detailed),
+    );
     const middle = middleOf(images);
     const crop = regionCrop(motion.hotRegion, middle.width, middle.height);
-    const classified = [...spreadOver(images, classifierFrames), ...(crop ? [cropOf(middle, crop)] : [])];
-    const classify = async () => {
-      const groups = [];
-      for (const [i, image] of classified.entries()) {
-        checkpoint({ step: 'classify', image: i });
-        groups.push({ groups: (await classifier.classify(image, FRAME_TOP_CLASSES)).groups.slice(0, FRAME_TOP_GROUPS) });
-      }
-      return classifierEvidence(groups);
-    };
-    const [detections, classes, text] = await Promise.all([detected, classify(), reader ? reader.read(middle) : null]);
+    const all = positions(images.length);
+    const classified = Promise.all([
+      ...spreadOver(all, classifierFrames).map((position) => classifications.get(position) ?? classify(images[position]!)),
+      ...(crop ? [classify(cropOf(middle, crop))] : []),
+    ]).then(classifierEvidence);
+    const middlePosition = middleOf(all);
+    const text = reader ? (readings.get(middlePosition) ?? reader.read(middle)) : null;
+    const [detections, classes, read] = await Promise.all([detected, classified, text]);
     if (detections.cascade || detections.tiled || detections.pseudoColourFrames > 0) {
       const { cascade, tiled, pseudoColourFrames } = detections;
       Context.current().log.info('detection adapted to the clip', { cascade, tiled, pseudoColourFrames });
@@ -90,7 +130,7 @@ export function createClassificationFrameActivities({ engine, classifier, reader
       processed: processedOf(images),
       detections: detections.frames,
       motion,
-      evidence: { classifier: classes, text: text ? textEvidence(text.lines) : null },
+      evidence: { classifier: classes, text: read ? textEvidence(read.lines) : null },
     };
   }
 
@@ -108,11 +148,12 @@ export function createClassificationFrameActivities({ engine, classifier, reader
       };
       try {
         if (source.kind === 'images') {
-          return await analyse(imagesOf(media, source.frames), (images) => imagesSpecs(images), checkpoint);
+          return await analyse(imagesOf(media, source.frames), source.frames.length, (images) => imagesSpecs(images), checkpoint);
         }
         const plan = samplingPlan(source, sampling);
+        const expected = expectedFrames(source, plan, sampling);
         return await media.withLocalFile(source.key, (file) =>
-          analyse(clipFramesOf(file, plan, sampling.maxFrames), (images) => processedSpecs(plan, images.length), checkpoint),
+          analyse(clipFramesOf(file, plan, sampling.maxFrames), expected, (images) => processedSpecs(plan, images.length), checkpoint),
         );
       } catch (error) {
         if (error instanceof ToolFailedError) throw ApplicationFailure.nonRetryable(`The clip stopped decoding: ${error.message}`, FailureType.InvalidVideo);
@@ -154,16 +195,20 @@ function imagesSpecs(images: readonly RgbImage[]): ProcessedSpecs {
   return { width: images[0]!.width, height: images[0]!.height, fps: 0, nframes: images.length, duration: 0 };
 }
 
-/** The motion statistics on grey copies of the frames, all at the first one's size (images of one request may differ). */
-async function motionOf(images: readonly RgbImage[]) {
-  const [thumbnails, detailed] = await Promise.all([greyFrames(images, motionThumbnailWidth), greyFrames(images, flickerWidth)]);
-  return motionSignals(thumbnails, undefined, detailed);
-}
+/** The positions 0..count-1 of a clip's frames. */
+const positions = (count: number) => Array.from({ length: count }, (_, i) => i);
 
-async function greyFrames(images: readonly RgbImage[], width: number): Promise<GreyFrame[]> {
-  const first = await grey(images[0]!, { width, withoutEnlargement: true });
-  const rest = await Promise.all(images.slice(1).map((image) => grey(image, { width: first.width, height: first.height, fit: 'fill' })));
-  return [first, ...rest];
+/**
+ * A frame's two grey copies for the motion statistics (`motionSignals`): thumbnail and detailed, at the first frame's
+ * sizes (`first` unset for the first frame itself), as images of one request may differ in size.
+ */
+async function greyCopies(image: RgbImage, first: Promise<[GreyFrame, GreyFrame]> | undefined): Promise<[GreyFrame, GreyFrame]> {
+  if (!first) {
+    return Promise.all([grey(image, { width: motionThumbnailWidth, withoutEnlargement: true }), grey(image, { width: flickerWidth, withoutEnlargement: true })]);
+  }
+  const [thumbnail, detailed] = await first;
+  const at = (size: GreyFrame) => grey(image, { width: size.width, height: size.height, fit: 'fill' });
+  return Promise.all([at(thumbnail), at(detailed)]);
 }
 
 async function grey(image: RgbImage, resize: ResizeOptions): Promise<GreyFrame> {
@@ -186,7 +231,8 @@ function cropOf(image: RgbImage, crop: { left: number; top: number; width: numbe
 
 /**
  * Pulls `source` to its end as fast as it gives (a decoder runs ahead of the detector instead of waiting on it);
- * `items()` gives the items in order as they come, `all` every item once the source ended. `stop()` ends it early.
+ * each `items()` gives the items in order as they come (several may read at once: the detector and the work beside
+ * it), `all` every item once the source ended. `stop()` ends it early.
  */
 function pumped<T>(source: AsyncIterable<T>) {
   const buffer: T[] = [];
@@ -194,10 +240,11 @@ function pumped<T>(source: AsyncIterable<T>) {
   let failed = false;
   let failure: unknown;
   let stopped = false;
-  let wake: (() => void) | null = null;
+  // Every reader waiting for the next item.
+  let waiting: (() => void)[] = [];
   const woken = () => {
-    wake?.();
-    wake = null;
+    for (const wake of waiting) wake();
+    waiting = [];
   };
   const all = (async () => {
     try {
@@ -223,7 +270,7 @@ function pumped<T>(source: AsyncIterable<T>) {
     },
     async *items(): AsyncGenerator<T> {
       for (let i = 0; ; i++) {
-        while (i >= buffer.length && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        while (i >= buffer.length && !ended) await new Promise<void>((resolve) => waiting.push(resolve));
         if (i < buffer.length) yield buffer[i]!;
         else if (failed) throw failure;
         else return;

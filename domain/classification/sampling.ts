@@ -38,6 +38,14 @@ export function samplingPlan(clip: { width: number; height: number; durationS: n
   return { fps, width, height: even((width * clip.height) / clip.width) };
 }
 
+/**
+ * How many frames the plan should give of the clip (ffmpeg's `fps` filter rounds to the nearest output frame), so
+ * work on particular frames can start as they arrive. It can be one off; the frames decoded are what count.
+ */
+export function expectedFrames(clip: { durationS: number }, plan: SamplingPlan, sampling: ClipSampling): number {
+  return Math.min(sampling.maxFrames, Math.max(1, Math.round(clip.durationS * plan.fps)));
+}
+
 export function processedSpecs(plan: SamplingPlan, nframes: number): ProcessedSpecs {
   return { width: plan.width, height: plan.height, fps: round(plan.fps, 2), nframes, duration: round(nframes / plan.fps, 3) };
 }

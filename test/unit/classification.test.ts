@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { flickerOf, motionSignals } from '../../domain/classification/motion-signals.js';
 import { defaultRiskThresholds, labelsOf, riskOf, thresholdsFor } from '../../domain/classification/risk.js';
-import { processedSpecs, regionCrop, samplingPlan, spreadOver } from '../../domain/classification/sampling.js';
+import { expectedFrames, processedSpecs, regionCrop, samplingPlan, spreadOver } from '../../domain/classification/sampling.js';
 import { classificationClasses, classifyClip, type ClassificationInput, type ClassificationScores } from '../../domain/classification/scores.js';
 import type { GreyFrame } from '../../domain/motion.js';
 import type { Detection, FrameDetections } from '../../domain/types.js';
@@ -183,6 +183,12 @@ describe('sampling', () => {
     assert.deepEqual(samplingPlan({ width: 768, height: 576, durationS: 4 }, sampling), { fps: 3, width: 640, height: 480 });
     assert.deepEqual(samplingPlan({ width: 320, height: 240, durationS: 40 }, sampling), { fps: 1.5, width: 320, height: 240 });
     assert.deepEqual(processedSpecs({ fps: 3, width: 640, height: 480 }, 12), { width: 640, height: 480, fps: 3, nframes: 12, duration: 4 });
+  });
+
+  it('expects the frames the rate gives over the clip, at most the configured number', () => {
+    const sampling = { fps: 3, width: 640, maxFrames: 60 };
+    const expected = (durationS: number) => expectedFrames({ durationS }, samplingPlan({ width: 640, height: 480, durationS }, sampling), sampling);
+    assert.deepEqual([expected(4), expected(4.2), expected(3.88), expected(0.1), expected(79.5)], [12, 13, 12, 1, 60]);
   });
 
   it('spreads the classifier frames from first to last, and crops a small busy region with a margin', () => {
