@@ -13,7 +13,7 @@ import { lazyTextReader } from '../gpu-worker/ocr.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'api');
-const db = createDatabase(config.database.url);
+const db = createDatabase(config.database.url, 10, { keepConnections: true });
 const temporal = await connectClient(config);
 const metrics = createApiMetrics();
 const secrets = await loadSecretKeyring(config, (message) => logger.warn(message));
