@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { snapshotName, VmsRepository, type OwedSignal, type SnapshotFrame } from '../db/repositories/vms.js';
+import { VmsRepository, type OwedSignal, type SnapshotFrame } from '../db/repositories/vms.js';
 import { jobIdOf } from '../domain/identifiers.js';
 import type { VmsDetection, VmsEventType } from '../domain/vms-events.js';
 import { InvalidImageError } from '../media/image.js';
@@ -74,8 +74,8 @@ interface CheckedSnapshot {
 
 /**
  * Stores a VMS event and its consequences in one transaction of a few statements: the event once per id, its
- * cameras seen, the incidents it opens or joins with the VMS's boxes and its snapshots (sent inline, or PUT
- * earlier and held), the incidents an end-of-event message closes. After the commit, without holding up the
+ * cameras seen, the incidents it opens or joins with the VMS's boxes and its snapshots (sent inline, written just
+ * before the transaction; or PUT earlier and held), the incidents an end-of-event message closes. After the commit, without holding up the
  * answer, it sends the signals the transaction recorded as owed (a new incident, the first snapshot since a verification read its window, a close,
  * a new or offline camera); verification runs in the workflows, never here. A signal lost to a crash between the
  * commit and the send stays owed and the API's sweep sends it (commands/vms-signals.ts).
@@ -96,6 +96,7 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
   const takenPending: string[] = [];
   const owed: OwedSignal[] = [];
   try {
+    const prewritten = await prewriteSnapshots(deps, account, event, snapshots, written);
     const outcome = await deps.db.transaction().execute(async (trx): Promise<IngestOutcome> => {
       const vms = new VmsRepository(trx);
       const receivedAt = new Date();
@@ -120,7 +121,7 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
           seenAt: receivedAt,
         });
         owed.push(...camera.owed);
-        if (event.heartbeat || event.endOfEvent || event.type === 'UNKNOWN' || source.detections.length === 0) continue;
+        if (!joinsIncident(event, source)) continue;
 
         let snapshot = snapshots[index] ?? null;
         if (!snapshot) {
@@ -131,8 +132,9 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
             if (!('code' in checked)) snapshot = checked;
           }
         }
+        const early = prewritten[index];
         const joined = await vms.openOrJoinIncident({
-          id: jobIdOf('vms_incident', randomBytes(12).toString('hex')),
+          id: early?.incidentId ?? newIncidentId(),
           accountId: account.accountId,
           cameraId: camera.cameraId,
           configId: event.configId,
@@ -153,7 +155,7 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
           width: source.width,
           height: source.height,
           vmsDetections: source.detections,
-          snapshot: snapshot && joined.frameIndex !== null ? await storeSnapshot(deps, written, joined.incidentId, joined.frameIndex, snapshot) : null,
+          snapshot: snapshot && joined.frameIndex !== null ? await placeSnapshot(deps, written, early, joined.incidentId, joined.frameIndex, snapshot) : null,
         });
       }
 
@@ -165,8 +167,10 @@ export async function ingestVmsEvent(deps: IngestDeps, account: IngestAccount, e
       }
       return { outcome: 'accepted', eventId: event.id, incidentIds: [...incidents], closedIncidentIds: closing };
     });
-    // The held snapshots now live under their incidents.
-    await Promise.all(takenPending.map((key) => deps.media.remove(key)));
+    // The held snapshots now live under their incidents; snapshots written early for an incident the event did not
+    // join (or for an event already received) belong to nothing.
+    const unused = prewritten.flatMap((early) => (early && !early.used ? [early.mediaKey] : []));
+    await Promise.all([...takenPending, ...unused].map((key) => deps.media.remove(key)));
     // Not awaited: the answer does not wait for Temporal. The signals are owed in the committed rows, so one that
     // does not get through is sent by the sweep; a close that overtakes an update still verifies what came.
     if (outcome.outcome === 'accepted') void sendOwedSignals(deps, account, owed);
@@ -215,7 +219,7 @@ export async function attachVmsSnapshot(
       if (again.incident?.frameIndex !== null && again.incident?.frameIndex !== undefined) return 'already_attached';
       const reserved = await vms.reserveSnapshot(account.accountId, incidentId);
       owed.push(...reserved.owed);
-      const snapshot = await storeSnapshot(deps, written, incidentId, reserved.frameIndex, checked);
+      const snapshot = await placeSnapshot(deps, written, null, incidentId, reserved.frameIndex, checked);
       await vms.attachSnapshot({ accountId: account.accountId, incidentId, eventRowId: found.event.rowId, snapshot });
       return 'attached';
     });
@@ -228,12 +232,69 @@ export async function attachVmsSnapshot(
   }
 }
 
-/** Writes a snapshot under its incident as the frame at `frameIndex` (noted in `written`, removed if the transaction fails). */
-async function storeSnapshot(deps: IngestDeps, written: string[], incidentId: string, frameIndex: number, snapshot: CheckedSnapshot): Promise<SnapshotFrame> {
-  const mediaKey = `${jobMediaPrefix('vms_incident', incidentId)}/${snapshotName(frameIndex)}`;
+/** Whether this camera's part of the event opens or joins an incident (a heartbeat, a close or no detection does not). */
+function joinsIncident(event: VmsEvent, source: VmsCameraRecord): boolean {
+  return !event.heartbeat && !event.endOfEvent && event.type !== 'UNKNOWN' && source.detections.length > 0;
+}
+
+const newIncidentId = () => jobIdOf('vms_incident', randomBytes(12).toString('hex'));
+
+/** A snapshot written before the event's transaction, under the incident it was expected to join. */
+interface EarlySnapshot {
+  incidentId: string;
+  mediaKey: string;
+  used: boolean;
+}
+
+/**
+ * Each snapshot sent inline is written before the transaction, under the incident the event will most likely join
+ * (the camera's open one of this configuration and type, else a new one with the id it will open under), so that no
+ * file is written while the transaction holds the camera's and the incident's rows, which the camera's next events
+ * wait for. The keys are noted in `written`.
+ */
+async function prewriteSnapshots(
+  deps: IngestDeps,
+  account: IngestAccount,
+  event: VmsEvent,
+  snapshots: readonly (CheckedSnapshot | null)[],
+  written: string[],
+): Promise<(EarlySnapshot | null)[]> {
+  const vms = new VmsRepository(deps.db);
+  return Promise.all(
+    event.sources.map(async (source, index) => {
+      const snapshot = snapshots[index];
+      if (!snapshot || !joinsIncident(event, source)) return null;
+      const incidentId = (await vms.openIncidentOf(account.accountId, source.cameraId, event.configId, event.type)) ?? newIncidentId();
+      return { incidentId, mediaKey: await writeSnapshot(deps, written, incidentId, snapshot), used: false };
+    }),
+  );
+}
+
+/** The snapshot as the incident's frame at `frameIndex`: the one written early if it is under this incident, else written now. */
+async function placeSnapshot(
+  deps: IngestDeps,
+  written: string[],
+  early: EarlySnapshot | null | undefined,
+  incidentId: string,
+  frameIndex: number,
+  snapshot: CheckedSnapshot,
+): Promise<SnapshotFrame> {
+  let mediaKey: string;
+  if (early?.incidentId === incidentId) {
+    early.used = true;
+    mediaKey = early.mediaKey;
+  } else {
+    mediaKey = await writeSnapshot(deps, written, incidentId, snapshot);
+  }
+  return { frameIndex, mediaKey, format: 'jpeg', width: snapshot.width, height: snapshot.height, bytes: snapshot.bytes.length };
+}
+
+/** Writes a snapshot under its incident, named apart from every other (noted in `written`, removed if the transaction fails). */
+async function writeSnapshot(deps: IngestDeps, written: string[], incidentId: string, snapshot: CheckedSnapshot): Promise<string> {
+  const mediaKey = `${jobMediaPrefix('vms_incident', incidentId)}/snapshot_${randomUUID()}.jpg`;
   written.push(mediaKey);
   await deps.media.put(mediaKey, snapshot.bytes);
-  return { frameIndex, mediaKey, format: 'jpeg', width: snapshot.width, height: snapshot.height, bytes: snapshot.bytes.length };
+  return mediaKey;
 }
 
 /** Removes held snapshots whose event never came. */

@@ -176,6 +176,24 @@ export class VmsRepository {
   }
 
   /**
+   * The open incident that an event of this VMS camera, configuration and type would join now, if any: read without
+   * a lock, so the event's transaction may still join another (one opened or closed meanwhile).
+   */
+  async openIncidentOf(accountId: string, vmsCameraId: string, configId: string, type: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('vms_incidents as i')
+      .innerJoin('vms_cameras as c', (join) => join.onRef('c.camera_id', '=', 'i.camera_id').onRef('c.account_id', '=', 'i.account_id'))
+      .select('i.id')
+      .where('c.account_id', '=', accountId)
+      .where('c.vms_camera_id', '=', vmsCameraId)
+      .where('i.config_id', '=', configId)
+      .where('i.type', '=', type)
+      .where('i.status', '=', 'open')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  /**
    * Joins the open incident of the key, or opens one (its `vms_incident` job queued), in one statement: the unique
    * index on open incidents makes concurrent events of one key join one incident, and the row stays locked until
    * the transaction ends. With a snapshot, the incident's next frame index is taken. The workflow is owed a signal

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
@@ -7,6 +9,7 @@ import { AccountRepository } from '../../db/repositories/accounts.js';
 import { VmsRepository } from '../../db/repositories/vms.js';
 import { WebhookRepository } from '../../db/repositories/webhooks.js';
 import { createLogger } from '../../logging/logger.js';
+import { jobMediaPrefix } from '../../media/store.js';
 import { api, bareApi } from '../support/alarms.js';
 import { runVigilCli } from '../support/cli.js';
 import { startStack, type TestStack } from '../support/stack.js';
@@ -71,6 +74,12 @@ describe('VMS events on the real stack', () => {
     }, timeoutMs, 200);
   const hooks = () => receiver.received('/hooks').map((hook) => JSON.parse(hook.body.toString('utf8')) as Hook);
   const hooksOf = (type: string, subject: (hook: Hook) => boolean) => hooks().filter((hook) => hook.type === type && subject(hook));
+  const snapshotFilesOf = async (incidentId: string) => {
+    assert.equal(stack.config.mediaStore.kind, 'filesystem');
+    const folder = jobMediaPrefix('vms_incident', incidentId);
+    const entries = await readdir(path.join(stack.config.mediaStore.dir, folder), { withFileTypes: true });
+    return entries.filter((entry) => entry.isFile() && entry.name.startsWith('snapshot')).map((entry) => `${folder}/${entry.name}`);
+  };
   const counts = async () => {
     const row = await sql<{ events: string; cameras: string; incidents: string; pending: string }>`
       select (select count(*) from vms_events) as events, (select count(*) from vms_cameras) as cameras,
@@ -235,16 +244,22 @@ describe('VMS events on the real stack', () => {
     assert.equal(await stillOwed(), 0, 'sent, so no longer owed');
   });
 
-  test('a duplicate id is answered as such and changes nothing', async () => {
+  test('a duplicate id is answered as such and changes nothing, its snapshot left nowhere', async () => {
     const id = nextId('dup');
-    const first = await accepted({ id, cameraId: 'cam-dup', configId: 'alert72' });
+    const snapshot = await fixtureSnapshot('pets2009_people_walking_a', 1);
+    const first = await accepted({ id, cameraId: 'cam-dup', configId: 'alert72', snapshot });
+    const incidentId = first.incident_ids[0]!;
     const before = await counts();
-    const again = await post(exampleEvent({ id, cameraId: 'cam-dup', configId: 'alert72' }));
+    const again = await post(exampleEvent({ id, cameraId: 'cam-dup', configId: 'alert72', snapshot }));
     assert.equal(again.status, 200);
     assert.deepEqual([again.body.data.duplicate, again.body.data.incident_ids], [true, []]);
     assert.deepEqual(await counts(), before);
-    const stored = await incident(first.incident_ids[0]!);
+    const stored = await incident(incidentId);
     assert.equal(stored.body.data.events.length, 1);
+    // The snapshot files under the incident are exactly its frames: the duplicate's, written before its transaction, is gone.
+    const frames = await stack.db.selectFrom('frames').select('media_key').where('job_id', '=', incidentId).execute();
+    assert.equal(frames.length, 1);
+    assert.deepEqual(await snapshotFilesOf(incidentId), frames.map((frame) => frame.media_key));
   });
 
   test('a camera heard only through heartbeats goes offline once after VMS_OFFLINE_AFTER_S and online once when heard again', async () => {

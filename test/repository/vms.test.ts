@@ -65,6 +65,8 @@ describe('VMS events, incidents and cameras', () => {
     assert.equal(new Set(together.map((r) => r.incidentId)).size, 1);
     assert.equal(together.filter((r) => r.opened).length, 1);
     const incidentId = together[0]!.incidentId;
+    const openOf = (account: string, configId = 'alert85') => vms().openIncidentOf(account, 'cam-key', configId, 'INTRUSION_DETECTION');
+    assert.equal(await openOf(accountId), incidentId, 'the incident an event of the VMS camera would join');
 
     const otherConfig = (await openOrJoin({ ...key, configId: 'alert86' })).incidentId;
     const otherType = (await openOrJoin({ ...key, type: 'LOITERING_DETECTION' })).incidentId;
@@ -81,8 +83,12 @@ describe('VMS events, incidents and cameras', () => {
     assert.deepEqual([closed?.status, closed?.verdict], ['closed', 'unverified']);
     const job = await db().selectFrom('jobs').select(['status', 'kind']).where('id', '=', incidentId).executeTakeFirstOrThrow();
     assert.deepEqual(job, { status: 'finished', kind: 'vms_incident' });
+    assert.equal(await openOf(accountId), undefined, 'a closed incident is joined no more');
+    assert.equal(await openOf(accountId, 'alert86'), otherConfig);
     const reopened = await openOrJoin(key);
     assert.ok(reopened.opened && reopened.incidentId !== incidentId);
+    assert.equal(await openOf(accountId), reopened.incidentId);
+    assert.equal(await openOf(await seedAccount(db())), undefined, 'another account\'s camera of the same name has none');
     assert.equal(await vms().incident(await seedAccount(db()), reopened.incidentId), undefined, 'another account finds nothing');
   });
 
