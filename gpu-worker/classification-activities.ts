@@ -87,9 +87,10 @@ export function createClassificationFrameActivities({ engine, classifier, reader
       let position = 0;
       for await (const { image } of decoding.items()) {
         if (detectionFailed) return;
-        greys.push(started(greyCopies(image, greys[0])));
-        if (foreseen.classified.has(position)) classifications.set(position, started(classify(image)));
+        // The text reader first: on one thread, it is the longest of the three.
         if (reader && position === foreseen.read) readings.set(position, started(reader.read(image)));
+        if (foreseen.classified.has(position)) classifications.set(position, started(classify(image)));
+        greys.push(started(greyCopies(image, greys[0])));
         position++;
       }
     })();
