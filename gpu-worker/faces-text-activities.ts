@@ -125,20 +125,27 @@ export function createFacesTextActivities({ media, ...models }: FacesTextDeps) {
      */
     async analyseVideoFacesText({ accountId, jobId, video, chunkIndex, startS, endS, sampleFps }: VideoChunkInput): Promise<FacesTextCounts> {
       const context = Context.current();
-      const [frames, motion, keepFaceData] = await Promise.all([videos.frames(accountId, jobId), videos.motion(accountId, jobId), faceSettings.faceAnalysisEnabled(accountId)]);
+      // The choice runs through the frames in time order, each choice depending only on earlier frames: the
+      // chunks after this one change nothing in it, and their rows are not read.
+      const [frames, motion, keepFaceData] = await Promise.all([
+        videos.frames(accountId, jobId, chunkIndex),
+        videos.motion(accountId, jobId),
+        faceSettings.faceAnalysisEnabled(accountId),
+      ]);
       const chosen = facesTextFrames(frames, motion?.scenes ?? [], motion?.activity ?? []).filter(
         (frame) => frame.timestampS + 1e-6 >= startS && frame.timestampS < endS - 1e-6,
       );
       const faces: MediaFace[] = [];
       const lines: MediaTextLine[] = [];
       if (chosen.length > 0) {
-        const byTime = new Map(chosen.map((frame) => [Math.round(frame.timestampS * 1000), frame]));
+        // The same sampling as detection, so a chosen frame is the sampled frame of its detection frame's index.
+        const bySampledIndex = new Map(chosen.map((frame) => [Math.round((frame.timestampS - startS) * sampleFps), frame]));
         try {
           await media.withLocalFile(video.mediaKey, async (file) => {
-            // The same sampling as detection, so a decoded frame's timestamp is its detection frame's.
-            for await (const decoded of decodeFrames(file, { fps: sampleFps, width: Math.min(FACES_TEXT_DECODE_WIDTH, video.width), pixelFormat: 'rgb24', startS, endS })) {
-              const frame = byTime.get(Math.round(decoded.timestampS * 1000));
-              if (!frame) continue;
+            const width = Math.min(FACES_TEXT_DECODE_WIDTH, video.width);
+            // Only the chosen frames are scaled to RGB and piped; the chunk's other sampled frames are left out.
+            for await (const decoded of decodeFrames(file, { fps: sampleFps, width, pixelFormat: 'rgb24', startS, endS, only: [...bySampledIndex.keys()] })) {
+              const frame = bySampledIndex.get(decoded.index)!;
               context.heartbeat({ chunkIndex, timestampS: decoded.timestampS });
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               const toFrame = { x: decoded.width / video.width, y: decoded.height / video.height };
