@@ -3,10 +3,11 @@ import { FailureType } from '../domain/failure-types.js';
 import type { MediaStore } from '../media/store.js';
 import type { DetectFramesInput, DetectFramesResult } from '../workflows/contracts/alarm-verification.js';
 import type { ClassifyFramesInput, ClassifyFramesResult } from '../workflows/contracts/classify-frames.js';
-import { InvalidImageError } from '../media/image.js';
+import { decodeToRgb, InvalidImageError } from '../media/image.js';
 import type { AnalyseImagesInput, AnalyseImagesResult } from '../workflows/contracts/image-batch-analysis.js';
 import type { Classifier } from './classifier.js';
 import type { Detector } from './detector.js';
+import { imageFacesTextChunk, type FacesTextModels } from './faces-text-activities.js';
 import { imageSignals } from './image-signals.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
@@ -88,27 +89,48 @@ export interface ImageAnalysisDeps {
   detector: Detector;
   classifier: Classifier;
   media: MediaStore;
+  /** Without them (tests of tagging alone) the worker cannot read faces and text. */
+  facesText?: FacesTextModels;
 }
 
-export function createImageAnalysisActivities({ detector, classifier, media }: ImageAnalysisDeps) {
+export function createImageAnalysisActivities({ detector, classifier, media, facesText }: ImageAnalysisDeps) {
   return {
     /**
      * What the detector (every COCO class) and the ImageNet classifier see in each stored image, heartbeating per
-     * image. An image that does not decode is answered with its error: the other images of the batch go on.
+     * image; with `facesText`, also the faces and text in it (stored under the job: gpu-worker/faces-text-activities.ts)
+     * from the same bytes, fetched once, their full-size decode run beside the tagging. An image that does not
+     * decode is answered with its error: the other images of the batch go on.
      */
-    async analyseImages({ images }: AnalyseImagesInput): Promise<AnalyseImagesResult> {
+    async analyseImages(input: AnalyseImagesInput): Promise<AnalyseImagesResult> {
       const context = Context.current();
+      if (input.facesText && !facesText) throw new Error('This detection worker has no face and text models.');
+      const facesAndText = input.facesText && facesText ? await imageFacesTextChunk(facesText, input.accountId, input.jobId) : undefined;
       const results: AnalyseImagesResult = [];
-      for (const image of images) {
+      for (const image of input.images) {
         context.heartbeat({ imageIndex: image.index });
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-        try {
-          results.push({ index: image.index, signals: await imageSignals(detector, classifier, await media.get(image.key)) });
-        } catch (error) {
-          if (!(error instanceof InvalidImageError)) throw error;
-          results.push({ index: image.index, error: { code: FailureType.InvalidImage, message: error.message } });
-        }
+        const bytes = await media.get(image.key);
+        const [analysed] = await Promise.all([
+          imageSignals(detector, classifier, bytes).then(
+            (signals) => ({ index: image.index, signals }),
+            (error: unknown) => {
+              if (!(error instanceof InvalidImageError)) throw error;
+              return { index: image.index, error: { code: FailureType.InvalidImage, message: error.message } };
+            },
+          ),
+          // Tagging keeps its own decodes straight to each model's size (gpu-worker/image-signals.ts); faces and
+          // text need every pixel. An image that does not decode has no faces or text: its error is in the answer.
+          facesAndText &&
+            decodeToRgb(bytes).then(
+              (rgb) => facesAndText.read(image.index, rgb),
+              (error: unknown) => {
+                if (!(error instanceof InvalidImageError)) throw error;
+              },
+            ),
+        ]);
+        results.push(analysed);
       }
+      await facesAndText?.store();
       return results;
     },
   };

@@ -31,11 +31,79 @@ export interface ImageFacesTextInput {
   images: ImageRef[];
 }
 
-export interface FacesTextDeps {
+/** The models and the store faces and text need; the detection worker opens them once. */
+export interface FacesTextModels {
   analyser: FaceAnalyser;
   reader: TextReader;
-  media: MediaStore;
   db: Db;
+}
+
+export interface FacesTextDeps extends FacesTextModels {
+  media: MediaStore;
+}
+
+/** Faces (in the person boxes, or over the whole image without them) and, when asked, text of one decoded picture. */
+async function readFacesText(
+  { analyser, reader }: FacesTextModels,
+  image: RgbImage,
+  personBoxes: readonly Box[] | undefined,
+  readText: boolean,
+  keepFaceData: boolean,
+  timestampS: number,
+): Promise<{ faces: MediaFace[]; lines: MediaTextLine[] }> {
+  const faces: MediaFace[] = [];
+  if (!personBoxes || personBoxes.length > 0) {
+    const found = await analyser.analyse(image, personBoxes);
+    for (const face of found.faces) {
+      faces.push({
+        timestampS,
+        frameWidth: image.width,
+        frameHeight: image.height,
+        box: face.box.map(round1) as Box,
+        score: face.score,
+        age: face.age,
+        gender: face.gender,
+        ...(keepFaceData ? { descriptor: face.descriptor, thumbnail: face.thumbnail } : {}),
+      });
+    }
+  }
+  const lines: MediaTextLine[] = readText
+    ? (await reader.read(image)).lines.map((line) => ({ timestampS, text: line.text, confidence: line.confidence, box: line.box.map(round1) as Box }))
+    : [];
+  return { faces, lines };
+}
+
+/** The faces and text of one chunk of a batch's images, read image by image from pixels the caller decoded. */
+export interface ImageFacesTextChunk {
+  /** Faces over the whole image and every line of text in it. */
+  read(index: number, image: RgbImage): Promise<void>;
+  /** Stores what was read under the job (replacing what an earlier attempt at these images stored) and counts it. */
+  store(): Promise<FacesTextCounts>;
+}
+
+/**
+ * Starts reading faces and text for one chunk of an image batch: `analyseImages` (gpu-worker/activities.ts)
+ * reads them from the pixels it decoded once per image; `analyseImageFacesText` below does for batches
+ * started before.
+ */
+export async function imageFacesTextChunk(models: FacesTextModels, accountId: string, jobId: string): Promise<ImageFacesTextChunk> {
+  const keepFaceData = await new FaceRepository(models.db).faceAnalysisEnabled(accountId);
+  const parts: { partIndex: number; faces: MediaFace[]; lines: MediaTextLine[] }[] = [];
+  return {
+    async read(index, image) {
+      parts.push({ partIndex: index, ...(await readFacesText(models, image, undefined, true, keepFaceData, 0)) });
+    },
+    async store() {
+      if (!(await new FacesTextRepository(models.db).replaceParts(accountId, jobId, parts))) {
+        throw ApplicationFailure.nonRetryable(`Job ${jobId} has ended or no longer exists.`, FailureType.UnknownJob);
+      }
+      return {
+        frames: parts.length,
+        faces: parts.reduce((sum, part) => sum + part.faces.length, 0),
+        textLines: parts.reduce((sum, part) => sum + part.lines.length, 0),
+      };
+    },
+  };
 }
 
 /**
@@ -44,33 +112,10 @@ export interface FacesTextDeps {
  * reach a workflow's history; the workflow gets counts. With the account's face analysis off a face keeps
  * its box, age and gender only.
  */
-export function createFacesTextActivities({ analyser, reader, media, db }: FacesTextDeps) {
-  const stored = new FacesTextRepository(db);
-  const faceSettings = new FaceRepository(db);
-  const videos = new VideoRepository(db);
-
-  const readImage = async (image: RgbImage, personBoxes: readonly Box[] | undefined, readText: boolean, keepFaceData: boolean, timestampS: number) => {
-    const faces: MediaFace[] = [];
-    if (!personBoxes || personBoxes.length > 0) {
-      const found = await analyser.analyse(image, personBoxes);
-      for (const face of found.faces) {
-        faces.push({
-          timestampS,
-          frameWidth: image.width,
-          frameHeight: image.height,
-          box: face.box.map(round1) as Box,
-          score: face.score,
-          age: face.age,
-          gender: face.gender,
-          ...(keepFaceData ? { descriptor: face.descriptor, thumbnail: face.thumbnail } : {}),
-        });
-      }
-    }
-    const lines: MediaTextLine[] = readText
-      ? (await reader.read(image)).lines.map((line) => ({ timestampS, text: line.text, confidence: line.confidence, box: line.box.map(round1) as Box }))
-      : [];
-    return { faces, lines };
-  };
+export function createFacesTextActivities({ media, ...models }: FacesTextDeps) {
+  const stored = new FacesTextRepository(models.db);
+  const faceSettings = new FaceRepository(models.db);
+  const videos = new VideoRepository(models.db);
 
   return {
     /**
@@ -80,25 +125,32 @@ export function createFacesTextActivities({ analyser, reader, media, db }: Faces
      */
     async analyseVideoFacesText({ accountId, jobId, video, chunkIndex, startS, endS, sampleFps }: VideoChunkInput): Promise<FacesTextCounts> {
       const context = Context.current();
-      const [frames, motion, keepFaceData] = await Promise.all([videos.frames(accountId, jobId), videos.motion(accountId, jobId), faceSettings.faceAnalysisEnabled(accountId)]);
+      // The choice runs through the frames in time order, each choice depending only on earlier frames: the
+      // chunks after this one change nothing in it, and their rows are not read.
+      const [frames, motion, keepFaceData] = await Promise.all([
+        videos.frames(accountId, jobId, chunkIndex),
+        videos.motion(accountId, jobId),
+        faceSettings.faceAnalysisEnabled(accountId),
+      ]);
       const chosen = facesTextFrames(frames, motion?.scenes ?? [], motion?.activity ?? []).filter(
         (frame) => frame.timestampS + 1e-6 >= startS && frame.timestampS < endS - 1e-6,
       );
       const faces: MediaFace[] = [];
       const lines: MediaTextLine[] = [];
       if (chosen.length > 0) {
-        const byTime = new Map(chosen.map((frame) => [Math.round(frame.timestampS * 1000), frame]));
+        // The same sampling as detection, so a chosen frame is the sampled frame of its detection frame's index.
+        const bySampledIndex = new Map(chosen.map((frame) => [Math.round((frame.timestampS - startS) * sampleFps), frame]));
         try {
           await media.withLocalFile(video.mediaKey, async (file) => {
-            // The same sampling as detection, so a decoded frame's timestamp is its detection frame's.
-            for await (const decoded of decodeFrames(file, { fps: sampleFps, width: Math.min(FACES_TEXT_DECODE_WIDTH, video.width), pixelFormat: 'rgb24', startS, endS })) {
-              const frame = byTime.get(Math.round(decoded.timestampS * 1000));
-              if (!frame) continue;
+            const width = Math.min(FACES_TEXT_DECODE_WIDTH, video.width);
+            // Only the chosen frames are scaled to RGB and piped; the chunk's other sampled frames are left out.
+            for await (const decoded of decodeFrames(file, { fps: sampleFps, width, pixelFormat: 'rgb24', startS, endS, only: [...bySampledIndex.keys()] })) {
+              const frame = bySampledIndex.get(decoded.index)!;
               context.heartbeat({ chunkIndex, timestampS: decoded.timestampS });
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               const toFrame = { x: decoded.width / video.width, y: decoded.height / video.height };
               const boxes = frame.personBoxes.map((box) => scaled(box, toFrame.x, toFrame.y));
-              const read = await readImage(decoded, boxes, frame.readText, keepFaceData, frame.timestampS);
+              const read = await readFacesText(models, decoded, boxes, frame.readText, keepFaceData, frame.timestampS);
               // Stored in the video's pixels, as its detections are.
               for (const face of read.faces) faces.push({ ...face, frameWidth: video.width, frameHeight: video.height, box: scaled(face.box, 1 / toFrame.x, 1 / toFrame.y) });
               for (const line of read.lines) lines.push({ ...line, box: scaled(line.box, 1 / toFrame.x, 1 / toFrame.y) });
@@ -118,13 +170,13 @@ export function createFacesTextActivities({ analyser, reader, media, db }: Faces
     },
 
     /**
-     * Faces (over the whole image) and text in each image of a batch's chunk, heartbeating per image. An image
-     * that does not decode is skipped: `analyseImages` reports it.
+     * Faces (over the whole image) and text in each image of a batch's chunk, heartbeating per image, for
+     * batches started before `analyseImages` read them itself. An image that does not decode is skipped:
+     * `analyseImages` reports it.
      */
     async analyseImageFacesText({ accountId, jobId, images }: ImageFacesTextInput): Promise<FacesTextCounts> {
       const context = Context.current();
-      const keepFaceData = await faceSettings.faceAnalysisEnabled(accountId);
-      const parts = [];
+      const chunk = await imageFacesTextChunk(models, accountId, jobId);
       for (const ref of images) {
         context.heartbeat({ imageIndex: ref.index });
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
@@ -135,16 +187,9 @@ export function createFacesTextActivities({ analyser, reader, media, db }: Faces
           if (error instanceof InvalidImageError) continue;
           throw error;
         }
-        parts.push({ partIndex: ref.index, ...(await readImage(image, undefined, true, keepFaceData, 0)) });
+        await chunk.read(ref.index, image);
       }
-      if (!(await stored.replaceParts(accountId, jobId, parts))) {
-        throw ApplicationFailure.nonRetryable(`Job ${jobId} has ended or no longer exists.`, FailureType.UnknownJob);
-      }
-      return {
-        frames: parts.length,
-        faces: parts.reduce((sum, part) => sum + part.faces.length, 0),
-        textLines: parts.reduce((sum, part) => sum + part.lines.length, 0),
-      };
+      return chunk.store();
     },
   };
 }

@@ -34,7 +34,12 @@ export function createDetectionWorker(deps: {
     activities: {
       ...createDetectionActivities({ engine: deps.engine, media: deps.media }),
       ...createClassifierActivities({ classifier: deps.classifier, media: deps.media }),
-      ...createImageAnalysisActivities({ detector: deps.detector, classifier: deps.classifier, media: deps.media }),
+      ...createImageAnalysisActivities({
+        detector: deps.detector,
+        classifier: deps.classifier,
+        media: deps.media,
+        facesText: deps.faces && deps.reader ? { ...deps.faces, reader: deps.reader } : undefined,
+      }),
       ...(deps.reader ? createTextActivities({ reader: deps.reader, media: deps.media }) : {}),
       ...(deps.faces ? createFaceActivities({ ...deps.faces, media: deps.media }) : {}),
       ...(deps.faces && deps.reader ? createFacesTextActivities({ ...deps.faces, reader: deps.reader, media: deps.media }) : {}),

@@ -1,8 +1,9 @@
 /**
  * What reading faces and text costs a video, per second of video, next to the rest of its analysis and to
  * the bare model calls, in one run on this machine:
- * - decode: the detection decode (2 frames a second, 640 px wide) and the faces/text decode (same frames,
- *   1280 px wide) with ffmpeg;
+ * - decode: the detection decode (2 frames a second, 640 px wide) and the faces/text decode with ffmpeg (1280 px
+ *   wide: only the chosen frames scaled and piped, as the activity does, timed beside every sampled frame as before,
+ *   each twice, alternating; the chosen frames' pixels checked equal both ways);
  * - detection: the detector over every sampled frame;
  * - faces and text: what the `analyseVideoFacesText` activity does on the frames
  *   `domain/video/faces-text-frames.ts` chooses (YuNet in person boxes, alignment, descriptors, age and
@@ -48,10 +49,10 @@ const detector = await createDetector({ modelsDir, model: 'yolox_nano_416_coco',
 const analyser = await createFaceAnalyser({ modelsDir, device, intraOpThreads: 1 });
 const reader = await createTextReader({ device, intraOpThreads: 1 });
 
-async function decodeAll(file: string, width: number, endS: number): Promise<{ frames: DecodedFrame[]; ms: number }> {
+async function decodeAll(file: string, width: number, endS: number, only?: number[]): Promise<{ frames: DecodedFrame[]; ms: number }> {
   const started = performance.now();
   const frames: DecodedFrame[] = [];
-  for await (const frame of decodeFrames(file, { fps: SAMPLE_FPS, width, pixelFormat: 'rgb24', ...(Number.isFinite(endS) ? { endS } : {}) })) frames.push(frame);
+  for await (const frame of decodeFrames(file, { fps: SAMPLE_FPS, width, pixelFormat: 'rgb24', ...(Number.isFinite(endS) ? { endS } : {}), ...(only ? { only } : {}) })) frames.push(frame);
   return { frames, ms: performance.now() - started };
 }
 
@@ -75,8 +76,22 @@ for (const clip of clips) {
   const motion = await measureVideoMotion(clip.file, { width: probe.width, durationS: seconds }, SAMPLE_FPS);
   const chosen = facesTextFrames(detected, motion.scenes, motion.activity);
 
-  const large = await decodeAll(clip.file, Math.min(FACES_TEXT_DECODE_WIDTH, probe.width), clip.endS);
-  const byTime = new Map(large.frames.map((frame) => [Math.round(frame.timestampS * 1000), frame]));
+  const largeWidth = Math.min(FACES_TEXT_DECODE_WIDTH, probe.width);
+  const only = chosen.map((frame) => Math.round(frame.timestampS * SAMPLE_FPS));
+  const everyMs: number[] = [];
+  const onlyMs: number[] = [];
+  let every: DecodedFrame[] = [];
+  let large: DecodedFrame[] = [];
+  for (let round = 0; round < 2; round++) {
+    const all = await decodeAll(clip.file, largeWidth, clip.endS);
+    const some = await decodeAll(clip.file, largeWidth, clip.endS, only);
+    [every, large] = [all.frames, some.frames];
+    everyMs.push(all.ms);
+    onlyMs.push(some.ms);
+  }
+  const byTime = new Map(large.map((frame) => [Math.round(frame.timestampS * 1000), frame]));
+  const everyByTime = new Map(every.map((frame) => [Math.round(frame.timestampS * 1000), frame]));
+  const samePixels = large.length === chosen.length && large.every((frame) => everyByTime.get(Math.round(frame.timestampS * 1000))?.data.equals(frame.data));
   let faceMs = 0;
   let faceBareMs = 0;
   let faces = 0;
@@ -107,7 +122,9 @@ for (const clip of clips) {
   }
   const faceFrames = chosen.filter((frame) => frame.personBoxes.length > 0).length;
   console.log(`\n${clip.name}: ${seconds.toFixed(1)} s, ${probe.width}×${probe.height}, ${small.frames.length} sampled frames, ${motion.scenes.length} scenes`);
-  console.log(`  per video second: decode for detection ${perSecond(small.ms)}, detection ${perSecond(detectMs)}, decode for faces/text ${perSecond(large.ms)}`);
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  console.log(`  per video second: decode for detection ${perSecond(small.ms)}, detection ${perSecond(detectMs)}`);
+  console.log(`  decode for faces/text, per video second (runs: ${[...everyMs, ...onlyMs].map((ms) => ms.toFixed(0)).join(', ')} ms): every sampled frame ${perSecond(mean(everyMs))}, the ${chosen.length} chosen frames only ${perSecond(mean(onlyMs))}; same pixels: ${samePixels}`);
   console.log(`  faces: ${faceFrames} frames, ${faces} faces: ${perSecond(faceMs)} per video second (bare models ${perSecond(faceBareMs)}), ${faces ? (faceMs / faces).toFixed(0) : '–'} ms per face`);
   console.log(`  text: ${textFrames} frames, ${lines} lines: ${perSecond(textMs)} per video second (bare models ${perSecond(textBareMs)}), ${textFrames ? (textMs / textFrames).toFixed(0) : '–'} ms per OCR frame (bare ${textFrames ? (textBareMs / textFrames).toFixed(0) : '–'})`);
   console.log(`  had every sampled frame been read: ${small.frames.length} OCR frames, about ${perSecond(textFrames ? (textMs / textFrames) * small.frames.length : 0)} per video second`);

@@ -1,7 +1,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { ImageAnalysisActivities } from '../gpu-worker/activities.js';
-import type { FacesTextActivities } from '../gpu-worker/faces-text-activities.js';
-import type { ImageBatchOutcome, ImageBatchWorkflowInput } from './contracts/image-batch-analysis.js';
+import type { FacesTextActivities, ImageFacesTextInput } from '../gpu-worker/faces-text-activities.js';
+import type { AnalyseImagesResult, ImageBatchOutcome, ImageBatchWorkflowInput } from './contracts/image-batch-analysis.js';
 import type { WorkerJobSettings } from './contracts/job.js';
 import { runJob, type PipelineContext } from './job-lifecycle.js';
 import { imageBatchSteps } from './short-steps.js';
@@ -24,7 +24,7 @@ function imageAnalysisActivities(taskQueue: string) {
 
 /**
  * One image batch: the job lifecycle around tagging its images chunk by chunk on the detection worker, and
- * reading their faces and text beside the tagging.
+ * reading their faces and text in the same task.
  */
 export async function imageBatchAnalysis(input: ImageBatchWorkflowInput, settings?: WorkerJobSettings): Promise<ImageBatchOutcome> {
   return runJob(input, settings, { kind: 'image_batch', run: (context) => runImageBatch(input, context) });
@@ -44,12 +44,11 @@ async function runImageBatch(input: ImageBatchWorkflowInput, { settings, enterSt
     // Items that failed at submission, or were stored by an earlier run of this step, are not queued any more.
     const images = await imageBatchSteps.queuedImages({ ...scope, fromIndex, toIndex });
     if (images.length > 0) {
-      // Batches that started before faces and text were read go on without them. Faces and text go to
-      // PostgreSQL, where storing the chunk's outcomes finds them.
-      const [analysed] = await Promise.all([
-        analysis.analyseImages({ ...scope, images }),
-        patched('image-faces-text') ? analysis.analyseImageFacesText({ ...scope, images }) : undefined,
-      ]);
+      // Faces and text go to PostgreSQL, where storing the chunk's outcomes finds them.
+      const analysed = patched('image-faces-text-once')
+        ? // One task per chunk: each image is fetched once for its tags, faces and text.
+          await analysis.analyseImages({ ...scope, images, facesText: true })
+        : await analyseChunkBefore(analysis, { ...scope, images });
       await imageBatchSteps.storeImageOutcomes({ ...scope, analysed });
     }
     reportFraction(toIndex / input.itemCount);
@@ -57,4 +56,16 @@ async function runImageBatch(input: ImageBatchWorkflowInput, { settings, enterSt
 
   enterStage('persist');
   return imageBatchSteps.finishImageBatch(scope);
+}
+
+/**
+ * A chunk of a batch started before `analyseImages` read faces and text itself: they were a second task beside
+ * it, and batches started before faces and text were read at all go on without them.
+ */
+async function analyseChunkBefore(analysis: ReturnType<typeof imageAnalysisActivities>, input: ImageFacesTextInput): Promise<AnalyseImagesResult> {
+  const [analysed] = await Promise.all([
+    analysis.analyseImages(input),
+    patched('image-faces-text') ? analysis.analyseImageFacesText(input) : undefined,
+  ]);
+  return analysed;
 }

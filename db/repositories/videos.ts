@@ -100,14 +100,15 @@ export class VideoRepository {
     });
   }
 
-  async frames(accountId: string, jobId: string): Promise<StoredVideoFrame[]> {
-    const rows = await this.db
+  /** The job's sampled frames in time order; with `throughChunk`, only those of the chunks up to that one. */
+  async frames(accountId: string, jobId: string, throughChunk?: number): Promise<StoredVideoFrame[]> {
+    let query = this.db
       .selectFrom('video_frames')
       .select(['timestamp_s', 'width', 'height', 'mean_luma', 'detections'])
       .where('account_id', '=', accountId)
-      .where('job_id', '=', jobId)
-      .orderBy('timestamp_s')
-      .execute();
+      .where('job_id', '=', jobId);
+    if (throughChunk !== undefined) query = query.where('chunk_index', '<=', throughChunk);
+    const rows = await query.orderBy('timestamp_s').execute();
     return rows.map((row) => ({ timestampS: row.timestamp_s, width: row.width, height: row.height, meanLuma: row.mean_luma, detections: row.detections }));
   }
 

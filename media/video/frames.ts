@@ -5,7 +5,7 @@ import { readVideoStream } from './probe.js';
 export type RawPixelFormat = 'rgb24' | 'gray';
 
 export interface DecodedFrame {
-  /** 0-based, in the order decoded. */
+  /** 0-based among the sampled frames. */
   index: number;
   /** Seconds from the start of the video. */
   timestampS: number;
@@ -24,6 +24,11 @@ export interface DecodeOptions {
   pixelFormat: RawPixelFormat;
   startS?: number;
   endS?: number;
+  /**
+   * Only these of the sampled frames (0-based at `fps` from `startS`, ascending, at least one): the others are decoded, as the
+   * video's compression needs, but never scaled, converted or piped.
+   */
+  only?: readonly number[];
 }
 
 const bytesPerPixel: Record<RawPixelFormat, number> = { rgb24: 3, gray: 1 };
@@ -44,7 +49,9 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
 
   // A constant rate out, whatever the container holds (an AVI repeats frames by leaving them out, a GIF varies its
   // delays): frame i is at startS + i / rate.
-  const filters = [`fps=${rate}`, `scale=${width}:${height}`];
+  const only = options.only;
+  const select = only ? [`select='${only.map((i) => `eq(n\\,${i})`).join('+')}'`] : [];
+  const filters = [`fps=${rate}`, ...select, `scale=${width}:${height}`];
   const args = [
     '-v', 'error', '-nostdin',
     ...(startS > 0 ? ['-ss', startS.toFixed(3)] : []),
@@ -52,6 +59,8 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
     ...(options.endS !== undefined ? ['-t', Math.max(0, options.endS - startS).toFixed(3)] : []),
     '-map', '0:v:0', '-an', '-sn',
     '-vf', filters.join(','),
+    // Raw video out is constant-rate by default: it would fill the frames `select` left out with copies.
+    ...(only ? ['-vsync', 'passthrough'] : []),
     '-f', 'rawvideo', '-pix_fmt', options.pixelFormat, '-',
   ];
   const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,7 +72,7 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
   });
   exited.catch(() => undefined);
 
-  let index = 0;
+  let out = 0;
   let frame = Buffer.allocUnsafe(frameBytes);
   let filled = 0;
   try {
@@ -75,8 +84,10 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
         filled += take;
         offset += take;
         if (filled === frameBytes) {
+          // The k-th frame out is the k-th of `only`.
+          const index = only ? only[out]! : out;
           yield { index, timestampS: round3(startS + index / rate), width, height, data: frame };
-          index += 1;
+          out += 1;
           frame = Buffer.allocUnsafe(frameBytes);
           filled = 0;
         }

@@ -191,4 +191,32 @@ describe('faces and text in videos and image batches', () => {
     assert.equal(stranger![0]!.allowlisted, false);
     assert.ok(stranger![0]!.face_embedding?.length === 128 && stranger![0]!.face_thumbnail);
   });
+
+  test('an image batch of an account with face analysis off: its people have no embedding or thumbnail, none stored, its text still read', async () => {
+    const images = [
+      { external_id: 'lisa', file: faces('lisa/webmorph_lisa4.jpg') },
+      { external_id: 'text', file: path.join(textDir, 'otl_hannover_K50_day_timestamp.jpg') },
+    ];
+    const body = { images: await Promise.all(images.map(async (image) => ({ external_id: image.external_id, data_base64: (await readFile(image.file)).toString('base64') }))) };
+    const submitted = await json<{ job_id: string }>(globex, '/api/v1/images', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    const done = await waitFor(
+      'the batch to end',
+      async () => {
+        const { body: batch } = await json<{ status: string; items: BatchItem[] }>(globex, `/api/v1/images/${submitted.body.job_id}`);
+        return ['finished', 'failed', 'cancelled'].includes(batch.status) ? batch : undefined;
+      },
+      600_000,
+      500,
+    );
+    assert.equal(done.status, 'finished', JSON.stringify(done));
+    const byId = new Map(done.items.map((item) => [item.external_id, item.result!]));
+    const lisa = byId.get('lisa')!.person_ids;
+    assert.equal(lisa.length, 1);
+    assert.deepEqual([lisa[0]!.face_embedding, lisa[0]!.face_thumbnail, lisa[0]!.allowlisted], [undefined, undefined, false]);
+    assert.ok(byId.get('text')!.ocr_results.length > 0);
+    const stored = await facesOfJob(submitted.body.job_id);
+    assert.ok(stored.faces >= 1 && stored.lines > 0, JSON.stringify(stored));
+    assert.deepEqual([stored.described, stored.thumbnails], [0, 0]);
+  });
 });

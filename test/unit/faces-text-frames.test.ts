@@ -47,4 +47,17 @@ describe('frames faces and text are looked for in', () => {
     assert.deepEqual(chosen[0]!.personBoxes, []);
     assert.ok(chosen[0]!.readText);
   });
+
+  it('chooses in a chunk from the frames up to its end alone what it chooses from the whole video (each chunk reads only those)', () => {
+    // Scenes starting mid-chunk and between two samples, onsets, and people coming and going across 10 s chunks.
+    const scenes = [{ start_seconds: 0, end_seconds: 7.3 }, { start_seconds: 7.3, end_seconds: 21.2 }, { start_seconds: 21.2, end_seconds: 40 }];
+    const activity = Array.from({ length: 80 }, (_, i) => ({ timestampS: i * STEP, value: i % 13 < 3 ? 0.3 : 0 }));
+    const all = frames(80, (i) => (i % 7 < 4 ? [120] : []));
+    const whole = facesTextFrames(all, scenes, activity);
+    for (const endS of [10, 20, 30, 40]) {
+      const upToChunkEnd = facesTextFrames(all.filter((frame) => frame.timestampS < endS), scenes, activity);
+      assert.deepEqual(upToChunkEnd, whole.filter((frame) => frame.timestampS < endS), `through ${endS} s`);
+    }
+    assert.ok(whole.some((frame) => frame.readText && frame.timestampS > 20) && whole.some((frame) => frame.personBoxes.length > 0 && frame.timestampS > 30));
+  });
 });

@@ -81,6 +81,17 @@ test('decodeFrames samples at a rate within a time window, in rgb24 at the size 
   for (const frame of frames) assert.equal(frame.data.length, 96 * 54 * 3);
 });
 
+test('decodeFrames with only some sampled frames gives those frames, their indices and times, and the same pixels', async () => {
+  const clip = fixtureClip('intel_car-detection.mp4');
+  const window = { fps: 2, width: 96, height: 54, pixelFormat: 'rgb24', startS: 10, endS: 15 } as const;
+  const every = await collect(decodeFrames(clip.file, window));
+  const some = await collect(decodeFrames(clip.file, { ...window, only: [1, 6, 9] }));
+  assert.deepEqual(some.map((frame) => [frame.index, frame.timestampS]), [[1, 10.5], [6, 13], [9, 14.5]]);
+  for (const frame of some) assert.ok(frame.data.equals(every[frame.index]!.data), `frame ${frame.index}`);
+  // Consecutive sampled frames differ (the car moves), so equal pixels are the frame asked for, not a neighbour.
+  assert.ok(!every[5]!.data.equals(every[6]!.data));
+});
+
 test('decodeFrames decodes the animated GIF and the AVI codecs', async () => {
   for (const name of ['intel_worker-zone-detection_preview.gif', 'opencv_tree_foliage.avi', 'bgslibrary_video02_highway_pedestrian_alarm.avi']) {
     const clip = fixtureClip(name);

@@ -21,12 +21,18 @@ export interface ImageRef {
   key: string;
 }
 
-export interface AnalyseImagesInput {
-  jobId: string;
-  /** For the detection worker's log lines. */
-  accountId?: string;
-  images: ImageRef[];
-}
+export type AnalyseImagesInput = { jobId: string; images: ImageRef[] } & (
+  | {
+      /** For the detection worker's log lines. */
+      accountId?: string;
+      facesText?: false;
+    }
+  | {
+      accountId: string;
+      /** Also read the faces and text of the images, stored under the job (`media_faces`, `media_text_lines`). */
+      facesText: true;
+    }
+);
 
 /** The best score of one COCO class in the image. */
 export interface ObjectScore {
