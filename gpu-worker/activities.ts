@@ -7,7 +7,7 @@ import { decodeToRgb, InvalidImageError } from '../media/image.js';
 import type { AnalyseImagesInput, AnalyseImagesResult } from '../workflows/contracts/image-batch-analysis.js';
 import type { Classifier } from './classifier.js';
 import type { Detector } from './detector.js';
-import { imageFacesTextChunk, type FacesTextModels } from './faces-text-activities.js';
+import { imageFacesTextChunk, type FacesTextModels, type ImageFacesTextChunk } from './faces-text-activities.js';
 import { imageSignals } from './image-signals.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
 
@@ -103,8 +103,11 @@ export function createImageAnalysisActivities({ detector, classifier, media, fac
      */
     async analyseImages(input: AnalyseImagesInput): Promise<AnalyseImagesResult> {
       const context = Context.current();
-      if (input.facesText && !facesText) throw new Error('This detection worker has no face and text models.');
-      const facesAndText = input.facesText && facesText ? await imageFacesTextChunk(facesText, input.accountId, input.jobId) : undefined;
+      let facesAndText: ImageFacesTextChunk | undefined;
+      if (input.facesText) {
+        if (!facesText) throw new Error('This detection worker has no face and text models.');
+        facesAndText = await imageFacesTextChunk(facesText, input.accountId, input.jobId);
+      }
       const results: AnalyseImagesResult = [];
       for (const image of input.images) {
         context.heartbeat({ imageIndex: image.index });

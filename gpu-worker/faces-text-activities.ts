@@ -73,7 +73,7 @@ async function readFacesText(
   return { faces, lines };
 }
 
-/** The faces and text of one chunk of a batch's images, read image by image from pixels the caller decoded. */
+/** The faces and text of one chunk of a batch's images, read image by image from pixels the caller decoded whole. */
 export interface ImageFacesTextChunk {
   /** Faces over the whole image and every line of text in it. */
   read(index: number, image: RgbImage): Promise<void>;
@@ -83,8 +83,8 @@ export interface ImageFacesTextChunk {
 
 /**
  * Starts reading faces and text for one chunk of an image batch: `analyseImages` (gpu-worker/activities.ts)
- * reads them from the pixels it decoded once per image; `analyseImageFacesText` below does for batches
- * started before.
+ * reads them from the bytes it fetched once per image for the tagging too; `analyseImageFacesText` below, for
+ * batches started before, fetches them itself.
  */
 export async function imageFacesTextChunk(models: FacesTextModels, accountId: string, jobId: string): Promise<ImageFacesTextChunk> {
   const keepFaceData = await new FaceRepository(models.db).faceAnalysisEnabled(accountId);
