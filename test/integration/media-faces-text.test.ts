@@ -49,6 +49,23 @@ describe('faces and text in videos and image batches', () => {
     const response = await fetch(`${stack.baseUrl}${route}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
     return { status: response.status, body: (await response.json()) as T };
   };
+  /** An image batch of these files submitted as `token`, waited for to its end: its id and its document. */
+  const analysedBatch = async (token: string, images: { external_id: string; file: string }[]) => {
+    const body = { images: await Promise.all(images.map(async (image) => ({ external_id: image.external_id, data_base64: (await readFile(image.file)).toString('base64') }))) };
+    const submitted = await json<{ job_id: string }>(token, '/api/v1/images', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    const done = await waitFor(
+      'the batch to end',
+      async () => {
+        const { body: batch } = await json<{ status: string; items: BatchItem[] }>(token, `/api/v1/images/${submitted.body.job_id}`);
+        return ['finished', 'failed', 'cancelled'].includes(batch.status) ? batch : undefined;
+      },
+      600_000,
+      500,
+    );
+    assert.equal(done.status, 'finished', JSON.stringify(done));
+    return { jobId: submitted.body.job_id, done };
+  };
   const facesOfJob = async (jobId: string) => {
     const { rows } = await sql<{ faces: number; described: number; thumbnails: number; lines: number }>`
       select (select count(*) from media_faces where job_id = ${jobId})::int as faces,
@@ -159,19 +176,7 @@ describe('faces and text in videos and image batches', () => {
       { external_id: 'lisa', file: faces('lisa/webmorph_lisa4.jpg') },
       { external_id: 'stranger', file: faces('asl_m2/asl_bird_t1.50.jpg') },
     ];
-    const body = { images: await Promise.all(images.map(async (image) => ({ external_id: image.external_id, data_base64: (await readFile(image.file)).toString('base64') }))) };
-    const submitted = await json<{ job_id: string }>(acme, '/api/v1/images', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
-    const done = await waitFor(
-      'the batch to end',
-      async () => {
-        const { body: batch } = await json<{ status: string; items: BatchItem[] }>(acme, `/api/v1/images/${submitted.body.job_id}`);
-        return ['finished', 'failed', 'cancelled'].includes(batch.status) ? batch : undefined;
-      },
-      600_000,
-      500,
-    );
-    assert.equal(done.status, 'finished', JSON.stringify(done));
+    const { done } = await analysedBatch(acme, images);
     const byId = new Map(done.items.map((item) => [item.external_id, item]));
 
     const scores = truth.images.flatMap((image) => {
@@ -197,25 +202,13 @@ describe('faces and text in videos and image batches', () => {
       { external_id: 'lisa', file: faces('lisa/webmorph_lisa4.jpg') },
       { external_id: 'text', file: path.join(textDir, 'otl_hannover_K50_day_timestamp.jpg') },
     ];
-    const body = { images: await Promise.all(images.map(async (image) => ({ external_id: image.external_id, data_base64: (await readFile(image.file)).toString('base64') }))) };
-    const submitted = await json<{ job_id: string }>(globex, '/api/v1/images', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
-    const done = await waitFor(
-      'the batch to end',
-      async () => {
-        const { body: batch } = await json<{ status: string; items: BatchItem[] }>(globex, `/api/v1/images/${submitted.body.job_id}`);
-        return ['finished', 'failed', 'cancelled'].includes(batch.status) ? batch : undefined;
-      },
-      600_000,
-      500,
-    );
-    assert.equal(done.status, 'finished', JSON.stringify(done));
+    const { jobId, done } = await analysedBatch(globex, images);
     const byId = new Map(done.items.map((item) => [item.external_id, item.result!]));
     const lisa = byId.get('lisa')!.person_ids;
     assert.equal(lisa.length, 1);
     assert.deepEqual([lisa[0]!.face_embedding, lisa[0]!.face_thumbnail, lisa[0]!.allowlisted], [undefined, undefined, false]);
     assert.ok(byId.get('text')!.ocr_results.length > 0);
-    const stored = await facesOfJob(submitted.body.job_id);
+    const stored = await facesOfJob(jobId);
     assert.ok(stored.faces >= 1 && stored.lines > 0, JSON.stringify(stored));
     assert.deepEqual([stored.described, stored.thumbnails], [0, 0]);
   });
