@@ -16,25 +16,42 @@ export interface PairDistance {
   distance: number;
 }
 
-export function pairDistances(faces: readonly LabelledDescriptor[]): PairDistance[] {
-  const pairs: PairDistance[] = [];
+/** A pair of labelled faces: whose they are, and how far apart. */
+export interface LabelledPair extends PairDistance {
+  people: readonly [string, string];
+}
+
+export function pairDistances(faces: readonly LabelledDescriptor[]): LabelledPair[] {
+  const pairs: LabelledPair[] = [];
   for (let i = 0; i < faces.length; i++) {
     for (let j = i + 1; j < faces.length; j++) {
-      pairs.push({ same: faces[i]!.identity === faces[j]!.identity, distance: euclidean(faces[i]!.descriptor, faces[j]!.descriptor) });
+      const [a, b] = [faces[i]!, faces[j]!];
+      pairs.push({ same: a.identity === b.identity, distance: euclidean(a.descriptor, b.descriptor), people: [a.identity, b.identity] });
     }
   }
   return pairs;
 }
 
-/**
- * Share of pairs judged right at `threshold` (same person when closer), with same-person and
- * different-person pairs weighted equally, since there are many more of the latter.
- */
+interface Judgement {
+  same: boolean;
+  right: boolean;
+}
+
+/** A pair judged at `threshold`: the same person when closer. */
+const judged = (pair: PairDistance, threshold: number): Judgement => ({ same: pair.same, right: (pair.distance < threshold) === pair.same });
+
+/** Share judged right, same-person and different-person pairs weighted equally, since there are many more of the latter. */
+function balancedAccuracy(judgements: readonly Judgement[]): number {
+  const rate = (same: boolean) => {
+    const list = judgements.filter((j) => j.same === same);
+    return list.length ? list.filter((j) => j.right).length / list.length : 1;
+  };
+  return (rate(true) + rate(false)) / 2;
+}
+
+/** Balanced share of pairs judged right at `threshold` (same person when closer). */
 export function verificationAccuracy(pairs: readonly PairDistance[], threshold: number): number {
-  const same = pairs.filter((p) => p.same);
-  const different = pairs.filter((p) => !p.same);
-  const rate = (list: readonly PairDistance[], right: (p: PairDistance) => boolean) => (list.length ? list.filter(right).length / list.length : 1);
-  return (rate(same, (p) => p.distance < threshold) + rate(different, (p) => p.distance >= threshold)) / 2;
+  return balancedAccuracy(pairs.map((pair) => judged(pair, threshold)));
 }
 
 /** Share of all pairs judged right at `threshold`, unweighted (different-person pairs dominate). */
@@ -85,28 +102,14 @@ export function rankOneAccuracy(faces: readonly LabelledDescriptor[]): number {
  * over all those judgements (each pair is judged once per person in it).
  */
 export function leaveOnePersonOutAccuracy(faces: readonly LabelledDescriptor[]): { accuracy: number; thresholds: number[] } {
-  const pairs: (PairDistance & { people: [string, string] })[] = [];
-  for (let i = 0; i < faces.length; i++) {
-    for (let j = i + 1; j < faces.length; j++) {
-      const [a, b] = [faces[i]!, faces[j]!];
-      pairs.push({ same: a.identity === b.identity, distance: euclidean(a.descriptor, b.descriptor), people: [a.identity, b.identity] });
-    }
-  }
-  const judged = { same: 0, sameRight: 0, different: 0, differentRight: 0 };
+  const pairs = pairDistances(faces);
+  const judgements: Judgement[] = [];
   const thresholds: number[] = [];
   for (const person of new Set(faces.map((face) => face.identity))) {
-    const { threshold } = bestThreshold(pairs.filter((p) => !p.people.includes(person)));
+    const withPerson = (pair: LabelledPair) => pair.people.includes(person);
+    const { threshold } = bestThreshold(pairs.filter((pair) => !withPerson(pair)));
     thresholds.push(threshold);
-    for (const pair of pairs.filter((p) => p.people.includes(person))) {
-      if (pair.same) {
-        judged.same++;
-        if (pair.distance < threshold) judged.sameRight++;
-      } else {
-        judged.different++;
-        if (pair.distance >= threshold) judged.differentRight++;
-      }
-    }
+    judgements.push(...pairs.filter(withPerson).map((pair) => judged(pair, threshold)));
   }
-  const rate = (right: number, all: number) => (all ? right / all : 1);
-  return { accuracy: (rate(judged.sameRight, judged.same) + rate(judged.differentRight, judged.different)) / 2, thresholds };
+  return { accuracy: balancedAccuracy(judgements), thresholds };
 }
