@@ -5,7 +5,8 @@
  * (it fetches and decodes the frames: as before, and still for older detection results) against detections with
  * the measures. Detection (the detectFrames activity's work, the `detect` stage): the engine alone against the
  * engine with the measures taken beside it, as the activity does. Per alarm of 8 fixture frames: wall ms and CPU
- * ms of this process (every thread: libvips and onnxruntime included), median and mean, with the load average.
+ * ms of this process (every thread: libvips and onnxruntime included), median and mean, with the load average;
+ * then the measures alone, what the detection worker now does more.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -90,7 +91,7 @@ try {
     }),
   );
   console.log(`load average at the start: ${loadAverage()}`);
-  const runs = { analyseBefore: newRuns(), analyseNow: newRuns(), detectBefore: newRuns(), detectNow: newRuns() };
+  const runs = { analyseBefore: newRuns(), analyseNow: newRuns(), detectBefore: newRuns(), detectNow: newRuns(), measuresAlone: newRuns() };
   for (let round = 0; round < rounds; round++) {
     for (const [i, event] of stored.entries()) {
       const input = { accountId: 'bench', jobId: 'bench', siteCategory: 'retail', frames: event.frames, sensitivity: 2 as const };
@@ -103,6 +104,7 @@ try {
       // Each pair in turn, which goes first changing from event to event: the machine's other load falls on both.
       const order = (round + i) % 2 === 0 ? [0, 1, 2, 3] : [1, 0, 3, 2];
       for (const k of order) await variants[k]!();
+      await timed(runs.measuresAlone, () => measureEventFrames(event.eventFrames));
     }
   }
   console.log(`\n${rounds * stored.length} alarms of 8 frames (${stored.map((e) => e.name).join(', ')}), each variant in turn`);
@@ -113,6 +115,7 @@ try {
   console.log(`| analyse, from the detection's measures (now) | ${figures(runs.analyseNow)} |`);
   console.log(`| detect, engine alone (before) | ${figures(runs.detectBefore)} |`);
   console.log(`| detect, engine + measures beside it (now) | ${figures(runs.detectNow)} |`);
+  console.log(`| the measures alone (the detection worker's new work) | ${figures(runs.measuresAlone)} |`);
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, { wallMs, cpuMs }]) => [name, { wallMs: Number(median(wallMs).toFixed(1)), cpuMs: Number(median(cpuMs).toFixed(1)) }]),
   );
