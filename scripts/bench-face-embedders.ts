@@ -171,7 +171,10 @@ function unit(vector: Float32Array): Float32Array {
 function figures(faces: readonly LabelledDescriptor[]) {
   const pairs = pairDistances(faces);
   const { accuracy, thresholds } = leaveOnePersonOutAccuracy(faces);
-  return { withoutEachPerson: accuracy, thresholds, best: bestThreshold(pairs), rankOne: rankOneAccuracy(faces) };
+  // How flat the curve is around where thresholds land: every 0.02 within 0.06 of the chosen ones' median.
+  const median = [...thresholds].sort((a, b) => a - b)[Math.floor(thresholds.length / 2)]!;
+  const sweep = Array.from({ length: 7 }, (_, i) => Math.round((median + 0.02 * (i - 3)) * 100) / 100).map((threshold) => ({ threshold, accuracy: verificationAccuracy(pairs, threshold) }));
+  return { withoutEachPerson: accuracy, thresholds, best: bestThreshold(pairs), sweep, rankOne: rankOneAccuracy(faces) };
 }
 
 /** dlib's and the candidate's distances, each divided by its median different-person distance, summed. */
@@ -272,7 +275,7 @@ for (const candidate of candidates) {
   const result = { ...figures(faces), summedWithDlib: summedWithDlib(dlibFaces, faces), gender, ageDifference, ms: { candidate: summarise(candidateMs, [50, 95]), dlibAndAgeGender: summarise(dlibMs, [50, 95]), candidateCpu: summarise(candidateCpuMs, [50, 95]), dlibAndAgeGenderCpu: summarise(dlibCpuMs, [50, 95]) } };
   results[candidate.name] = result;
   console.log(
-    `${candidate.name}: without each person ${pct(result.withoutEachPerson)} (thresholds ${result.thresholds.map((t) => t.toFixed(3)).join(' ')}); best ${pct(result.best.accuracy)} at ${result.best.threshold.toFixed(3)}; rank-1 ${pct(result.rankOne)}; summed with dlib: without each person ${pct(result.summedWithDlib.withoutEachPerson)}, best ${pct(result.summedWithDlib.best.accuracy)}${gender ? `; gender right / not given / wrong ${gender}` : ''}${ageDifference === null ? '' : `; age ${ageDifference.toFixed(1)} years from face-api's on average`}; ms p50 ${result.ms.candidate?.p50} p95 ${result.ms.candidate?.p95}, CPU ms p50 ${result.ms.candidateCpu?.p50} (dlib + age/gender: ms p50 ${result.ms.dlibAndAgeGender?.p50} p95 ${result.ms.dlibAndAgeGender?.p95}, CPU ms p50 ${result.ms.dlibAndAgeGenderCpu?.p50})`,
+    `${candidate.name}: without each person ${pct(result.withoutEachPerson)} (thresholds ${result.thresholds.map((t) => t.toFixed(3)).join(' ')}); best ${pct(result.best.accuracy)} at ${result.best.threshold.toFixed(3)}; by threshold ${result.sweep.map(({ threshold, accuracy }) => `${threshold.toFixed(2)} ${(accuracy * 100).toFixed(1)}`).join(', ')}; rank-1 ${pct(result.rankOne)}; summed with dlib: without each person ${pct(result.summedWithDlib.withoutEachPerson)}, best ${pct(result.summedWithDlib.best.accuracy)}${gender ? `; gender right / not given / wrong ${gender}` : ''}${ageDifference === null ? '' : `; age ${ageDifference.toFixed(1)} years from face-api's on average`}; ms p50 ${result.ms.candidate?.p50} p95 ${result.ms.candidate?.p95}, CPU ms p50 ${result.ms.candidateCpu?.p50} (dlib + age/gender: ms p50 ${result.ms.dlibAndAgeGender?.p50} p95 ${result.ms.dlibAndAgeGender?.p95}, CPU ms p50 ${result.ms.dlibAndAgeGenderCpu?.p50})`,
   );
 }
 await bareDlib.release();
