@@ -92,12 +92,14 @@ export function examinationPlan(copies: readonly ChangeCopy[], regionsOf: (width
  * neighbours (a person walking through), `first` examines one of them. Once the pass finds something
  * new, it examines the regions it left out (`whenFound`, as `examinationPlan`), so that what the filters and
  * the decision judge (persistence, a vehicle moving or parked) is what the model saw in each frame.
+ * Without `everyOtherChange`, `first` examines every changed region, as `examinationPlan`.
  */
 export function examinationRounds(
   copies: readonly ChangeCopy[],
   regionsOf: (width: number, height: number) => ImageRegion[],
+  everyOtherChange = true,
 ): { first: (number | null)[][]; whenFound: number[][] } {
-  return walkChanges(copies, regionsOf, copies.length > FEW_FRAMES);
+  return walkChanges(copies, regionsOf, everyOtherChange && copies.length > FEW_FRAMES);
 }
 
 /**
