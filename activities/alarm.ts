@@ -14,13 +14,22 @@ import {
   type FilterOutcome,
   type FilterOverrides,
 } from '../domain/filters.js';
-import { assessFrameQuality, qualityThumbnailWidth, type FrameQuality, type QualityIndicator } from '../domain/frame-quality.js';
-import { frameActivityDiffs, hasMotion } from '../domain/motion.js';
+import { activityDiffsOf, carriedMeasures, type FrameMeasures, type MeasuredFrameDetections } from '../domain/frame-measures.js';
+import {
+  defaultFrameQualitySettings,
+  judgeFrameQuality,
+  measuringOf,
+  type FrameQuality,
+  type FrameQualityMeasuring,
+  type QualityIndicator,
+} from '../domain/frame-quality.js';
+import { hasMotion } from '../domain/motion.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
 import { formatLocalTime, resolveTimezone } from '../domain/site-time.js';
 import { FailureType } from '../domain/failure-types.js';
 import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
-import { decodeToGrey, InvalidImageError, shrinkGrey } from '../media/image.js';
+import { measureThumbnails, qualityThumbnail } from '../media/frame-measures.js';
+import { InvalidImageError } from '../media/image.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import type { AlarmWorkflowInput, FrameRef } from '../workflows/contracts/alarm-verification.js';
@@ -67,9 +76,6 @@ export interface DecisionResult {
   description: string;
   indicators: string[];
 }
-
-/** Width of the grey thumbnails compared for motion: enough to see a person, cheap to diff. */
-const motionThumbnailWidth = 64;
 
 
 export function createAlarmActivities({ db, media, logger, businessHours = defaultBusinessHours, filterOverrides = {} }: AlarmActivityDeps) {
@@ -121,7 +127,9 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
     /**
      * Motion from consecutive frame differences. At sensitivity 2 also the frame-quality flags and the
      * nuisance filters, with the site category's settings and the camera's previous event's vehicles.
-     * `cameraId` is optional for callers without a database (the eval script): without it, no previous event.
+     * Quality and motion come from the measures the detection worker took on the frames it decoded; only
+     * detections without them (an older detection worker, a recorded history) have the frames fetched and
+     * decoded here. `cameraId` is optional for callers without a database (the eval script): without it, no previous event.
      */
     async analyseFrames({
       accountId,
@@ -135,30 +143,21 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       cameraId?: string;
       siteCategory: string;
       frames: FrameRef[];
-      detections: FrameDetections[];
+      detections: MeasuredFrameDetections[];
       sensitivity: Sensitivity;
     }): Promise<FrameAnalysis> {
-      const qualityThumbnails = await Promise.all(
-        frames.map(async (frame) => {
-          try {
-            return await decodeToGrey(await media.get(frame.key), qualityThumbnailWidth);
-          } catch (error) {
-            if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage);
-            throw error;
-          }
-        }),
-      );
-      // Frames of one event may differ in size (a vendor mixing streams): motion compares them at the first one's.
-      const first = await shrinkGrey(qualityThumbnails[0]!, motionThumbnailWidth);
-      const motionThumbnails = [first, ...(await Promise.all(qualityThumbnails.slice(1).map((t) => shrinkGrey(t, first.width, first.height))))];
-      const activityDiffs = frameActivityDiffs(motionThumbnails);
+      const settings = sensitivity === 2 ? filterSettingsFor(siteCategory, filterOverrides) : null;
+      const measuring = measuringOf(settings?.quality ?? defaultFrameQualitySettings);
+      const measures = carriedMeasures(frames, detections, settings && measuring) ?? (await measureStoredFrames(media, frames, measuring));
+      // The measures stop here: the filters' frames go on to the decision, the history and the database.
+      const detected: FrameDetections[] = detections.map(({ measures: _measures, ...frame }) => frame);
+      const activityDiffs = activityDiffsOf(measures);
       const motion = { activityDiffs, hasMotion: hasMotion(activityDiffs) };
-      if (sensitivity < 2) return { ...applyFilters(detections, sensitivity), quality: [], ...motion };
+      if (!settings) return { ...applyFilters(detected, sensitivity), quality: [], ...motion };
 
-      const settings = filterSettingsFor(siteCategory, filterOverrides);
       const previousEvent = cameraId ? await jobs.previousEventVehicles(accountId, cameraId, jobId, relevanceFilters) : [];
-      const filtered = applyFilters(detections, sensitivity, { settings, previousEvent });
-      const quality = assessFrameQuality(qualityThumbnails, settings.quality, settings.disabled);
+      const filtered = applyFilters(detected, sensitivity, { settings, previousEvent });
+      const quality = judgeFrameQuality(measures.map((frame) => frame.quality), settings.quality, settings.disabled);
       return { ...filtered, indicators: [...filtered.indicators, ...quality.indicators], quality: quality.frames, ...motion };
     },
 
@@ -223,6 +222,21 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
     },
   };
+}
+
+/** The measures of an event's stored frames, decoded here: for detections that carry none. */
+async function measureStoredFrames(media: MediaStore, frames: readonly FrameRef[], measuring: FrameQualityMeasuring): Promise<FrameMeasures[]> {
+  const thumbnails = await Promise.all(
+    frames.map(async (frame) => {
+      try {
+        return await qualityThumbnail(await media.get(frame.key));
+      } catch (error) {
+        if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage);
+        throw error;
+      }
+    }),
+  );
+  return measureThumbnails(thumbnails, measuring);
 }
 
 /** Every detection of an analysis as stored: those the filters kept, then those they removed with the filter's name (a parked vehicle marked). */

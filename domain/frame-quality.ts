@@ -1,7 +1,9 @@
 /**
  * Frame quality (sensitivity 2): flags frames that are too dark, blurred, frozen or
  * blocked by something close to the lens, from grey thumbnails the caller decoded (`qualityThumbnailWidth`
- * wide). Pure: no I/O.
+ * wide). Pure: no I/O. In two steps: `measureFrameQuality` takes a few numbers per frame from the pixels
+ * (the detection worker does, on the frames it decoded), `judgeFrameQuality` turns them into flags with
+ * the site category's settings (the analysis worker).
  *
  * The flags inform the decision and never remove detections: the detector already looked at the frame,
  * and a person it found in a dark or blurred frame is still evidence of a person. Boxes that a close
@@ -66,6 +68,13 @@ export const defaultFrameQualitySettings: FrameQualitySettings = {
   frozenMaxChangedShare: 0.0002,
   lensBlocked: { cellsAcross: 16, maxCellBrightness: 50, maxCellDeviation: 8, minShare: 0.3, minLitBrightness: 80 },
 };
+
+/** The settings a frame's measures depend on; the others are thresholds the measures are judged by. */
+export interface FrameQualityMeasuring {
+  darkLevel: number;
+  frozenPixelTolerance: number;
+  lensBlocked: Pick<FrameQualitySettings['lensBlocked'], 'cellsAcross' | 'maxCellBrightness' | 'maxCellDeviation'>;
+}
 
 export interface FrameQualityMeasures {
   /** Mean grey level, 0–255. */
@@ -219,7 +228,7 @@ function cellsOf({ width, height, data }: GreyFrame, across: number): { cells: C
  * the lens covers it from an edge), and the median brightness of the other cells. A night scene is
  * dark everywhere; a covered lens leaves the rest of a lit frame lit.
  */
-export function coveredArea(frame: GreyFrame, settings: FrameQualitySettings['lensBlocked']): { share: number; restBrightness: number } {
+export function coveredArea(frame: GreyFrame, settings: FrameQualityMeasuring['lensBlocked']): { share: number; restBrightness: number } {
   checkFrame(frame);
   const across = settings.cellsAcross;
   const { cells, down } = cellsOf(frame, across);
@@ -261,7 +270,23 @@ export function coveredArea(frame: GreyFrame, settings: FrameQualitySettings['le
   };
 }
 
-function measure(frame: GreyFrame, previous: GreyFrame | undefined, settings: FrameQualitySettings): FrameQualityMeasures {
+/** The measuring parameters among the settings: measures taken with the same ones are the same, whatever the thresholds. */
+export function measuringOf({ darkLevel, frozenPixelTolerance, lensBlocked }: FrameQualitySettings): FrameQualityMeasuring {
+  const { cellsAcross, maxCellBrightness, maxCellDeviation } = lensBlocked;
+  return { darkLevel, frozenPixelTolerance, lensBlocked: { cellsAcross, maxCellBrightness, maxCellDeviation } };
+}
+
+export function sameMeasuring(a: FrameQualityMeasuring, b: FrameQualityMeasuring): boolean {
+  return (
+    a.darkLevel === b.darkLevel &&
+    a.frozenPixelTolerance === b.frozenPixelTolerance &&
+    a.lensBlocked.cellsAcross === b.lensBlocked.cellsAcross &&
+    a.lensBlocked.maxCellBrightness === b.lensBlocked.maxCellBrightness &&
+    a.lensBlocked.maxCellDeviation === b.lensBlocked.maxCellDeviation
+  );
+}
+
+function measure(frame: GreyFrame, previous: GreyFrame | undefined, settings: FrameQualityMeasuring): FrameQualityMeasures {
   checkFrame(frame);
   let sum = 0;
   let dark = 0;
@@ -292,18 +317,39 @@ function flagsOf(measures: FrameQualityMeasures, settings: FrameQualitySettings)
   return qualityIndicators.map(({ indicator }) => indicator).filter((indicator) => raised[indicator]);
 }
 
+/** The measures of every frame of an event, in order (the frozen check compares each with the one before). */
+export function measureFrameQuality(
+  frames: readonly GreyFrame[],
+  measuring: FrameQualityMeasuring = measuringOf(defaultFrameQualitySettings),
+): FrameQualityMeasures[] {
+  return frames.map((frame, frameIndex) => measure(frame, frames[frameIndex - 1], measuring));
+}
+
+/**
+ * Flags every frame of an event from its measures (taken with `measuringOf(settings)`), in order;
+ * `disabled` flags are never raised.
+ */
+export function judgeFrameQuality(
+  measures: readonly FrameQualityMeasures[],
+  settings: FrameQualitySettings = defaultFrameQualitySettings,
+  disabled: readonly string[] = [],
+): QualityReport {
+  const assessed = measures.map((frameMeasures, frameIndex) => ({
+    frameIndex,
+    measures: frameMeasures,
+    flags: flagsOf(frameMeasures, settings).filter((flag) => !disabled.includes(flag)),
+  }));
+  const indicators = qualityIndicators
+    .map(({ indicator }) => indicator)
+    .filter((indicator) => assessed.some((frame) => frame.flags.includes(indicator)));
+  return { frames: assessed, indicators };
+}
+
 /** Measures and flags every frame of an event, in order; `disabled` flags are never raised. */
 export function assessFrameQuality(
   frames: readonly GreyFrame[],
   settings: FrameQualitySettings = defaultFrameQualitySettings,
   disabled: readonly string[] = [],
 ): QualityReport {
-  const assessed = frames.map((frame, frameIndex) => {
-    const measures = measure(frame, frames[frameIndex - 1], settings);
-    return { frameIndex, measures, flags: flagsOf(measures, settings).filter((flag) => !disabled.includes(flag)) };
-  });
-  const indicators = qualityIndicators
-    .map(({ indicator }) => indicator)
-    .filter((indicator) => assessed.some((frame) => frame.flags.includes(indicator)));
-  return { frames: assessed, indicators };
+  return judgeFrameQuality(measureFrameQuality(frames, measuringOf(settings)), settings, disabled);
 }

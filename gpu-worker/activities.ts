@@ -10,6 +10,7 @@ import type { Detector } from './detector.js';
 import { imageFacesTextChunk, type FacesTextModels, type ImageFacesTextChunk } from './faces-text-activities.js';
 import { imageSignals } from './image-signals.js';
 import { InvalidFrameError, type DetectionEngine } from './engine.js';
+import { measureEventFrames } from './frame-measures.js';
 
 export interface DetectionDeps {
   engine: DetectionEngine;
@@ -18,22 +19,30 @@ export interface DetectionDeps {
 
 export function createDetectionActivities({ engine, media }: DetectionDeps) {
   return {
-    /** Runs the detection engine over the event, heartbeating per frame so a lost worker is noticed and cancellation is seen. */
+    /**
+     * Runs the detection engine over the event, heartbeating per frame so a lost worker is noticed and cancellation
+     * is seen; beside it, each frame's quality and motion measures from the same bytes, for the analysis.
+     */
     async detectFrames({ jobId, accountId, frames }: DetectFramesInput): Promise<DetectFramesResult> {
       const context = Context.current();
+      // Each frame fetched once, for the detection and the measures.
+      const eventFrames = frames.map((frame) => {
+        let loading: Promise<Uint8Array> | undefined;
+        return { index: frame.index, load: () => (loading ??= media.get(frame.key)) };
+      });
       try {
-        const result = await engine.detectEvent(
-          frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) })),
-          (frameIndex) => {
+        const [result, measures] = await Promise.all([
+          engine.detectEvent(eventFrames, (frameIndex) => {
             context.heartbeat({ frameIndex });
             if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-          },
-        );
+          }),
+          measureEventFrames(eventFrames),
+        ]);
         if (result.cascade || result.tiled || result.thermal || result.pseudoColourFrames > 0) {
           const { cascade, tiled, thermal, pseudoColourFrames } = result;
           context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, thermal, pseudoColourFrames });
         }
-        return result.frames;
+        return result.frames.map((frame, position) => ({ ...frame, measures: measures[position]! }));
       } catch (error) {
         if (error instanceof InvalidFrameError) {
           throw ApplicationFailure.nonRetryable(`Frame ${error.frameIndex} of job ${jobId}: ${error.message}`, FailureType.InvalidImage);

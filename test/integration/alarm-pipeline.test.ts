@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import type { DetectFramesResult } from '../../workflows/contracts/alarm-verification.js';
 import { progressQuery } from '../../workflows/contracts/job.js';
 import { VigilDecision, VigilStage, VigilZoneId } from '../../temporal/search-attributes.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
@@ -80,6 +81,7 @@ describe('alarm verification on the real stack', () => {
       'crime_rate', 'has_motion', 'has_person', 'has_vehicle',
     ]);
     assert.equal(body.data.server.ai_decision_method, 'Local');
+    assert.equal(body.data.server.has_motion, true, 'people walk through the scene');
     assert.equal(body.data.media.type, 'boxes');
     assert.equal(body.data.media.frames.length, 8);
     body.data.media.frames.forEach((frame, index) => {
@@ -116,6 +118,11 @@ describe('alarm verification on the real stack', () => {
     const history = await handle.fetchHistory();
     const detect = scheduledActivity(history, 'detectFrames');
     assert.equal(detect?.activityTaskScheduledEventAttributes?.taskQueue?.name, 'vigil-detect');
+    // Detection hands the analysis each frame's quality and motion measures: the analysis decodes no frame.
+    const detected = history.events?.find((event) => event.activityTaskCompletedEventAttributes?.scheduledEventId?.equals(detect!.eventId!));
+    const payload = detected?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+    const frames = JSON.parse(Buffer.from(payload ?? '[]').toString('utf8')) as DetectFramesResult;
+    assert.deepEqual(frames.map((frame) => frame.measures?.activity === null), [true, false, false, false, false, false, false, false]);
     // Only detection leaves the analysis worker; the short steps are its local activities. The job first reads
     // the worker's settings (detection queue, webhook and LLM policies), which the API no longer sends.
     assert.deepEqual(activityNames(history), [

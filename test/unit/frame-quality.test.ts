@@ -9,8 +9,12 @@ import {
   changedShare,
   coveredArea,
   defaultFrameQualitySettings,
+  judgeFrameQuality,
+  measureFrameQuality,
+  measuringOf,
   qualityIndicators,
   qualityThumbnailWidth,
+  sameMeasuring,
   type QualityIndicator,
 } from '../../domain/frame-quality.js';
 import type { GreyFrame } from '../../domain/motion.js';
@@ -221,5 +225,24 @@ describe('assessFrameQuality', () => {
 
   it('refuses a grey frame whose data does not match its size', () => {
     assert.throws(() => assessFrameQuality([{ width: 4, height: 4, data: new Uint8Array(15) }]), RangeError);
+  });
+});
+
+describe('measure, then judge', () => {
+  it('judging measures taken with the same measuring settings flags as assessing the frames does', async () => {
+    const frames = await Promise.all((await eventFrames('tree_hand_over_lens')).map(({ bytes }) => thumbnail(bytes)));
+    const strict = { ...defaultFrameQualitySettings, tooDarkShare: 0.05, maxBlurEffect: 0.25, lensBlocked: { ...defaultFrameQualitySettings.lensBlocked, minShare: 0 } };
+    const measures = measureFrameQuality(frames, measuringOf(strict));
+    const judged = judgeFrameQuality(measures, strict, ['frame_too_dark']);
+    assert.deepEqual(judged, assessFrameQuality(frames, strict, ['frame_too_dark']));
+    assert.ok(judged.indicators.length > 0, 'some flag raised');
+  });
+
+  it('tells measuring settings apart from judging thresholds', () => {
+    const measuring = measuringOf(defaultFrameQualitySettings);
+    assert.ok(sameMeasuring(measuring, measuringOf({ ...defaultFrameQualitySettings, maxBlurEffect: 0.1, tooDarkShare: 0.2 })));
+    assert.ok(!sameMeasuring(measuring, measuringOf({ ...defaultFrameQualitySettings, darkLevel: 41 })));
+    const lensBlocked = { ...defaultFrameQualitySettings.lensBlocked, maxCellDeviation: 9 };
+    assert.ok(!sameMeasuring(measuring, measuringOf({ ...defaultFrameQualitySettings, lensBlocked })));
   });
 });

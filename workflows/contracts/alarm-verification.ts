@@ -1,4 +1,5 @@
-import type { FrameDetections, Sensitivity } from '../../domain/types.js';
+import type { MeasuredFrameDetections } from '../../domain/frame-measures.js';
+import type { Sensitivity } from '../../domain/types.js';
 import type { JobLifecycleInput } from './job.js';
 
 /** `alarmVerification(input, settings?)`: one alarm submission (see workflows/alarm-verification.ts). */
@@ -26,7 +27,11 @@ export interface DetectFramesInput {
   frames: FrameRef[];
 }
 
-export type DetectFramesResult = FrameDetections[];
+/**
+ * Per frame in the order asked: detections, and from detection workers since the measures were added, the frame's
+ * quality and motion measures (older results and recorded histories have none: the analysis then decodes the frames).
+ */
+export type DetectFramesResult = MeasuredFrameDetections[];
 
 export interface AlarmOutcome {
   jobId: string;
