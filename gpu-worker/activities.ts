@@ -21,7 +21,7 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
   return {
     /**
      * Runs the detection engine over the event, heartbeating per frame so a lost worker is noticed and cancellation
-     * is seen; beside it, each frame's quality and motion measures from the same bytes, for the analysis.
+     * is seen; then each frame's quality and motion measures from the same bytes, for the analysis.
      */
     async detectFrames({ jobId, accountId, frames }: DetectFramesInput): Promise<DetectFramesResult> {
       const context = Context.current();
@@ -31,13 +31,13 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
         return { index: frame.index, load: () => (loading ??= media.get(frame.key)) };
       });
       try {
-        const [result, measures] = await Promise.all([
-          engine.detectEvent(eventFrames, (frameIndex) => {
-            context.heartbeat({ frameIndex });
-            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-          }),
-          measureEventFrames(eventFrames),
-        ]);
+        const result = await engine.detectEvent(eventFrames, (frameIndex) => {
+          context.heartbeat({ frameIndex });
+          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        });
+        // After the engine, not beside it: on a CPU host the two crowd each other off the cores and the detection
+        // worker spent 100–150 ms more per alarm than taking them in turn (BENCHMARKS.md, frame measures).
+        const measures = await measureEventFrames(eventFrames);
         if (result.cascade || result.tiled || result.thermal || result.pseudoColourFrames > 0) {
           const { cascade, tiled, thermal, pseudoColourFrames } = result;
           context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, thermal, pseudoColourFrames });

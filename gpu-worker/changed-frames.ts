@@ -87,16 +87,19 @@ export function examinationPlan(copies: readonly ChangeCopy[], regionsOf: (width
  * The two rounds of a pass that looks at every other changed frame first (the cascade, the tiled pass). In
  * a scene that changes in every frame (traffic, wind in a tree), a region examined on one frame is not
  * examined on the next (`first`: null there, the frame keeps what it had without the pass) but on the
- * one after. A person the filters keep in an event of more than `FEW_FRAMES` frames is seen in two frames
- * at least (domain/filters.ts, persistence), so in one that `first` examines. Once the pass finds something
+ * one after, so never two neighbouring frames are left out. A person the filters keep in an event of more
+ * than `FEW_FRAMES` frames is seen in two frames at least (domain/filters.ts, persistence): when they are
+ * neighbours (a person walking through), `first` examines one of them. Once the pass finds something
  * new, it examines the regions it left out (`whenFound`, as `examinationPlan`), so that what the filters and
  * the decision judge (persistence, a vehicle moving or parked) is what the model saw in each frame.
+ * Without `everyOtherChange`, `first` examines every changed region, as `examinationPlan`.
  */
 export function examinationRounds(
   copies: readonly ChangeCopy[],
   regionsOf: (width: number, height: number) => ImageRegion[],
+  everyOtherChange = true,
 ): { first: (number | null)[][]; whenFound: number[][] } {
-  return walkChanges(copies, regionsOf, copies.length > FEW_FRAMES);
+  return walkChanges(copies, regionsOf, everyOtherChange && copies.length > FEW_FRAMES);
 }
 
 /**

@@ -65,6 +65,8 @@ export interface DetectionEngineOptions {
   tiling?: boolean;
   /** Looks again at the thermal frames of an event in which no pass saw a person (`thermal.ts`). */
   thermal?: boolean;
+  /** The cascade and the tiles look at every other changed frame first (`examinationRounds`); false: at every changed frame. */
+  everyOtherChange?: boolean;
 }
 
 /**
@@ -119,7 +121,7 @@ interface ModelInput {
  * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
+export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false, everyOtherChange = true }: DetectionEngineOptions): DetectionEngine {
   /** The cascade, the tiles and the thermal pass over an event the primary model has seen. */
   async function adaptToEvent(
     inputs: readonly ModelInput[],
@@ -148,7 +150,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      const rounds = examinationRounds(await changeCopies(), wholeFrame);
+      const rounds = examinationRounds(await changeCopies(), wholeFrame, everyOtherChange);
       const primaryResults = results;
       const found = new Map<number, FrameDetections>();
       const cascaded = async (plan: readonly (readonly (number | null)[])[]) => {
@@ -165,7 +167,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
     let tiledRun: EventDetections['tiled'] = null;
     if (tiling && !hasPerson(results)) {
       const started = performance.now();
-      const rounds = examinationRounds(await changeCopies(), tileRegions);
+      const rounds = examinationRounds(await changeCopies(), tileRegions, everyOtherChange);
       const whole = results;
       const found: TileFinds = inputs.map(() => []);
       const tiled = async (plan: readonly (readonly (number | null)[])[]) => {

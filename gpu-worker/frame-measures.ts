@@ -6,7 +6,7 @@ import { InvalidFrameError, type EventFrame } from './engine.js';
 
 /**
  * The measures of an event's frames (quality and motion, domain/frame-measures.ts), taken with the default
- * measuring settings from the bytes the detection loads anyway: a 256 px grey decode per frame (JPEG
+ * measuring settings from the bytes the detection loaded: a 256 px grey decode per frame (JPEG
  * shrink-on-load), the same one the analysis worker made before, so the analysis no longer fetches nor decodes.
  */
 export async function measureEventFrames(frames: readonly EventFrame[]): Promise<FrameMeasures[]> {

@@ -11,6 +11,7 @@ export const qualityThumbnail = (bytes: Uint8Array): Promise<GreyImage> => decod
 
 /** The measures of an event's frames from their quality thumbnails, in order. */
 export async function measureThumbnails(thumbnails: readonly GreyImage[], measuring: FrameQualityMeasuring): Promise<FrameMeasures[]> {
+  if (thumbnails.length === 0) return [];
   // Frames of one event may differ in size (a vendor mixing streams): motion compares them at the first one's.
   const first = await shrinkGrey(thumbnails[0]!, motionThumbnailWidth);
   const motionThumbnails = [first, ...(await Promise.all(thumbnails.slice(1).map((t) => shrinkGrey(t, first.width, first.height))))];

@@ -80,6 +80,8 @@ describe('examination plan', () => {
       first: [[0], [null], [2], [null], [4], [null]],
       whenFound: [[0], [1], [2], [3], [4], [5]],
     });
+    // Turned off (DETECTOR_EVERY_OTHER_CHANGE=false): every changed frame from the first round on.
+    assert.deepEqual(examinationRounds(moving, wholeFrame, false).first, [[0], [1], [2], [3], [4], [5]]);
   });
 
   it('leaves out only a change right after an examination; events of up to 4 frames are examined wherever they changed', () => {

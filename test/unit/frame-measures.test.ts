@@ -133,6 +133,10 @@ describe('frame measures from the detection worker', () => {
     assert.deepEqual(fromMeasures.activityDiffs, (await analysis.analyseFrames({ ...input, frames, detections: [] })).activityDiffs);
   });
 
+  it('are none for an event without frames, as its detections are', async () => {
+    assert.deepEqual(await measureEventFrames([]), []);
+  });
+
   it('stay small in the history: under 300 bytes of JSON a frame', async () => {
     const measured = await detected(events.get('pets2009_people_walking_a')!);
     const bytes = JSON.stringify(measured.map((frame) => frame.measures)).length;
