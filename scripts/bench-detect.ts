@@ -19,7 +19,8 @@
  *   1000 / bare p50 measured alongside.
  * "Paired" figures compare each event (or throughput turn) with the bare block run just before it,
  * which keeps a burst of load elsewhere from landing on one side only.
- * Then the cascade and the tiled pass: extra ms per event in which each runs (the first model found no person).
+ * Then the cascade and the tiled pass: extra ms per event in which each runs (the first model found no person);
+ * and the CPU time per event of the whole engine with DETECTOR_EVERY_OTHER_CHANGE off and on, alternating.
  * The last line is one JSON summary.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -285,7 +286,38 @@ const describeCost = (name: string, cost: AdaptationCost) =>
   `\n${name}: runs on ${cost.triggeredEvents.length} of ${sets[0]!.events.length} events (${cost.triggeredEvents.join(', ')}); ` +
   `extra ms per such event p50 ${cost.extraMsPerEvent.p50}, p95 ${cost.extraMsPerEvent.p95}`;
 
+/**
+ * The whole engine with the cascade and the tiles looking at every changed frame (off) and at every other one first
+ * (on): CPU time of this process (every thread: the sessions run on worker threads), off and on alternating.
+ */
+async function everyOtherChangeCpu(primary: Detector, cascade: Detector | null) {
+  const engines = {
+    off: createDetectionEngine({ detector: primary, cascade, tiling: true, thermal: true, everyOtherChange: false }),
+    on: createDetectionEngine({ detector: primary, cascade, tiling: true, thermal: true, everyOtherChange: true }),
+  };
+  const perEventLists = () => sets[0]!.events.map(() => [] as number[]);
+  const spent = { off: perEventLists(), on: perEventLists() };
+  for (let round = 0; round < rounds; round++) {
+    for (const [e, event] of sets[0]!.events.entries()) {
+      for (const side of (round + e) % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+        const started = process.cpuUsage();
+        await engines[side].detectEvent(eventFrames(event));
+        const { user, system } = process.cpuUsage(started);
+        spent[side][e]!.push((user + system) / 1000);
+      }
+    }
+  }
+  const perEvent = sets[0]!.events.map((event, e) => ({
+    event: event.name,
+    off: Math.round(percentileOf(spent.off[e]!, 50)),
+    on: Math.round(percentileOf(spent.on[e]!, 50)),
+  }));
+  const mean = (side: 'off' | 'on') => Math.round(perEvent.reduce((sum, row) => sum + row[side], 0) / perEvent.length);
+  return { perEvent, mean: { off: mean('off'), on: mean('on') } };
+}
+
 // The price of the cascade and of the tiled pass, each on the fixture events in which it runs.
+let everyOtherChange: Awaited<ReturnType<typeof everyOtherChangeCpu>> | null = null;
 let cascadeCost: (AdaptationCost & { primary: string; cascade: string }) | null = null;
 let tilingCost: (AdaptationCost & { model: string }) | null = null;
 const [primaryModel, cascadeModel] = models;
@@ -299,7 +331,13 @@ if (primaryModel) {
   const withTiles = createDetectionEngine({ detector: primary, cascade: null, tiling: true });
   tilingCost = { model: primaryModel, ...(await adaptationCost(primary, withTiles, (r) => r.tiled !== null)) };
   console.log(describeCost(`tiled pass of ${primaryModel} (2 x 2 tiles per frame)`, tilingCost));
+  everyOtherChange = await everyOtherChangeCpu(primary, cascadeModel ? detectors.get(cascadeModel)! : null);
+  console.log(
+    `\nevery other changed frame first (DETECTOR_EVERY_OTHER_CHANGE), CPU ms per event of the whole engine (cascade, tiles, thermal pass), ` +
+      `median of ${rounds} alternating: ${everyOtherChange.perEvent.map(({ event, off, on }) => `${event} ${off} -> ${on}`).join(', ')}; ` +
+      `mean of the events ${everyOtherChange.mean.off} -> ${everyOtherChange.mean.on}`,
+  );
 }
 for (const detector of detectors.values()) await detector.release();
 
-console.log(JSON.stringify({ rounds, models: results, cascade: cascadeCost, tiling: tilingCost }));
+console.log(JSON.stringify({ rounds, models: results, cascade: cascadeCost, tiling: tilingCost, everyOtherChange }));
