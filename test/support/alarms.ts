@@ -18,6 +18,19 @@ export interface AlarmFile {
   type?: string;
 }
 
+/** Every fixture event, as an alarm would send it: eight real frames each. */
+export const fixtureEvents = [
+  'highway_cyclist_on_shoulder',
+  'parking_lot_cars',
+  'parking_lot_empty_a',
+  'pets2009_people_walking_a',
+  'pets2009_people_walking_b',
+  'tree_foliage_wind',
+  'tree_hand_over_lens',
+  'warehouse_worker_hardhat',
+  'wsdot_i5_traffic_cam_sequence',
+];
+
 export async function eventFrames(event: string, count = 8): Promise<AlarmFile[]> {
   const folder = path.join(fixturesDir, 'events', event);
   const names = (await readdir(folder)).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort().slice(0, count);

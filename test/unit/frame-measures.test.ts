@@ -15,19 +15,7 @@ import { createLogger } from '../../logging/logger.js';
 import { decodeToGrey, shrinkGrey } from '../../media/image.js';
 import { FileSystemMediaStore } from '../../media/store.js';
 import type { FrameRef } from '../../workflows/contracts/alarm-verification.js';
-import { eventFrames } from '../support/alarms.js';
-
-const fixtureEvents = [
-  'highway_cyclist_on_shoulder',
-  'parking_lot_cars',
-  'parking_lot_empty_a',
-  'pets2009_people_walking_a',
-  'pets2009_people_walking_b',
-  'tree_foliage_wind',
-  'tree_hand_over_lens',
-  'warehouse_worker_hardhat',
-  'wsdot_i5_traffic_cam_sequence',
-];
+import { eventFrames, fixtureEvents } from '../support/alarms.js';
 
 /** Thresholds that raise every flag on some fixture frames, so the flags themselves are compared, not only their absence. */
 const strictJudging: FilterOverrides = {

@@ -19,25 +19,12 @@ import {
 } from '../../domain/frame-quality.js';
 import type { GreyFrame } from '../../domain/motion.js';
 import { decodeToGrey } from '../../media/image.js';
-import { eventFrames } from '../support/alarms.js';
+import { eventFrames, fixtureEvents } from '../support/alarms.js';
 import { fixturesDir } from '../support/paths.js';
 
 const eventFrame = async (event: string, index: number) => (await eventFrames(event))[index]!.bytes;
 const thumbnail = (bytes: Uint8Array) => decodeToGrey(bytes, qualityThumbnailWidth);
 const flagsOf = (frame: GreyFrame): QualityIndicator[] => assessFrameQuality([frame]).frames[0]!.flags;
-
-/** Every fixture event, as an alarm would send it: eight real frames. */
-const fixtureEvents = [
-  'highway_cyclist_on_shoulder',
-  'parking_lot_cars',
-  'parking_lot_empty_a',
-  'pets2009_people_walking_a',
-  'pets2009_people_walking_b',
-  'tree_foliage_wind',
-  'tree_hand_over_lens',
-  'warehouse_worker_hardhat',
-  'wsdot_i5_traffic_cam_sequence',
-];
 
 /** Something dark and out of focus over a corner of the picture, as a finger or a leaf on the lens. */
 async function withBlobOverCorner(bytes: Uint8Array, coverage: number): Promise<Buffer> {
