@@ -23,7 +23,7 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
      * Runs the detection engine over the event, heartbeating per frame so a lost worker is noticed and cancellation
      * is seen; then each frame's quality and motion measures from the same bytes, for the analysis.
      */
-    async detectFrames({ jobId, accountId, frames }: DetectFramesInput): Promise<DetectFramesResult> {
+    async detectFrames({ jobId, accountId, frames, everyChangedFrame }: DetectFramesInput): Promise<DetectFramesResult> {
       const context = Context.current();
       // Each frame fetched once, for the detection and the measures.
       const eventFrames = frames.map((frame) => {
@@ -31,10 +31,14 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
         return { index: frame.index, load: () => (loading ??= media.get(frame.key)) };
       });
       try {
-        const result = await engine.detectEvent(eventFrames, (frameIndex) => {
-          context.heartbeat({ frameIndex });
-          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-        });
+        const result = await engine.detectEvent(
+          eventFrames,
+          (frameIndex) => {
+            context.heartbeat({ frameIndex });
+            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+          },
+          { everyChangedFrame },
+        );
         // After the engine, not beside it: on a CPU host the two crowd each other off the cores and the detection
         // worker spent 100–150 ms more per alarm than taking them in turn (BENCHMARKS.md, frame measures).
         const measures = await measureEventFrames(eventFrames);

@@ -43,8 +43,12 @@ export interface EventDetections {
 }
 
 export interface DetectionEngine {
-  /** `beforeFrame` runs before each model run on a frame or tile (heartbeat, cancellation); throwing stops the event. */
-  detectEvent(frames: readonly EventFrame[], beforeFrame?: (frameIndex: number) => void): Promise<EventDetections>;
+  /**
+   * `beforeFrame` runs before each model run on a frame or tile (heartbeat, cancellation); throwing stops the event.
+   * `everyChangedFrame`: the cascade and the tiles look at every changed frame, whatever `everyOtherChange` says (an
+   * alarm that counts a person seen in one frame).
+   */
+  detectEvent(frames: readonly EventFrame[], beforeFrame?: (frameIndex: number) => void, options?: { everyChangedFrame?: boolean }): Promise<EventDetections>;
   /**
    * Frames already decoded (a video's samples), by the primary model alone: a video's many frames see an
    * object again and again, where an event's few must not miss it (cascade, tiles).
@@ -127,6 +131,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
     inputs: readonly ModelInput[],
     primary: readonly { result: FrameDetections; pseudoColour: boolean }[],
     beforeFrame: (frameIndex: number) => void,
+    thinned = everyOtherChange,
   ): Promise<EventDetections> {
     const pseudoColourFrames = primary.filter((frame) => frame.pseudoColour).length;
     let results = primary.map(({ result }) => result);
@@ -150,7 +155,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      const rounds = examinationRounds(await changeCopies(), wholeFrame, everyOtherChange);
+      const rounds = examinationRounds(await changeCopies(), wholeFrame, thinned);
       const primaryResults = results;
       const found = new Map<number, FrameDetections>();
       const cascaded = async (plan: readonly (readonly (number | null)[])[]) => {
@@ -167,7 +172,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
     let tiledRun: EventDetections['tiled'] = null;
     if (tiling && !hasPerson(results)) {
       const started = performance.now();
-      const rounds = examinationRounds(await changeCopies(), tileRegions, everyOtherChange);
+      const rounds = examinationRounds(await changeCopies(), tileRegions, thinned);
       const whole = results;
       const found: TileFinds = inputs.map(() => []);
       const tiled = async (plan: readonly (readonly (number | null)[])[]) => {
@@ -191,10 +196,10 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
   }
 
   return {
-    async detectEvent(frames, beforeFrame = () => undefined) {
+    async detectEvent(frames, beforeFrame = () => undefined, { everyChangedFrame = false } = {}) {
       const sources = await Promise.all(frames.map(async (frame) => openFrame(frame)));
       const inputs = frames.map((frame, i) => ({ frameIndex: frame.index, source: sources[i]! }));
-      return adaptToEvent(inputs, await detectAll(detector, inputs, beforeFrame), beforeFrame);
+      return adaptToEvent(inputs, await detectAll(detector, inputs, beforeFrame), beforeFrame, everyOtherChange && !everyChangedFrame);
     },
 
     async detectArriving(frames, beforeFrame = () => undefined) {

@@ -110,6 +110,12 @@ describe('detection engine', () => {
     assert.ok(tree.tiled && tree.tiled.tiles <= 16, `${tree.tiled?.tiles} tiles`);
   });
 
+  it('looks at every changed frame when the caller counts a person seen in one frame', async () => {
+    const engine = createDetectionEngine({ detector: fast, cascade: accurate });
+    const tree = await engine.detectEvent(await engineFrames('tree_foliage_wind'), undefined, { everyChangedFrame: true });
+    assert.equal(tree.cascade?.frames, 8);
+  });
+
   it('tiles a static scene once and carries what its tiles found to every frame', async () => {
     const [first] = await engineFrames('wsdot_i5_traffic_cam_sequence');
     const frames = [0, 1, 2, 3].map((index) => ({ index, load: first!.load }));

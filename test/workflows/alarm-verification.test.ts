@@ -167,6 +167,13 @@ describe('alarmVerification with stub activities', () => {
     assert.equal(callCount(run, 'askPrimaryModel') + callCount(run, 'askSecondaryModel'), 0);
   });
 
+  test('detection looks at every changed frame only where a person seen in one frame counts (sensitivity below 2)', async () => {
+    for (const sensitivity of [0, 1, 2] as const) {
+      const run = await runAlarm(env, { input: { sensitivity } });
+      assert.equal(run.stubs.inputsOf('detectFrames')[0]!.everyChangedFrame, sensitivity < 2, `sensitivity ${sensitivity}`);
+    }
+  });
+
   test('an event with nothing kept after the filters never reaches a model', async () => {
     const run = await runAlarm(env, {
       options: { llm: llmRouting },

@@ -25,6 +25,11 @@ export interface DetectFramesInput {
   /** For the detection worker's log lines; callers outside a job may leave it out. */
   accountId?: string;
   frames: FrameRef[];
+  /**
+   * The cascade and the tiled pass look at every changed frame, not every other one first: an alarm at sensitivity
+   * 0 or 1 runs no persistence filter, so a person seen in a single frame counts (gpu-worker/changed-frames.ts).
+   */
+  everyChangedFrame?: boolean;
 }
 
 /**
