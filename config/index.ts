@@ -116,6 +116,7 @@ const envSchema = z.object({
   DETECTOR_PALETTE_TO_LUMINANCE: boolFlag.default(true),
   DETECTOR_TILING: boolFlag.default(true),
   DETECTOR_THERMAL: boolFlag.default(true),
+  DETECTOR_EVERY_OTHER_CHANGE: boolFlag.default(true),
   FILTER_OVERRIDES: z
     .string()
     .transform((text, ctx) => {
@@ -348,6 +349,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       tiling: e.DETECTOR_TILING,
       /** Thermal frames (grey or pseudo-colour) of an event in which no pass saw a person are looked at black-hot, in 3 x 3 tiles. */
       thermal: e.DETECTOR_THERMAL,
+      /**
+       * The cascade and the tiled pass look at every other changed frame of an event of more than 4 frames first
+       * (gpu-worker/changed-frames.ts); false: at every changed frame, for sites where a person seen in one frame
+       * of 8 counts (sensitivity 0–1, persistence 1).
+       */
+      everyOtherChange: e.DETECTOR_EVERY_OTHER_CHANGE,
     },
     imageBatches: {
       /** Images one POST /api/v1/images may hold. */

@@ -359,6 +359,9 @@ const notPersistent: FilterStep = {
 /** In order: each step sees only what the steps before it kept. Add new filters here and to `filterIndicators`. */
 const filterSteps: readonly FilterStep[] = [lowScore, smallObject, largeObject, oddShape, lensObstruction, stationaryVehicle, notPersistent];
 
+/** Events of at most this many frames (snapshot cameras) keep a person seen in one frame: persistence asks for one there. */
+export const FEW_FRAMES = 4;
+
 /** Sensitivity 0 and 1 skip the filters; sensitivity 2 runs every one that is not disabled. */
 export function applyFilters(
   frames: readonly FrameDetections[],
@@ -369,7 +372,7 @@ export function applyFilters(
   if (sensitivity < 2) return { kept, removed: [], indicators: [] };
 
   const minPersistenceFrames =
-    frames.length <= 4 ? Math.min(settings.minPersistenceFrames, 1) : settings.minPersistenceFrames;
+    frames.length <= FEW_FRAMES ? Math.min(settings.minPersistenceFrames, 1) : settings.minPersistenceFrames;
   const removed: FilterRemoval[] = [];
   for (const step of filterSteps) {
     if (settings.disabled.includes(step.indicator)) continue;

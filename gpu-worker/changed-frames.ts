@@ -1,11 +1,13 @@
 /**
  * Where an event's picture changed: the passes that run on events without a person (the cascade, the tiled
- * pass) look again only where something differs from what they already looked at. Each region of a frame
- * (the whole frame for the cascade, a tile for the tiled pass) is examined on the event's first frame, and
- * on a later frame only when one of its cells changed since the frame it was last examined on; otherwise it
- * keeps that frame's detections. A static scene is thus examined once, on its first frame, and a person
- * standing still in it is found there and carried to every frame.
+ * pass, the thermal pass) look again only where something differs from what they already looked at. Each
+ * region of a frame (the whole frame for the cascade, a tile for the tiled pass) is examined on the event's
+ * first frame, and on a later frame only when one of its cells changed since the frame it was last examined
+ * on; otherwise it keeps that frame's detections. A static scene is thus examined once, on its first frame,
+ * and a person standing still in it is found there and carried to every frame. The cascade and the tiled
+ * pass look at a scene that changes in every frame on every other frame first (`examinationRounds`).
  */
+import { FEW_FRAMES } from '../domain/filters.js';
 import type { GreyFrame } from '../domain/motion.js';
 import type { ImageRegion, ResizableImage } from '../media/image.js';
 import { luminancePlane } from './pseudo-colour.js';
@@ -78,19 +80,57 @@ function touchesChange(changed: readonly boolean[], copy: GreyFrame, region: Ima
  * examined on), else that earlier frame.
  */
 export function examinationPlan(copies: readonly ChangeCopy[], regionsOf: (width: number, height: number) => ImageRegion[]): number[][] {
+  return walkChanges(copies, regionsOf, false).whenFound;
+}
+
+/**
+ * The two rounds of a pass that looks at every other changed frame first (the cascade, the tiled pass). In
+ * a scene that changes in every frame (traffic, wind in a tree), a region examined on one frame is not
+ * examined on the next (`first`: null there, the frame keeps what it had without the pass) but on the
+ * one after, so never two neighbouring frames are left out. A person the filters keep in an event of more
+ * than `FEW_FRAMES` frames is seen in two frames at least (domain/filters.ts, persistence): when they are
+ * neighbours (a person walking through), `first` examines one of them. Once the pass finds something
+ * new, it examines the regions it left out (`whenFound`, as `examinationPlan`), so that what the filters and
+ * the decision judge (persistence, a vehicle moving or parked) is what the model saw in each frame.
+ * Without `everyOtherChange`, `first` examines every changed region, as `examinationPlan`.
+ */
+export function examinationRounds(
+  copies: readonly ChangeCopy[],
+  regionsOf: (width: number, height: number) => ImageRegion[],
+  everyOtherChange = true,
+): { first: (number | null)[][]; whenFound: number[][] } {
+  return walkChanges(copies, regionsOf, everyOtherChange && copies.length > FEW_FRAMES);
+}
+
+/**
+ * One walk over the frames. `whenFound`: each region examined where it changed since the frame it was last
+ * examined on. `first`: the same, except that, `leavingOut`, a region examined on the frame just before is
+ * left out (null; `whenFound` examines it).
+ */
+function walkChanges(
+  copies: readonly ChangeCopy[],
+  regionsOf: (width: number, height: number) => ImageRegion[],
+  leavingOut: boolean,
+): { first: (number | null)[][]; whenFound: number[][] } {
   const lastExamined: number[] = [];
-  return copies.map((copy, position) => {
+  const first: (number | null)[][] = [];
+  const whenFound: number[][] = [];
+  copies.forEach((copy, position) => {
     const changedSince = new Map<number, boolean[]>();
-    return regionsOf(copy.width, copy.height).map((region, r) => {
+    const froms = regionsOf(copy.width, copy.height).map((region, r) => {
       const before = lastExamined[r];
       if (before !== undefined) {
         if (!changedSince.has(before)) changedSince.set(before, changedCells(copies[before]!, copy));
-        if (!touchesChange(changedSince.get(before)!, copy, region)) return before;
+        if (!touchesChange(changedSince.get(before)!, copy, region)) return { first: before, whenFound: before };
+        if (leavingOut && before === position - 1) return { first: null, whenFound: position };
       }
       lastExamined[r] = position;
-      return position;
+      return { first: position, whenFound: position };
     });
+    first.push(froms.map((from) => from.first));
+    whenFound.push(froms.map((from) => from.whenFound));
   });
+  return { first, whenFound };
 }
 
 /** The region list of a pass that looks at whole frames (the cascade). */

@@ -3,10 +3,9 @@ import type { Config, DetectorModelName } from '../config/index.js';
 import type { Detection } from '../domain/types.js';
 import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import { ModelFileMissingError, modelFilePath } from './model-files.js';
-import { INPUT_PLANE, INPUT_SIZE, type InputResize, type ModelAdapter } from './models/adapter.js';
+import { INPUT_PLANE, INPUT_SIZE, type InputResize } from './models/adapter.js';
 import { cocoClassNames } from './models/coco-classes.js';
-import { picodet } from './models/picodet.js';
-import { yolox } from './models/yolox.js';
+import { detectorAdapters } from './models/index.js';
 import { toDetections } from './postprocess.js';
 import { isPseudoColour, toLuminance } from './pseudo-colour.js';
 import type { SessionDevice, SessionLogger } from './session.js';
@@ -79,11 +78,6 @@ export interface Detector {
   release(): Promise<void>;
 }
 
-const adapters: Record<DetectorModel, ModelAdapter> = {
-  yolox_nano_416_coco: yolox,
-  picodet_s_416_coco: picodet,
-};
-
 const DEFAULT_SCORE_THRESHOLD = 0.25;
 /** Enough for every session busy and a frame or two prepared ahead, for a few events at once. */
 const MAX_SPARE_TENSORS = 8;
@@ -95,7 +89,7 @@ export function configuredDetectorOptions(settings: Config['detector'], model: D
 }
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
-  const adapter = adapters[opts.model];
+  const adapter = detectorAdapters[opts.model];
   const modelPath = modelFilePath(opts.modelsDir, opts.model);
   try {
     await access(modelPath);
@@ -136,23 +130,23 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
     return { width: frame.width, height: frame.height, pseudoColour, tensor };
   }
 
-  async function run(frame: PreparedFrame) {
+  /** The model's candidates at or above `minScore`, decoded on the session's thread (session-pool.ts says why). */
+  async function run(frame: PreparedFrame, minScore: number) {
     const result = await pool.run({
       inputName: adapter.inputName,
       input: frame.tensor,
       dims: [1, 3, INPUT_SIZE, INPUT_SIZE],
       outputNames: adapter.outputNames,
+      decode: { model: opts.model, frame: { width: frame.width, height: frame.height }, scoreThreshold: minScore },
     });
     if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(result.input);
-    return result;
+    return { candidates: result.candidates!, ms: result.ms };
   }
 
   async function infer(frame: PreparedFrame): Promise<Detection[]> {
-    const { outputs, ms: runMs } = await run(frame);
-    const decodeStarted = performance.now();
-    const detections = toDetections(adapter.decode(outputs, frame, scoreThreshold), scoreThreshold, frame.width, frame.height);
-    opts.onInference?.(runMs + performance.now() - decodeStarted, info);
-    return detections;
+    const { candidates, ms } = await run(frame, scoreThreshold);
+    opts.onInference?.(ms, info);
+    return toDetections(candidates, scoreThreshold, frame.width, frame.height);
   }
 
   return {
@@ -162,9 +156,9 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
     infer,
     detect: async (image) => infer(await prepare(resizableRgb(image))),
     async classScores(frame, minScore) {
-      const { outputs } = await run(frame);
+      const { candidates } = await run(frame, minScore);
       const best = new Map<number, number>();
-      for (const { classId, score } of adapter.decode(outputs, frame, minScore)) {
+      for (const { classId, score } of candidates) {
         if (score >= minScore && score > (best.get(classId) ?? 0)) best.set(classId, score);
       }
       return [...best]

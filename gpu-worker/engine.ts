@@ -1,7 +1,8 @@
-import { defaultFilterSettings } from '../domain/filters.js';
+import { iou } from '../domain/boxes.js';
+import { defaultFilterSettings, siteCategoryFilterDefaults } from '../domain/filters.js';
 import type { Detection, FrameDetections } from '../domain/types.js';
 import { InvalidImageError, openResizable, regionOf, resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
-import { changeCopy, examinationPlan, wholeFrame, type ChangeCopy } from './changed-frames.js';
+import { changeCopy, examinationPlan, examinationRounds, wholeFrame, type ChangeCopy } from './changed-frames.js';
 import type { Detector, PreparedFrame } from './detector.js';
 import { INPUT_SIZE } from './models/adapter.js';
 import { thermalPass, type DetectViews, type ThermalRun } from './thermal.js';
@@ -31,10 +32,11 @@ export interface EventDetections {
   pseudoColourFrames: number;
   /**
    * Set when the cascade model re-detected the event (its detections replace the primary's); it ran on
-   * `frames` of them, the others unchanged since one it ran on (gpu-worker/changed-frames.ts).
+   * `frames` of them, the others unchanged since one it ran on, or left out while it found nothing new
+   * (they keep the primary's; gpu-worker/changed-frames.ts).
    */
   cascade: { model: string; ms: number; frames: number } | null;
-  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added; `tiles` run, the unchanged ones carried). */
+  /** Set when the event, still without a person, was detected again tile by tile (tiles' detections are added; `tiles` run, the unchanged ones carried, those left out add none). */
   tiled: { tiles: number; ms: number } | null;
   /** Set when the event, still without a person, went through the thermal pass (`thermal.ts`; persons added if confirmed). */
   thermal: ThermalRun | null;
@@ -63,6 +65,8 @@ export interface DetectionEngineOptions {
   tiling?: boolean;
   /** Looks again at the thermal frames of an event in which no pass saw a person (`thermal.ts`). */
   thermal?: boolean;
+  /** The cascade and the tiles look at every other changed frame first (`examinationRounds`); false: at every changed frame. */
+  everyOtherChange?: boolean;
 }
 
 /**
@@ -80,6 +84,28 @@ const CASCADE_PERSON_SCORE = defaultFilterSettings.minScore.person;
 const hasPerson = (frames: readonly FrameDetections[]) =>
   frames.some((frame) => frame.detections.some((d) => d.category === 'person' && d.score >= CASCADE_PERSON_SCORE));
 
+/**
+ * A pass's find counts as new from the lowest score any site category's filters keep (homes keep a person
+ * from 0.3), where nothing of its category was in the frame before it (boxes at IoU 0.5: one object).
+ */
+const NEW_FIND_SCORE = {
+  person: Math.min(defaultFilterSettings.minScore.person, ...Object.values(siteCategoryFilterDefaults).map((override) => override?.minScore?.person ?? 1)),
+  vehicle: Math.min(defaultFilterSettings.minScore.vehicle, ...Object.values(siteCategoryFilterDefaults).map((override) => override?.minScore?.vehicle ?? 1)),
+};
+const SAME_OBJECT_IOU = 0.5;
+
+/** Whether `after` (a pass's results) holds a person or vehicle the filters might keep that `before` (the frames going into it) did not. */
+function findsNew(after: readonly FrameDetections[], before: readonly FrameDetections[]): boolean {
+  return after.some((frame, i) =>
+    frame.detections.some(
+      (found) =>
+        (found.category === 'person' || found.category === 'vehicle') &&
+        found.score >= NEW_FIND_SCORE[found.category] &&
+        !before[i]!.detections.some((had) => had.category === found.category && iou(had.box, found.box) >= SAME_OBJECT_IOU),
+    ),
+  );
+}
+
 const msSince = (started: number) => Math.round((performance.now() - started) * 10) / 10;
 
 /** One model run's input: a frame, or a tile of one. */
@@ -95,7 +121,7 @@ interface ModelInput {
  * decoded and resized, so pre-processing hides behind inference. An event in which the fast model found
  * no person is detected again by the more accurate cascade model, then, still without one, tile by tile.
  */
-export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false }: DetectionEngineOptions): DetectionEngine {
+export function createDetectionEngine({ detector, cascade, tiling = false, thermal = false, everyOtherChange = true }: DetectionEngineOptions): DetectionEngine {
   /** The cascade, the tiles and the thermal pass over an event the primary model has seen. */
   async function adaptToEvent(
     inputs: readonly ModelInput[],
@@ -117,33 +143,47 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
           }),
         ),
       ));
-    /** For each frame, the position of the frame a whole-frame pass reads in its stead (itself unless unchanged). */
-    let wholeFramePlan: number[] | undefined;
-    const examinedFrom = async () => (wholeFramePlan ??= examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!));
+    /** For each frame, the position of the frame the thermal pass reads in its stead (itself unless unchanged). */
+    const thermalFrom = async () => examinationPlan(await changeCopies(), wholeFrame).map(([position]) => position!);
 
+    // The cascade and the tiled pass look at every other changed frame first, and at the rest once they find something new.
     let cascadeRun: EventDetections['cascade'] = null;
     if (cascade && !hasPerson(results)) {
       const started = performance.now();
-      const from = await examinedFrom();
-      const examined = decided.flatMap((input, position) => (from[position] === position ? [{ input, position }] : []));
-      const found: FrameDetections[] = [];
-      (await detectAll(cascade, examined.map(({ input }) => input), beforeFrame)).forEach(({ result }, k) => (found[examined[k]!.position] = result));
-      results = from.map((position, i) => ({ ...found[position]!, frameIndex: inputs[i]!.frameIndex }));
-      cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: examined.length };
+      const rounds = examinationRounds(await changeCopies(), wholeFrame, everyOtherChange);
+      const primaryResults = results;
+      const found = new Map<number, FrameDetections>();
+      const cascaded = async (plan: readonly (readonly (number | null)[])[]) => {
+        const examined = decided.flatMap((input, position) => (plan[position]![0] === position && !found.has(position) ? [{ input, position }] : []));
+        const detected = await detectAll(cascade, examined.map(({ input }) => input), beforeFrame);
+        detected.forEach(({ result }, k) => found.set(examined[k]!.position, result));
+        return plan.map(([from], i) => (from === null ? primaryResults[i]! : { ...found.get(from!)!, frameIndex: inputs[i]!.frameIndex }));
+      };
+      results = await cascaded(rounds.first);
+      if (findsNew(results, primaryResults)) results = await cascaded(rounds.whenFound);
+      cascadeRun = { model: cascade.info.model, ms: msSince(started), frames: found.size };
     }
 
     let tiledRun: EventDetections['tiled'] = null;
     if (tiling && !hasPerson(results)) {
       const started = performance.now();
-      const tiled = await detectTiled(detector, decided, results, examinationPlan(await changeCopies(), tileRegions), beforeFrame);
-      results = tiled.frames;
-      tiledRun = { tiles: tiled.tiles, ms: msSince(started) };
+      const rounds = examinationRounds(await changeCopies(), tileRegions, everyOtherChange);
+      const whole = results;
+      const found: TileFinds = inputs.map(() => []);
+      const tiled = async (plan: readonly (readonly (number | null)[])[]) => {
+        await detectTiles(detector, decided, plan, found, beforeFrame);
+        const fromTiles = (position: number) => plan[position]!.flatMap((from, tile) => (from === null ? [] : found[from]![tile]!));
+        return whole.map((frame, position) => ({ ...frame, detections: mergeTiled(frame.detections, fromTiles(position)) }));
+      };
+      results = await tiled(rounds.first);
+      if (findsNew(results, whole)) results = await tiled(rounds.whenFound);
+      tiledRun = { tiles: found.reduce((sum, tiles) => sum + tiles.filter(Boolean).length, 0), ms: msSince(started) };
     }
 
     let thermalRun: EventDetections['thermal'] = null;
     if (thermal && !hasPerson(results)) {
       const detectViews = async (views: Parameters<DetectViews>[0]) => (await detectAll(detector, views, beforeFrame)).map(({ result }) => result.detections);
-      const pass = await thermalPass(decided, results, detectViews, await examinedFrom());
+      const pass = await thermalPass(decided, results, detectViews, await thermalFrom());
       results = pass.frames;
       thermalRun = pass.run;
     }
@@ -184,21 +224,25 @@ async function openFrame(frame: EventFrame): Promise<ResizableImage> {
   }
 }
 
+/** Per frame position and tile, the tile's detections in the frame's pixels, once examined. */
+type TileFinds = (Detection[] | undefined)[][];
+
 /**
- * Each frame with a tile to examine (`plan`: per frame and tile, the position of the frame whose detections
- * the tile takes) is decoded once, at the size its tiles need, and those tiles are cut from its pixels; the
- * tiles' detections join the frame's own (in the frame's pixels), duplicates suppressed.
+ * Examines the tiles `plan` examines (per frame and tile, the position of the frame whose detections the
+ * tile takes) that are not in `found` yet, and adds them there. Each frame with such a tile is decoded
+ * once, at the size its tiles need, and those tiles are cut from its pixels.
  */
-async function detectTiled(
+async function detectTiles(
   detector: Detector,
   inputs: readonly ModelInput[],
-  frames: readonly FrameDetections[],
-  plan: readonly (readonly number[])[],
+  plan: readonly (readonly (number | null)[])[],
+  found: TileFinds,
   beforeFrame: (frameIndex: number) => void,
-): Promise<{ frames: FrameDetections[]; tiles: number }> {
+): Promise<void> {
+  const toExamine = (position: number, tile: number) => plan[position]![tile] === position && !found[position]![tile];
   const tiledFrames = await Promise.all(
     inputs.map(async ({ frameIndex, source, pseudoColour }, position) => {
-      if (!plan[position]!.includes(position)) return [];
+      if (!plan[position]!.some((_, tile) => toExamine(position, tile))) return [];
       const factor = tilingScale(source.width, source.height, INPUT_SIZE);
       const width = Math.max(1, Math.round(source.width * factor));
       const height = Math.max(1, Math.round(source.height * factor));
@@ -208,19 +252,13 @@ async function detectTiled(
       const image = resizableRgb({ width, height, data });
       const scale = { x: source.width / width, y: source.height / height };
       return tileRegions(width, height).flatMap((region, tile) =>
-        plan[position]![tile] === position ? [{ position, tile, frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }] : [],
+        toExamine(position, tile) ? [{ position, tile, frameIndex, pseudoColour, region, scale, width, height, source: regionOf(image, region) }] : [],
       );
     }),
   );
   const tiles = tiledFrames.flat();
-  const found = await detectAll(detector, tiles, beforeFrame);
-  const fromTiles: Detection[][][] = frames.map(() => []);
-  tiles.forEach((tile, k) => (fromTiles[tile.position]![tile.tile] = fromTile(found[k]!.result.detections, tile.region, tile.scale, tile.width, tile.height)));
-  const merged = frames.map((frame, position) => {
-    const carried = plan[position]!.flatMap((from, tile) => fromTiles[from]![tile]!);
-    return { ...frame, detections: mergeTiled(frame.detections, carried) };
-  });
-  return { frames: merged, tiles: tiles.length };
+  const detected = await detectAll(detector, tiles, beforeFrame);
+  tiles.forEach((tile, k) => (found[tile.position]![tile.tile] = fromTile(detected[k]!.result.detections, tile.region, tile.scale, tile.width, tile.height)));
 }
 
 /** Inputs in order, listed or arriving; arriving ones are taken by as many lanes as the detector has sessions. */

@@ -45,7 +45,13 @@ const faceAnalyser = await createFaceAnalyser(modelOptions);
 // Face descriptors are written here, so they never travel through workflow histories.
 const db = createDatabase(config.database.url, 2);
 const connection = await connectNative(config);
-const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal });
+const engine = createDetectionEngine({
+  detector,
+  cascade,
+  tiling: config.detector.tiling,
+  thermal: config.detector.thermal,
+  everyOtherChange: config.detector.everyOtherChange,
+});
 const worker = await createDetectionWorker({ config, connection, engine, media: createMediaStore(config.mediaStore), detector, classifier, reader, faces: { analyser: faceAnalyser, db } });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort

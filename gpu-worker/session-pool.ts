@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import type { DetectorModelName } from '../config/index.js';
+import type { Candidate } from './postprocess.js';
 import type { SessionDevice, SessionLogger } from './session.js';
 
 export interface SessionThreadData {
@@ -21,13 +23,29 @@ export interface RunRequest {
   input: Float32Array;
   dims: number[];
   outputNames: readonly string[];
+  /** A detector's run: its outputs decoded on the session's thread, and only the candidates sent back. */
+  decode?: OutputDecoding;
 }
 
-export type RunReply = { outputs: Float32Array[]; input: Float32Array } | { error: string; input: Float32Array };
+/**
+ * What a session's thread needs to decode a detector's outputs. The outputs are new buffers of 1.2–1.6 MB
+ * every run; left on the thread that made them, they are collected there, in a heap of a few MB, instead of
+ * adding to the worker's main heap the external memory that made it run a full collection about every alarm.
+ */
+export interface OutputDecoding {
+  model: DetectorModelName;
+  /** The frame the input was made from: candidates come back in its pixels. */
+  frame: { width: number; height: number };
+  scoreThreshold: number;
+}
+
+export type RunReply = { outputs: Float32Array[]; candidates: Candidate[] | null; input: Float32Array } | { error: string; input: Float32Array };
 
 export interface RunResult {
-  /** In the order asked for. */
+  /** In the order asked for; none when the run asked for its outputs decoded. */
   outputs: Float32Array[];
+  /** The decoded candidates, when the run asked for them (`decode`). */
+  candidates: Candidate[] | null;
   /** The input buffer, handed back for reuse. */
   input: Float32Array;
   /** From handing the run to its session's thread to its reply: the run itself, without the wait for a free session. */

@@ -248,7 +248,13 @@ async function bareDetection(events: readonly FixtureEvent[], count: number): Pr
   const detector = await open(config.detector.model);
   const cascade = config.detector.cascadeModel ? await open(config.detector.cascadeModel) : null;
   const engines = {
-    engineMs: createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal }),
+    engineMs: createDetectionEngine({
+      detector,
+      cascade,
+      tiling: config.detector.tiling,
+      thermal: config.detector.thermal,
+      everyOtherChange: config.detector.everyOtherChange,
+    }),
     primaryMs: createDetectionEngine({ detector, cascade: null, tiling: false }),
   };
   const framesOf = (event: FixtureEvent) => event.frames.map((frame, index) => ({ index, load: async () => frame.bytes }));

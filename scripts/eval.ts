@@ -110,11 +110,12 @@ const openDetector = (name: DetectorModelName): Promise<Detector> =>
   createDetector({ ...configuredDetectorOptions(config.detector, name), paletteToLuminance });
 const detector = await openDetector(model);
 const cascade = cascadeModel && cascadeModel !== model ? await openDetector(cascadeModel) : null;
-const engine = createDetectionEngine({ detector, cascade, tiling, thermal: thermalPass });
+const { everyOtherChange } = config.detector;
+const engine = createDetectionEngine({ detector, cascade, tiling, thermal: thermalPass, everyOtherChange });
 /** The thermal section's before and after: the same engine with the thermal pass off and on. */
 const thermalEngines = {
-  off: createDetectionEngine({ detector, cascade, tiling, thermal: false }),
-  on: createDetectionEngine({ detector, cascade, tiling, thermal: true }),
+  off: createDetectionEngine({ detector, cascade, tiling, thermal: false, everyOtherChange }),
+  on: createDetectionEngine({ detector, cascade, tiling, thermal: true, everyOtherChange }),
 };
 // Without a camera id analyseFrames looks up no previous event, so these activities never query and the pool never connects.
 const db = createDatabase(config.database.url, 1);
@@ -357,7 +358,7 @@ const manifest = JSON.parse(await readFile(path.join(mediaDir, 'manifest.json'),
 console.log(`Vigil detection eval of ${mediaDir}`);
 console.log(
   `model ${model}, cascade ${cascade?.info.model ?? 'none'}, palette-to-luminance ${paletteToLuminance ? 'on' : 'off'}, tiling ${tiling ? 'on' : 'off'}, ` +
-    `thermal pass ${thermalPass ? 'on' : 'off'}, sensitivity ${sensitivity}, ${siteCategory} site at ${vendorTime}\n`,
+    `thermal pass ${thermalPass ? 'on' : 'off'}, every other change ${everyOtherChange ? 'on' : 'off'}, sensitivity ${sensitivity}, ${siteCategory} site at ${vendorTime}\n`,
 );
 if (args.thermal) {
   console.log(JSON.stringify({ media: mediaDir, model, cascadeModel: cascade?.info.model ?? null, tiling, sensitivity, thermal: await thermalSection() }));

@@ -102,10 +102,14 @@ export function rankOneAccuracy(faces: readonly LabelledDescriptor[]): number {
  * over all those judgements (each pair is judged once per person in it).
  */
 export function leaveOnePersonOutAccuracy(faces: readonly LabelledDescriptor[]): { accuracy: number; thresholds: number[] } {
-  const pairs = pairDistances(faces);
+  return leaveOnePersonOutPairAccuracy(pairDistances(faces));
+}
+
+/** The same from the pairs alone (for distances that are not one descriptor's, e.g. two descriptors' summed). */
+export function leaveOnePersonOutPairAccuracy(pairs: readonly LabelledPair[]): { accuracy: number; thresholds: number[] } {
   const judgements: Judgement[] = [];
   const thresholds: number[] = [];
-  for (const person of new Set(faces.map((face) => face.identity))) {
+  for (const person of new Set(pairs.flatMap((pair) => pair.people))) {
     const withPerson = (pair: LabelledPair) => pair.people.includes(person);
     const { threshold } = bestThreshold(pairs.filter((pair) => !withPerson(pair)));
     thresholds.push(threshold);

@@ -5,6 +5,7 @@ import {
   changeCopy,
   changedCells,
   examinationPlan,
+  examinationRounds,
   wholeFrame,
   type ChangeCopy,
 } from '../../gpu-worker/changed-frames.js';
@@ -70,6 +71,53 @@ describe('examination plan', () => {
       [0, 0, 0, 1],
       [2, 2, 0, 1],
     ]);
+  });
+
+  it('first leaves out every other frame of a scene that changes in every frame, then examines them once something is found', () => {
+    // Something dark moves one cell to the right in each frame.
+    const moving = [0, 1, 2, 3, 4, 5].map((cell) => withPixels(flat(), cell * 8, 0, 8, 0));
+    assert.deepEqual(examinationRounds(moving, wholeFrame), {
+      first: [[0], [null], [2], [null], [4], [null]],
+      whenFound: [[0], [1], [2], [3], [4], [5]],
+    });
+    // Turned off (DETECTOR_EVERY_OTHER_CHANGE=false): every changed frame from the first round on.
+    assert.deepEqual(examinationRounds(moving, wholeFrame, false).first, [[0], [1], [2], [3], [4], [5]]);
+  });
+
+  it('leaves out only a change right after an examination; events of up to 4 frames are examined wherever they changed', () => {
+    const changed = withPixels(flat(), 0, 0, 8, 0);
+    // Frame 1 changed right after frame 0 was examined: left out. Frame 2 differs from frame 0, last examined, and
+    // frame 1 was not examined: examined. Frames 3 and 4 are like frame 2.
+    assert.deepEqual(examinationRounds([flat(), changed, changed, changed, changed], wholeFrame), {
+      first: [[0], [null], [2], [2], [2]],
+      whenFound: [[0], [1], [2], [2], [2]],
+    });
+    const moving = [0, 1, 2, 3].map((cell) => withPixels(flat(), cell * 8, 0, 8, 0));
+    assert.deepEqual(examinationRounds(moving, wholeFrame), { first: [[0], [1], [2], [3]], whenFound: [[0], [1], [2], [3]] });
+    const still = [flat(), flat(), flat(), flat(), flat()];
+    assert.deepEqual(examinationRounds(still, wholeFrame), { first: [[0], [0], [0], [0], [0]], whenFound: [[0], [0], [0], [0], [0]] });
+  });
+
+  it('leaves out tile by tile: a tile examined on the frame before waits, one examined longer ago does not', () => {
+    // The top left tile changes in frames 1 and 2, the bottom right tile in frame 2 only; then nothing changes.
+    const topLeft = withPixels(flat(), 0, 0, 8, 0);
+    const both = withPixels(withPixels(flat(), 0, 0, 8, 50), 56, 44, 8, 0);
+    assert.deepEqual(examinationRounds([flat(), topLeft, both, both, both], tileRegions), {
+      first: [
+        [0, 0, 0, 0],
+        [null, 0, 0, 0],
+        [2, 0, 0, 2],
+        [2, 0, 0, 2],
+        [2, 0, 0, 2],
+      ],
+      whenFound: [
+        [0, 0, 0, 0],
+        [1, 0, 0, 0],
+        [2, 0, 0, 2],
+        [2, 0, 0, 2],
+        [2, 0, 0, 2],
+      ],
+    });
   });
 
   it('on the fixtures: an empty car park is examined on a few frames and tiles, a walking crowd on every frame', async () => {

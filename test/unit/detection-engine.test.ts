@@ -7,6 +7,7 @@ import { createDetectionEngine, InvalidFrameError, type EventFrame } from '../..
 import { decodeToRgb, openResizable, resizableRgb } from '../../media/image.js';
 import { eventFrames } from '../support/alarms.js';
 import { fixturesDir, modelsDir } from '../support/paths.js';
+import { shiftedEvent } from '../support/thermal-events.js';
 
 /** An event's fixture frames as the engine takes them. */
 async function engineFrames(event: string): Promise<EventFrame[]> {
@@ -93,6 +94,20 @@ describe('detection engine', () => {
     // The same picture four times: the cascade looks once, and the cyclist standing still is in every frame.
     assert.equal(withCascade.cascade?.frames, 1);
     assert.deepEqual(withCascade.frames.map((frame) => frame.frameIndex), [0, 1, 2, 3]);
+  });
+
+  it('in a scene that changes in every frame, looks again at every other frame, and at every frame once it finds something new', async () => {
+    // The cyclist the fast model misses, the picture moved by 2 px in each frame: every frame differs from the one before.
+    const cyclist = await readFile(path.join(modelsDir, 'testdata/parking-lot-car-cyclist_480x270.png'));
+    const moving = (await shiftedEvent(cyclist, 6)).map((bytes, index) => ({ index, load: async () => bytes }));
+    const found = await createDetectionEngine({ detector: fast, cascade: accurate }).detectEvent(moving);
+    assert.equal(found.cascade?.frames, 6, 'frames 0, 2 and 4 first, then 1, 3 and 5');
+    assert.ok(found.frames.every((frame) => frame.detections.some((d) => d.category === 'person')));
+
+    // A tree in the wind and nobody: the cascade and the tiles look at frames 0, 2, 4 and 6 and find nothing.
+    const tree = await createDetectionEngine({ detector: fast, cascade: accurate, tiling: true }).detectEvent(await engineFrames('tree_foliage_wind'));
+    assert.equal(tree.cascade?.frames, 4);
+    assert.ok(tree.tiled && tree.tiled.tiles <= 16, `${tree.tiled?.tiles} tiles`);
   });
 
   it('tiles a static scene once and carries what its tiles found to every frame', async () => {

@@ -4,7 +4,7 @@ import { CHIP_LANDMARKS, similarityTransform } from '../../domain/faces/align.js
 import { matchAllowlist } from '../../domain/faces/allowlist-match.js';
 import { clusterPeople, personConstellationScenes, type ClusterFace } from '../../domain/faces/cluster.js';
 import { meanSaturation } from '../../domain/faces/pixels.js';
-import { bestThreshold, leaveOnePersonOutAccuracy, pairDistances, rankOneAccuracy, verificationAccuracy } from '../../domain/faces/verification.js';
+import { bestThreshold, leaveOnePersonOutAccuracy, leaveOnePersonOutPairAccuracy, pairDistances, rankOneAccuracy, verificationAccuracy } from '../../domain/faces/verification.js';
 import type { Box } from '../../domain/types.js';
 
 /** A deterministic unit vector per seed, and one near it. */
@@ -155,5 +155,11 @@ describe('face geometry and measures', () => {
     // The third person's two photos lie further apart than the others' threshold allows.
     const spread = [...people.slice(0, 5), { identity: 'p2', descriptor: near(direction(5), 99, 1.2) }];
     assert.ok(leaveOnePersonOutAccuracy(spread).accuracy < 1);
+    // From pairs alone (distances of any scale, e.g. two descriptors' combined): the same judgements.
+    const doubled = pairDistances(spread).map((pair) => ({ ...pair, distance: 2 * pair.distance }));
+    const fromPairs = leaveOnePersonOutPairAccuracy(doubled);
+    const fromFaces = leaveOnePersonOutAccuracy(spread);
+    assert.equal(fromPairs.accuracy, fromFaces.accuracy);
+    assert.deepEqual(fromPairs.thresholds, fromFaces.thresholds.map((t) => 2 * t));
   });
 });

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { INPUT_PLANE } from '../../gpu-worker/models/adapter.js';
+import { yolox } from '../../gpu-worker/models/yolox.js';
+import { openResizable } from '../../media/image.js';
 import { openSessionPool } from '../../gpu-worker/session-pool.js';
 import { openSession } from '../../gpu-worker/session.js';
-import { modelsDir } from '../support/paths.js';
+import { fixturesDir, modelsDir } from '../support/paths.js';
 
 const modelPath = path.join(modelsDir, 'yolox_nano_416_coco.onnx');
 const dims = [1, 3, 416, 416];
@@ -36,6 +38,33 @@ describe('session pool', () => {
         assert.equal(input[0], 114);
         assert.deepEqual(outputs[0], expected);
       }
+    } finally {
+      await pool.release();
+    }
+  });
+
+  it("decodes a detector's outputs on its thread into the candidates the caller would decode", async () => {
+    const frame = await openResizable(await readFile(path.join(fixturesDir, 'events/pets2009_people_walking_a/frame_00.jpg')));
+    const resize = yolox.resizeFor(frame.width, frame.height);
+    const input = () => {
+      const tensor = new Float32Array(3 * INPUT_PLANE);
+      return frame.resize(resize.width, resize.height, resize.kernel).then((rgb) => (yolox.fillTensor(rgb, resize, tensor), tensor));
+    };
+    const pool = await openSessionPool(modelPath, { kind: 'cpu' }, 1, 1, undefined);
+    try {
+      const raw = await pool.run({ inputName: 'images', input: await input(), dims, outputNames: ['output'] });
+      const expected = yolox.decode(raw.outputs, frame, 0.25);
+      const decoded = await pool.run({
+        inputName: 'images',
+        input: await input(),
+        dims,
+        outputNames: ['output'],
+        decode: { model: 'yolox_nano_416_coco', frame: { width: frame.width, height: frame.height }, scoreThreshold: 0.25 },
+      });
+      assert.ok(expected.some(({ classId }) => classId === 0), 'the frame holds people');
+      assert.deepEqual(decoded.candidates, expected);
+      assert.deepEqual(decoded.outputs, []);
+      assert.equal(raw.candidates, null);
     } finally {
       await pool.release();
     }
