@@ -77,7 +77,6 @@ export interface DecisionResult {
   indicators: string[];
 }
 
-
 export function createAlarmActivities({ db, media, logger, businessHours = defaultBusinessHours, filterOverrides = {} }: AlarmActivityDeps) {
   const jobs = new JobRepository(db);
   const tenancy = new TenancyRepository(db);
