@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import sharp from 'sharp';
 import type { VideoResult } from '../../db/schema.js';
+import { FACE_MATCH_THRESHOLD } from '../../domain/faces/allowlist-match.js';
 import type { PersonId } from '../../domain/faces/cluster.js';
 import { scoreLines, summariseScores, type ExpectedLine } from '../../domain/text/accuracy.js';
 import { runVigilCli } from '../support/cli.js';
@@ -109,11 +110,14 @@ describe('faces and text in videos and image batches', () => {
     assert.equal(lisa!.allowlisted, true);
     assert.equal(stranger!.allowlisted, false);
     assert.equal(otherStranger!.allowlisted, false);
-    // Three distinct people: three different embeddings, far apart.
+    // Three distinct people: three different embeddings, further apart than a match.
     const embeddings = [stranger!, lisa!, otherStranger!].map((person) => person.face_embedding!);
-    assert.ok(embeddings.every((embedding) => embedding.length === 128));
+    assert.ok(embeddings.every((embedding) => embedding.length === 1024));
     const distance = (a: number[], b: number[]) => Math.hypot(...a.map((value, i) => value - b[i]!));
-    assert.ok(distance(embeddings[0]!, embeddings[1]!) > 0.5 && distance(embeddings[0]!, embeddings[2]!) > 0.5 && distance(embeddings[1]!, embeddings[2]!) > 0.5);
+    assert.ok(
+      [distance(embeddings[0]!, embeddings[1]!), distance(embeddings[0]!, embeddings[2]!), distance(embeddings[1]!, embeddings[2]!)].every((d) => d > FACE_MATCH_THRESHOLD),
+      JSON.stringify([distance(embeddings[0]!, embeddings[1]!), distance(embeddings[0]!, embeddings[2]!), distance(embeddings[1]!, embeddings[2]!)]),
+    );
     for (const person of [stranger!, lisa!, otherStranger!]) {
       const thumbnail = await sharp(Buffer.from(person.face_thumbnail!, 'base64')).metadata();
       assert.equal(thumbnail.format, 'jpeg');
@@ -194,7 +198,7 @@ describe('faces and text in videos and image batches', () => {
     assert.equal(lisa![0]!.allowlisted, true);
     assert.equal(stranger!.length, 1);
     assert.equal(stranger![0]!.allowlisted, false);
-    assert.ok(stranger![0]!.face_embedding?.length === 128 && stranger![0]!.face_thumbnail);
+    assert.ok(stranger![0]!.face_embedding?.length === 1024 && stranger![0]!.face_thumbnail);
   });
 
   test('an image batch of an account with face analysis off: its people have no embedding or thumbnail, none stored, its text still read', async () => {
