@@ -144,7 +144,11 @@ describe('faces and text in videos and image batches', () => {
     const stored = await facesOfJob(acmeJob);
     assert.ok(stored.faces >= 3 && stored.described === stored.faces && stored.thumbnails === stored.faces, JSON.stringify(stored));
     const history = JSON.stringify(await stack.temporal.workflow.getHandle(acmeJob).fetchHistory());
-    assert.ok(!history.includes(String(lisa!.face_embedding![0])) && !history.includes(lisa!.face_thumbnail!.slice(0, 40)));
+    // FaceRes's values are small and many are 0, so one value alone could be in the history by chance: three in a row, from the largest.
+    const embedding = lisa!.face_embedding!;
+    const largest = embedding.indexOf(Math.max(...embedding));
+    const run = embedding.slice(largest, largest + 3).join(',');
+    assert.ok(!history.includes(run) && !history.includes(lisa!.face_thumbnail!.slice(0, 40)));
   });
 
   test('an account with face analysis off gets people without embeddings or thumbnails, and nothing of their faces is stored', async () => {
