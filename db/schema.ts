@@ -552,7 +552,7 @@ export interface MediaFacesTable {
   score: number;
   age: number;
   gender: 'male' | 'female' | 'unidentified';
-  /** 128 values (dlib ResNet), null while the account's face analysis is off; never logged, never in workflow histories. */
+  /** 1024 values (HSE FaceRes; 128 of the dlib ResNet in rows from before it), null while the account's face analysis is off; never logged, never in workflow histories. */
   descriptor: number[] | null;
   /** JPEG of the face, null while face analysis is off. */
   thumbnail: Buffer | null;
@@ -581,7 +581,7 @@ export interface FacesTable {
   score: number;
   age: number;
   gender: 'male' | 'female' | 'unidentified';
-  /** 128 values (dlib ResNet); never logged, never in workflow histories. */
+  /** 1024 values (HSE FaceRes; 128 of the dlib ResNet in rows from before it); never logged, never in workflow histories. */
   descriptor: number[];
   /** JPEG of the face with a margin. */
   thumbnail: Buffer;
@@ -602,6 +602,8 @@ export interface FaceAllowlistPhotosTable {
   account_id: string;
   entry_id: string;
   descriptor: number[];
+  /** The model that made the descriptor; only FACE_DESCRIPTOR_MODEL's are compared with faces. */
+  descriptor_model: 'dlib-resnet-128' | 'hse-faceres-1024';
 }
 
 export type Job = Selectable<JobsTable>;

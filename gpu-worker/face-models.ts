@@ -6,32 +6,34 @@ export interface DescribeRequest {
   chips: Uint8Array;
   size: number;
   count: number;
-  /** Also the age and gender network (not needed for allowlist photos). */
-  ageGender: boolean;
 }
 
 export interface FaceEstimate {
+  /** Years. */
   age: number;
   gender: 'male' | 'female';
+  /** The probability of `gender` (FaceRes's sigmoid or one minus it), 0.5–1. */
   genderProbability: number;
 }
 
 export type DescribeReply =
-  | { id: number; descriptors: Float32Array; estimates: FaceEstimate[] | null; descriptorMs: number; ageGenderMs: number }
+  | { id: number; descriptors: Float32Array; estimates: FaceEstimate[]; ms: number }
   | { id: number; error: string };
 
+/** HSE FaceRes's descriptor: 1024 values of unit length. */
+export const DESCRIPTOR_LENGTH = 1024;
+
 export interface DescribedFaces {
-  /** 128 values per chip (the dlib ResNet descriptor). */
+  /** DESCRIPTOR_LENGTH values per chip. */
   descriptors: Float32Array[];
-  /** One per chip; null when not asked for. */
-  estimates: FaceEstimate[] | null;
-  /** Time in the two models, for the whole batch. */
-  descriptorMs: number;
-  ageGenderMs: number;
+  /** Age and gender, one per chip. */
+  estimates: FaceEstimate[];
+  /** Time in the model, for the whole batch. */
+  ms: number;
 }
 
 export interface FaceModels {
-  describe(chips: Uint8Array, size: number, count: number, options: { ageGender: boolean }): Promise<DescribedFaces>;
+  describe(chips: Uint8Array, size: number, count: number): Promise<DescribedFaces>;
   release(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export interface FaceModels {
 const threadBootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then(({ register }) => { register(); return import(${JSON.stringify(new URL('./face-thread.ts', import.meta.url).href)}); })`;
 
-/** face-api's descriptor and age/gender networks, loaded once on their own thread; requests take turns there. */
+/** HSE FaceRes (descriptor, age and gender in one network), loaded once on its own thread; requests take turns there. */
 export async function openFaceModels(): Promise<FaceModels> {
   const worker = new Worker(threadBootstrap, { eval: true });
   await new Promise<void>((resolve, reject) => {
@@ -61,8 +63,8 @@ export async function openFaceModels(): Promise<FaceModels> {
     pending.delete(reply.id);
     if (!waiting) return;
     if ('error' in reply) return waiting.reject(new Error(`face models failed: ${reply.error}`));
-    const descriptors = Array.from({ length: reply.descriptors.length / 128 }, (_, i) => reply.descriptors.slice(i * 128, (i + 1) * 128));
-    waiting.resolve({ descriptors, estimates: reply.estimates, descriptorMs: reply.descriptorMs, ageGenderMs: reply.ageGenderMs });
+    const descriptors = Array.from({ length: reply.descriptors.length / DESCRIPTOR_LENGTH }, (_, i) => reply.descriptors.slice(i * DESCRIPTOR_LENGTH, (i + 1) * DESCRIPTOR_LENGTH));
+    waiting.resolve({ descriptors, estimates: reply.estimates, ms: reply.ms });
   });
   const stop = (error: Error) => {
     if (released) return;
@@ -73,13 +75,13 @@ export async function openFaceModels(): Promise<FaceModels> {
   worker.on('error', stop);
   worker.on('exit', (code) => stop(new Error(`face model thread exited with code ${code}`)));
   return {
-    describe(chips, size, count, { ageGender }) {
+    describe(chips, size, count) {
       if (failure) return Promise.reject(failure);
-      if (count === 0) return Promise.resolve({ descriptors: [], estimates: ageGender ? [] : null, descriptorMs: 0, ageGenderMs: 0 });
+      if (count === 0) return Promise.resolve({ descriptors: [], estimates: [], ms: 0 });
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, chips, size, count, ageGender } satisfies DescribeRequest);
+        worker.postMessage({ id, chips, size, count } satisfies DescribeRequest);
       });
     },
     async release() {

@@ -1,52 +1,85 @@
 /**
- * The face descriptor and age/gender models (face-api on TensorFlow.js WebAssembly) on their own thread:
- * TensorFlow.js runs its kernels on the calling thread, so here they never hold up the worker's event loop.
+ * The face model, HSE FaceRes (TensorFlow.js graph model shipped in @vladmandic/human, on the WebAssembly
+ * backend), on its own thread: TensorFlow.js runs its kernels on the calling thread, so here they never
+ * hold up the worker's event loop. One run gives the descriptor, the age and the gender.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { DescribeReply, DescribeRequest } from './face-models.js';
+import type { DescribeReply, DescribeRequest, FaceEstimate } from './face-models.js';
 
 const port = parentPort!;
 const require = createRequire(import.meta.url);
 // The .wasm files ship in the package; without a path TensorFlow.js would look for them beside the bundle.
 setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
-// face-api's type of its TensorFlow.js leaves out the backend functions the bundle has.
-const tf = faceapi.tf as unknown as typeof faceapi.tf & { setBackend(name: string): Promise<boolean>; ready(): Promise<void> };
 await tf.setBackend('wasm');
 await tf.ready();
-const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-await Promise.all([faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir), faceapi.nets.ageGenderNet.loadFromDisk(modelDir)]);
 
-port.on('message', async (request: DescribeRequest | 'release') => {
+/** The descriptor (global pooling, 1024 values), age (softmax over 0–99 years), gender (sigmoid, 1 = male). */
+const OUTPUTS = ['global_pooling/Mean', 'age_pred/Softmax', 'gender_pred/Sigmoid'];
+/** Keras' caffe preprocessing, which FaceRes was trained with: BGR minus the VGG means. */
+const VGG_MEAN_BGR = [103.939, 116.779, 123.68] as const;
+
+/** FaceRes read from the package's files (TensorFlow.js in Node without tfjs-node has no file:// loader). */
+async function loadFaceRes(): Promise<tf.GraphModel> {
+  // The package exports only its bundles (dist/); its models folder sits beside that.
+  const modelsDir = path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
+  const json = JSON.parse(await readFile(path.join(modelsDir, 'faceres.json'), 'utf8')) as {
+    modelTopology: { node: { op: string; attr?: { shape?: { shape?: { dim?: { size: string }[] } } } }[] };
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  // The graph fixes its input at 224 x 224; convolutions and a global pooling take any size, and the chip is smaller.
+  for (const node of json.modelTopology.node) {
+    const dims = node.op === 'Placeholder' ? node.attr?.shape?.shape?.dim : undefined;
+    if (dims?.length === 4) [dims[1]!.size, dims[2]!.size] = ['-1', '-1'];
+  }
+  const weights = await Promise.all(json.weightsManifest.flatMap((group) => group.paths).map((file) => readFile(path.join(modelsDir, file))));
+  const weightData = new Uint8Array(Buffer.concat(weights)).buffer;
+  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((group) => group.weights), weightData }));
+}
+
+const model = await loadFaceRes();
+
+function input(chips: Uint8Array, size: number, count: number): tf.Tensor4D {
+  const values = new Float32Array(chips.length);
+  for (let i = 0; i < chips.length; i += 3) {
+    values[i] = chips[i + 2]! - VGG_MEAN_BGR[0];
+    values[i + 1] = chips[i + 1]! - VGG_MEAN_BGR[1];
+    values[i + 2] = chips[i]! - VGG_MEAN_BGR[2];
+  }
+  return tf.tensor4d(values, [count, size, size, 3]);
+}
+
+port.on('message', (request: DescribeRequest | 'release') => {
   if (request === 'release') {
     port.close();
     return;
   }
   try {
     const { size, count } = request;
-    const chips = Array.from({ length: count }, (_, i) =>
-      tf.tensor3d(request.chips.subarray(i * size * size * 3, (i + 1) * size * size * 3), [size, size, 3], 'int32'),
-    );
     const started = performance.now();
-    const descriptors = count === 1 ? [await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chips[0]!)] : await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chips);
-    const descriptorMs = performance.now() - started;
-    const estimates = request.ageGender ? await faceapi.nets.ageGenderNet.predictAgeAndGender(count === 1 ? chips[0]! : chips) : null;
-    const ageGenderMs = performance.now() - started - descriptorMs;
-    for (const chip of chips) chip.dispose();
-    const flat = new Float32Array(count * 128);
-    (descriptors as Float32Array[]).forEach((descriptor, i) => flat.set(descriptor, i * 128));
-    const list = estimates === null ? null : Array.isArray(estimates) ? estimates : [estimates];
-    const reply: DescribeReply = {
-      id: request.id,
-      descriptors: flat,
-      estimates: list?.map(({ age, gender, genderProbability }) => ({ age, gender: gender === 'female' ? 'female' : 'male', genderProbability })) ?? null,
-      descriptorMs,
-      ageGenderMs,
-    };
-    port.postMessage(reply, [flat.buffer]);
+    const x = input(request.chips, size, count);
+    const outputs = model.execute(x, OUTPUTS) as tf.Tensor[];
+    const [raw, ages, males] = outputs.map((output) => output.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array];
+    tf.dispose([x, ...outputs]);
+    const length = raw.length / count;
+    const descriptors = new Float32Array(raw.length);
+    const estimates: FaceEstimate[] = [];
+    for (let i = 0; i < count; i++) {
+      // Unit length: Euclidean distance then orders pairs as cosine similarity does.
+      const descriptor = raw.subarray(i * length, (i + 1) * length);
+      const norm = Math.hypot(...descriptor) || 1;
+      descriptors.set(descriptor.map((value) => value / norm), i * length);
+      // Age: the expectation over the 100 one-year classes.
+      const age = ages.subarray(i * 100, (i + 1) * 100).reduce((sum, p, years) => sum + p * years, 0);
+      const male = males[i]!;
+      estimates.push({ age, gender: male >= 0.5 ? 'male' : 'female', genderProbability: Math.max(male, 1 - male) });
+    }
+    const reply: DescribeReply = { id: request.id, descriptors, estimates, ms: performance.now() - started };
+    port.postMessage(reply, [descriptors.buffer]);
   } catch (error) {
     port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies DescribeReply);
   }

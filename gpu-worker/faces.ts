@@ -33,7 +33,7 @@ export interface FoundFace {
 }
 
 export interface DescribedFace extends FoundFace {
-  /** The dlib ResNet descriptor: 128 values; faces of one person lie within about 0.5 of each other. */
+  /** HSE FaceRes's descriptor: 1024 values of unit length; faces of one person lie within about 0.9 of each other. */
   descriptor: Float32Array;
 }
 
@@ -46,8 +46,8 @@ export interface AnalysedFace extends DescribedFace {
 
 export interface FaceTimings {
   detectMs: number;
-  descriptorMs: number;
-  ageGenderMs: number;
+  /** Descriptor, age and gender: one network. */
+  describeMs: number;
 }
 
 export interface FaceAnalyser {
@@ -67,7 +67,7 @@ export interface FaceAnalyserOptions {
   logger?: SessionLogger;
 }
 
-/** YuNet in an onnxruntime session on its own thread, face-api's networks on another; both opened once. */
+/** YuNet in an onnxruntime session on its own thread, FaceRes on another; both opened once. */
 export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<FaceAnalyser> {
   const [yunet, models] = await Promise.all([
     openSessionPool(modelFilePath(options.modelsDir, 'yunet_n_dynamic_face'), options.device, options.intraOpThreads, 1, options.logger),
@@ -82,7 +82,7 @@ export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<
     },
     async describe(image) {
       const { faces } = await detectFaces(yunet, image);
-      const { descriptors } = await models.describe(...chipBatch(image, faces), { ageGender: false });
+      const { descriptors } = await models.describe(...chipBatch(image, faces));
       return { faces: faces.map((face, i) => ({ ...face, descriptor: descriptors[i]! })) };
     },
     async release() {
@@ -100,18 +100,18 @@ function chipBatch(image: RgbPixels, faces: readonly FoundFace[]): [Uint8Array, 
 
 async function describeFaces(models: FaceModels, image: RgbImage, faces: readonly FoundFace[], detectMs: number) {
   const batch = chipBatch(image, faces);
-  const described = await models.describe(...batch, { ageGender: true });
+  const described = await models.describe(...batch);
   const chipLength = CHIP_SIZE * CHIP_SIZE * 3;
   const analysed: AnalysedFace[] = await Promise.all(
     faces.map(async (face, i) => {
-      const estimate = described.estimates![i]!;
+      const estimate = described.estimates[i]!;
       const chip: RgbPixels = { width: CHIP_SIZE, height: CHIP_SIZE, data: batch[0].subarray(i * chipLength, (i + 1) * chipLength) };
       const grey = meanSaturation(chip) < GREY_SATURATION;
       const gender: Gender = grey || estimate.genderProbability < GENDER_MIN_PROBABILITY ? 'unidentified' : estimate.gender;
       return { ...face, age: Math.round(estimate.age * 10) / 10, gender, descriptor: described.descriptors[i]!, thumbnail: await faceThumbnail(image, face.box) };
     }),
   );
-  return { faces: analysed, timings: { detectMs, descriptorMs: described.descriptorMs, ageGenderMs: described.ageGenderMs } };
+  return { faces: analysed, timings: { detectMs, describeMs: described.ms } };
 }
 
 async function faceThumbnail(image: RgbImage, [x1, y1, x2, y2]: Box): Promise<Buffer> {

@@ -108,7 +108,7 @@ for (const clip of clips) {
       started = performance.now();
       const found = await analyser.analyse(image, frame.personBoxes.map((box) => scale(box, sx, sy)));
       faceMs += performance.now() - started;
-      faceBareMs += found.timings.detectMs + found.timings.descriptorMs + found.timings.ageGenderMs;
+      faceBareMs += found.timings.detectMs + found.timings.describeMs;
       faces += found.faces.length;
     }
     if (frame.readText) {

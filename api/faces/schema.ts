@@ -6,7 +6,7 @@ import { bearerAuth, errorResponses, isoDateTime, jsonResponse, tokenAuth, token
 export const personIdDocument = z.object({
   age: z.number().meta({ description: 'Estimated age in years (median over the person\'s faces).' }),
   gender: z.enum(['male', 'female', 'unidentified']).meta({ description: '`unidentified` for grey or infrared faces and where the estimate is unsure.' }),
-  face_embedding: z.array(z.number()).optional().meta({ description: '128 values (mean dlib descriptor); absent while the account\'s face analysis is off.' }),
+  face_embedding: z.array(z.number()).optional().meta({ description: '1024 values (mean HSE FaceRes descriptor); absent while the account\'s face analysis is off.' }),
   face_thumbnail: z.string().optional().meta({ description: 'Base64 JPEG of the person\'s best face; absent while face analysis is off.' }),
   allowlisted: z.boolean().meta({ description: 'A face of the person matches a photo on the account\'s face allowlist.' }),
   relative_prominence: z.number().min(0).max(1).meta({ description: 'Face size and screen time against the most prominent person.' }),
@@ -28,7 +28,7 @@ export const allowlistParams = z.object({ id: z.uuid().meta({ description: 'The 
 const allowlistEntry = z.object({
   id: z.uuid(),
   name: z.string(),
-  photo_count: z.int().min(1).max(10),
+  photo_count: z.int().min(0).max(10).meta({ description: 'Photos faces are compared with: those described by the current face model. Entries added before Vigil used HSE FaceRes count 0 and match no one until the person is added again.' }),
   created_at: isoDateTime,
 });
 

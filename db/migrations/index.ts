@@ -15,6 +15,7 @@ import * as vmsEvents from './20261202T1445-vms-events.js';
 import * as videoAnalysis from './20261202T1451-video-analysis.js';
 import * as facesTextMedia from './20261203T0630-faces-text-media.js';
 import * as vmsIngestSignals from './20261203T0640-vms-ingest-signals.js';
+import * as faceresDescriptors from './20261203T1300-faceres-descriptors.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '20261202T1527-parked-detections': parkedDetections,
   '20261203T0630-faces-text-media': facesTextMedia,
   '20261203T0640-vms-ingest-signals': vmsIngestSignals,
+  '20261203T1300-faceres-descriptors': faceresDescriptors,
 };

@@ -1,3 +1,4 @@
+import { FACE_DESCRIPTOR_MODEL } from '../../domain/faces/allowlist-match.js';
 import type { Db } from '../database.js';
 import type { FacesTable } from '../schema.js';
 
@@ -19,6 +20,7 @@ export interface StoredFace extends Omit<NewFace, 'descriptor'> {
 export interface AllowlistEntry {
   id: string;
   name: string;
+  /** Photos whose descriptors the current face model made: the only ones faces are compared with. */
   photos: number;
   createdAt: Date;
 }
@@ -93,7 +95,7 @@ export class FaceRepository {
         .executeTakeFirstOrThrow();
       await trx
         .insertInto('face_allowlist_photos')
-        .values(descriptors.map((descriptor) => ({ account_id: accountId, entry_id: entry.id, descriptor: Array.from(descriptor) })))
+        .values(descriptors.map((descriptor) => ({ account_id: accountId, entry_id: entry.id, descriptor: Array.from(descriptor), descriptor_model: FACE_DESCRIPTOR_MODEL })))
         .execute();
       return { id: entry.id, name: entry.name, photos: descriptors.length, createdAt: entry.created_at };
     });
@@ -102,7 +104,9 @@ export class FaceRepository {
   async allowlist(accountId: string): Promise<AllowlistEntry[]> {
     const rows = await this.db
       .selectFrom('face_allowlist')
-      .leftJoin('face_allowlist_photos', 'face_allowlist_photos.entry_id', 'face_allowlist.id')
+      .leftJoin('face_allowlist_photos', (join) =>
+        join.onRef('face_allowlist_photos.entry_id', '=', 'face_allowlist.id').on('face_allowlist_photos.descriptor_model', '=', FACE_DESCRIPTOR_MODEL),
+      )
       .select(({ fn }) => ['face_allowlist.id', 'face_allowlist.name', 'face_allowlist.created_at', fn.count<string>('face_allowlist_photos.id').as('photos')])
       .where('face_allowlist.account_id', '=', accountId)
       .groupBy(['face_allowlist.id', 'face_allowlist.name', 'face_allowlist.created_at'])
@@ -121,12 +125,13 @@ export class FaceRepository {
     });
   }
 
-  /** Every photo descriptor on the account's allowlist, with its entry. */
+  /** Every photo descriptor on the account's allowlist that the current face model made, with its entry. */
   async allowlistDescriptors(accountId: string): Promise<{ entryId: string; descriptor: number[] }[]> {
     const rows = await this.db
       .selectFrom('face_allowlist_photos')
       .select(['entry_id', 'descriptor'])
       .where('account_id', '=', accountId)
+      .where('descriptor_model', '=', FACE_DESCRIPTOR_MODEL)
       .execute();
     return rows.map((row) => ({ entryId: row.entry_id, descriptor: row.descriptor }));
   }

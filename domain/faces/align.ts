@@ -1,25 +1,38 @@
 /**
- * Face alignment for the dlib ResNet descriptor: the five landmarks YuNet gives (eyes, nose tip, mouth
- * corners) are mapped by a similarity transform (rotation, uniform scale, shift; least squares) onto
- * where dlib's face chips put them, and the face is resampled into that 150 x 150 chip.
+ * Face alignment for the face descriptor (HSE FaceRes): the five landmarks YuNet gives (eyes, nose tip,
+ * mouth corners) are mapped by a similarity transform (rotation, uniform scale, shift; least squares) onto
+ * dlib's face-chip geometry at padding 0.4, and the face is resampled into that 144 x 144 chip.
  */
 import { cropRgb, type RgbPixels } from './pixels.js';
 
 export type Landmark = [number, number];
 
-export const CHIP_SIZE = 150;
-
 /**
  * dlib's mean face shape (`get_face_chip_details`, size 150, padding 0.25) at the five points: the
  * subject's right eye centre, left eye centre, nose tip, right and left mouth corners, in chip pixels.
  */
-export const CHIP_LANDMARKS: readonly Landmark[] = [
+const DLIB_150_LANDMARKS: readonly Landmark[] = [
   [47.55, 46.6],
   [100.48, 46.6],
   [74.01, 76.56],
   [50.41, 103.02],
   [97.61, 103.02],
 ];
+
+/** dlib's chip points at another size and padding (dlib puts its mean face in [p, 1 + p] / (1 + 2p) of the chip). */
+export function chipLandmarks(size: number, padding: number): Landmark[] {
+  return DLIB_150_LANDMARKS.map(([x, y]) => {
+    const [u, v] = [(x / 150) * 1.5 - 0.25, (y / 150) * 1.5 - 0.25];
+    return [((u + padding) / (1 + 2 * padding)) * size, ((v + padding) / (1 + 2 * padding)) * size];
+  });
+}
+
+/**
+ * FaceRes's chip: 144 px with padding 0.4, chosen among 14 crops on the labelled face fixtures
+ * (BENCHMARKS.md "Other face embedders"): as good as 224 px there at the CPU cost of dlib's descriptor.
+ */
+export const CHIP_SIZE = 144;
+export const CHIP_LANDMARKS: readonly Landmark[] = chipLandmarks(CHIP_SIZE, 0.4);
 
 /** x' = a x - b y + tx, y' = b x + a y + ty. */
 export interface Similarity {
@@ -52,7 +65,7 @@ export function similarityTransform(from: readonly Landmark[], to: readonly Land
   return { a, b, tx: tx - (a * fx - b * fy), ty: ty - (b * fx + a * fy) };
 }
 
-/** The face's 150 x 150 chip: each chip pixel sampled (bilinearly) from where the inverse transform puts it. */
+/** The face's CHIP_SIZE x CHIP_SIZE chip: each chip pixel sampled (bilinearly) from where the inverse transform puts it. */
 export function alignedChip(image: RgbPixels, landmarks: readonly Landmark[]): RgbPixels {
   const { a, b, tx, ty } = similarityTransform(landmarks, CHIP_LANDMARKS);
   const det = a * a + b * b;

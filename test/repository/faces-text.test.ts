@@ -8,7 +8,7 @@ import { seedAccount, seedCamera, seedJob } from '../support/seed.js';
 
 const db = migratedDatabase();
 
-const descriptor = (seed: number) => Array.from({ length: 128 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4);
+const descriptor = (seed: number) => Array.from({ length: 1024 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4);
 const face = (timestampS: number, withData: boolean): MediaFace => ({
   timestampS,
   frameWidth: 1280,

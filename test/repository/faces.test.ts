@@ -7,7 +7,7 @@ import { seedAccount, seedCamera, seedJob } from '../support/seed.js';
 
 const db = migratedDatabase();
 
-const descriptor = (seed: number) => Array.from({ length: 128 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4);
+const descriptor = (seed: number) => Array.from({ length: 1024 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4);
 const face = (seed: number): NewFace => ({
   mediaKey: `alarms/x/frame-${seed}.jpg`,
   box: [10, 20, 60, 80],
@@ -42,7 +42,7 @@ describe('faces and the face allowlist in PostgreSQL', () => {
     assert.deepEqual(stored.map((f) => f.id).sort(), [...ids].sort());
     const first = stored.find((f) => f.id === ids[0])!;
     assert.deepEqual([first.mediaKey, first.box, first.gender, first.age], ['alarms/x/frame-1.jpg', [10, 20, 60, 80], 'female', 31.5]);
-    assert.equal(first.descriptor.length, 128);
+    assert.equal(first.descriptor.length, 1024);
     first.descriptor.forEach((value, i) => assert.ok(Math.abs(value - descriptor(1)[i]!) < 1e-6));
     assert.deepEqual([...first.thumbnail], [0xff, 0xd8, 1]);
     assert.deepEqual((await faces.facesOfJob(acme, job, [ids[1]!])).map((f) => f.id), [ids[1]]);
@@ -74,5 +74,27 @@ describe('faces and the face allowlist in PostgreSQL', () => {
     assert.equal(await faces.deleteAllowlistEntry(acme, guard.id), true);
     assert.deepEqual((await faces.allowlistDescriptors(acme)).map((d) => d.entryId), [cleaner.id]);
     assert.equal(await faces.deleteAllowlistEntry(acme, guard.id), false);
+  });
+
+  test('photos described by the dlib ResNet before FaceRes are kept but count for nothing and match no one', async () => {
+    const faces = new FaceRepository(db());
+    const acme = await seedAccount(db());
+    const old = await faces.addAllowlistEntry(acme, 'Enrolled before', [descriptor(5)]);
+    // As the migration leaves a photo from before: the old model's 128 values.
+    await db().updateTable('face_allowlist_photos').set({ descriptor: descriptor(5).slice(0, 128), descriptor_model: 'dlib-resnet-128' }).where('entry_id', '=', old.id).execute();
+    const current = await faces.addAllowlistEntry(acme, 'Enrolled again', [descriptor(6), descriptor(7)]);
+    assert.deepEqual(
+      (await faces.allowlist(acme)).map((e) => [e.id, e.photos]),
+      [
+        [old.id, 0],
+        [current.id, 2],
+      ],
+    );
+    assert.deepEqual((await faces.allowlistDescriptors(acme)).map((d) => [d.entryId, d.descriptor.length]), [
+      [current.id, 1024],
+      [current.id, 1024],
+    ]);
+    // A descriptor's length must be its model's.
+    await assert.rejects(db().updateTable('face_allowlist_photos').set({ descriptor_model: 'hse-faceres-1024' }).where('entry_id', '=', old.id).execute(), /descriptor_check/);
   });
 });

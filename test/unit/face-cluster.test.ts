@@ -9,7 +9,7 @@ import type { Box } from '../../domain/types.js';
 
 /** A deterministic unit vector per seed, and one near it. */
 function direction(seed: number): number[] {
-  const v = Array.from({ length: 128 }, (_, i) => Math.sin(seed * 97.13 + i * 12.9898) * 43758.5453 % 1);
+  const v = Array.from({ length: 1024 }, (_, i) => Math.sin(seed * 97.13 + i * 12.9898) * 43758.5453 % 1);
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 }
@@ -49,7 +49,7 @@ describe('faces clustered into people', () => {
     assert.equal(first!.relative_prominence, 1);
     assert.equal(second!.gender, 'male');
     assert.ok(second!.relative_prominence > 0 && second!.relative_prominence < 1);
-    assert.equal(first!.face_embedding!.length, 128);
+    assert.equal(first!.face_embedding!.length, 1024);
     assert.ok(Math.hypot(...first!.face_embedding!.map((x, i) => x - alice[i]!)) < 0.15);
     assert.equal(first!.face_thumbnail, Buffer.from([0xff, 0xd8, 0]).toString('base64'));
     assert.equal(first!.allowlisted, false);
