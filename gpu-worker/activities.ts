@@ -21,9 +21,9 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
   return {
     /**
      * Runs the detection engine over the event, heartbeating per frame so a lost worker is noticed and cancellation
-     * is seen; then each frame's quality and motion measures from the same bytes, for the analysis.
+     * is seen; then, when asked, each frame's quality and motion measures from the same bytes, for the analysis.
      */
-    async detectFrames({ jobId, accountId, frames, everyChangedFrame }: DetectFramesInput): Promise<DetectFramesResult> {
+    async detectFrames({ jobId, accountId, frames, everyChangedFrame, measure }: DetectFramesInput): Promise<DetectFramesResult> {
       const context = Context.current();
       // Each frame fetched once, for the detection and the measures.
       const eventFrames = frames.map((frame) => {
@@ -41,12 +41,12 @@ export function createDetectionActivities({ engine, media }: DetectionDeps) {
         );
         // After the engine, not beside it: on a CPU host the two crowd each other off the cores and the detection
         // worker spent 100–150 ms more per alarm than taking them in turn (BENCHMARKS.md, frame measures).
-        const measures = await measureEventFrames(eventFrames);
+        const measures = measure ? await measureEventFrames(eventFrames) : null;
         if (result.cascade || result.tiled || result.thermal || result.pseudoColourFrames > 0) {
           const { cascade, tiled, thermal, pseudoColourFrames } = result;
           context.log.info('detection adapted to the event', { jobId, accountId, cascade, tiled, thermal, pseudoColourFrames });
         }
-        return result.frames.map((frame, position) => ({ ...frame, measures: measures[position]! }));
+        return measures ? result.frames.map((frame, position) => ({ ...frame, measures: measures[position]! })) : result.frames;
       } catch (error) {
         if (error instanceof InvalidFrameError) {
           throw ApplicationFailure.nonRetryable(`Frame ${error.frameIndex} of job ${jobId}: ${error.message}`, FailureType.InvalidImage);

@@ -34,7 +34,7 @@ async function runAlarmPipeline(input: AlarmWorkflowInput, { settings, enterStag
   const siteTime = await alarmSteps.resolveSiteTime({ ...scope, site, timestamp: input.timestamp });
 
   enterStage('detect');
-  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: input.sensitivity < 2 });
+  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: input.sensitivity < 2, measure: true });
 
   enterStage('analyse');
   const analysis = await alarmSteps.analyseFrames({ ...scope, cameraId: input.cameraId, siteCategory: site.category, frames: input.frames, detections, sensitivity: input.sensitivity });

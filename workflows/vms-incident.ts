@@ -116,9 +116,14 @@ async function verify(scope: { accountId: string; incidentId: string }, settings
   const window = await vmsSteps.vmsIncidentWindow(scope);
   if (!window || !window.fresh || window.frames.length === 0) return null;
   const job = { accountId: scope.accountId, jobId: scope.incidentId };
+  const rules = vmsIncidentDecisionSettings;
   try {
-    const detections = await detectionActivities(settings.detectTaskQueue).detectFrames({ ...job, frames: window.frames });
-    const rules = vmsIncidentDecisionSettings;
+    const detections = await detectionActivities(settings.detectTaskQueue).detectFrames({
+      ...job,
+      frames: window.frames,
+      everyChangedFrame: rules.sensitivity < 2,
+      measure: true,
+    });
     const analysis = await alarmSteps.analyseFrames({ ...job, cameraId: window.cameraId, siteCategory: rules.siteCategory, frames: window.frames, detections, sensitivity: rules.sensitivity });
     const decision = await decideAlarm(
       {

@@ -42,13 +42,19 @@ describe('detectFrames activity', () => {
     const env = environment();
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => heartbeats.push(details));
-    const result: DetectFramesResult = await env.run(activities().detectFrames, { jobId: 'job1', frames });
+    const result: DetectFramesResult = await env.run(activities().detectFrames, { jobId: 'job1', frames, measure: true });
     assert.deepEqual(result.map((frame) => frame.frameIndex), [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.ok(result.every((frame) => frame.detections.some((d) => d.category === 'person')));
     assert.deepEqual(heartbeats, frames.map((frame) => ({ frameIndex: frame.index })));
     // Each frame's measures for the analysis, with motion from the second frame on (test/unit/frame-measures.test.ts compares them).
     assert.deepEqual(result.map((frame) => frame.measures?.activity === null), [true, false, false, false, false, false, false, false]);
     assert.ok(result.every((frame) => frame.measures && frame.measures.quality.brightness > 0));
+  });
+
+  it('measures the frames only when asked: a classification judges no frame quality', async () => {
+    const result: DetectFramesResult = await environment().run(activities().detectFrames, { jobId: 'job1', frames });
+    assert.equal(result.length, frames.length);
+    assert.ok(result.every((frame) => frame.measures === undefined));
   });
 
   it('fails for good on a frame that does not decode, naming it', async () => {

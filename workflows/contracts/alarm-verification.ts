@@ -30,11 +30,14 @@ export interface DetectFramesInput {
    * 0 or 1 runs no persistence filter, so a person seen in a single frame counts (gpu-worker/changed-frames.ts).
    */
   everyChangedFrame?: boolean;
+  /** Each frame's quality and motion measures too, for an analysis that judges them (`analyseFrames`). */
+  measure?: boolean;
 }
 
 /**
- * Per frame in the order asked: detections, and from detection workers since the measures were added, the frame's
- * quality and motion measures (older results and recorded histories have none: the analysis then decodes the frames).
+ * Per frame in the order asked: detections, and when asked for from detection workers since the measures were added,
+ * the frame's quality and motion measures (older results and recorded histories have none: the analysis then
+ * decodes the frames).
  */
 export type DetectFramesResult = MeasuredFrameDetections[];
 
