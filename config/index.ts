@@ -110,7 +110,8 @@ const envSchema = z.object({
     .regex(/^(cpu|cuda(:\d+)?)$/, 'expected cpu, cuda or cuda:N')
     .default('cpu'),
   DETECTOR_THREADS: z.coerce.number().int().min(0).default(0),
-  DETECTOR_CONCURRENCY: positiveInt.default(1),
+  // Two: while one event waits between its passes or for its next task, the other keeps both sessions busy (BENCHMARKS.md).
+  DETECTOR_CONCURRENCY: positiveInt.default(2),
   DETECTOR_SESSIONS: positiveInt.default(2),
   DETECTOR_CASCADE_MODEL: z.enum(['none', ...detectorModels]).default('picodet_s_416_coco'),
   DETECTOR_PALETTE_TO_LUMINANCE: boolFlag.default(true),
