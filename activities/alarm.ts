@@ -14,13 +14,12 @@ import {
   type FilterOutcome,
   type FilterOverrides,
 } from '../domain/filters.js';
-import { activityDiffsOf, carriedMeasures, type FrameMeasures, type MeasuredFrameDetections } from '../domain/frame-measures.js';
+import { activityDiffsOf, carriedMeasures, type MeasuredFrameDetections } from '../domain/frame-measures.js';
 import {
   defaultFrameQualitySettings,
   judgeFrameQuality,
   measuringOf,
   type FrameQuality,
-  type FrameQualityMeasuring,
   type QualityIndicator,
 } from '../domain/frame-quality.js';
 import { hasMotion } from '../domain/motion.js';
@@ -28,8 +27,7 @@ import { parseVendorTimestamp } from '../domain/local-time.js';
 import { formatLocalTime, resolveTimezone } from '../domain/site-time.js';
 import { FailureType } from '../domain/failure-types.js';
 import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
-import { measureThumbnails, qualityThumbnail } from '../media/frame-measures.js';
-import { InvalidImageError } from '../media/image.js';
+import { measureFrames } from '../media/frame-measures.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
 import type { AlarmWorkflowInput, FrameRef } from '../workflows/contracts/alarm-verification.js';
@@ -147,7 +145,11 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
     }): Promise<FrameAnalysis> {
       const settings = sensitivity === 2 ? filterSettingsFor(siteCategory, filterOverrides) : null;
       const measuring = measuringOf(settings?.quality ?? defaultFrameQualitySettings);
-      const measures = carriedMeasures(frames, detections, settings && measuring) ?? (await measureStoredFrames(media, frames, measuring));
+      const measures = carriedMeasures(frames, detections, settings && measuring) ?? (await measureFrames(
+          frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) })),
+          measuring,
+          (_frameIndex, error) => ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage),
+        ));
       // The measures stop here: the filters' frames go on to the decision, the history and the database.
       const detected: FrameDetections[] = detections.map(({ measures: _measures, ...frame }) => frame);
       const activityDiffs = activityDiffsOf(measures);
@@ -224,20 +226,6 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
 }
 
 /** The measures of an event's stored frames, decoded here: for detections that carry none. */
-async function measureStoredFrames(media: MediaStore, frames: readonly FrameRef[], measuring: FrameQualityMeasuring): Promise<FrameMeasures[]> {
-  const thumbnails = await Promise.all(
-    frames.map(async (frame) => {
-      try {
-        return await qualityThumbnail(await media.get(frame.key));
-      } catch (error) {
-        if (error instanceof InvalidImageError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage);
-        throw error;
-      }
-    }),
-  );
-  return measureThumbnails(thumbnails, measuring);
-}
-
 /** Every detection of an analysis as stored: those the filters kept, then those they removed with the filter's name (a parked vehicle marked). */
 export function storedDetectionsOf(analysis: Pick<FrameAnalysis, 'kept' | 'removed'>): StoredDetection[] {
   const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null, false)));
