@@ -3,8 +3,11 @@ import type { DetectorModelName } from '../config/index.js';
 import type { Candidate } from './postprocess.js';
 import type { SessionDevice, SessionLogger } from './session.js';
 
+/** A model file's path, or a model's bytes (one converted in memory, as FaceRes). */
+export type ModelSource = string | Uint8Array;
+
 export interface SessionThreadData {
-  modelPath: string;
+  model: ModelSource;
   device: SessionDevice;
   intraOpThreads: number;
 }
@@ -90,19 +93,20 @@ const threadBootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/ap
  * do 40–50 % more runs per second than one 2-thread session (BENCHMARKS.md).
  */
 export async function openSessionPool(
-  modelPath: string,
+  model: ModelSource,
   device: SessionDevice,
   intraOpThreads: number,
   size: number,
   logger: SessionLogger | undefined,
 ): Promise<SessionPool> {
-  const workerData: SessionThreadData = { modelPath, device, intraOpThreads };
+  const workerData: SessionThreadData = { model, device, intraOpThreads };
+  const modelName = typeof model === 'string' ? model : `a model of ${model.byteLength} bytes`;
   const threads: SessionThread[] = [];
   const opening = Array.from({ length: size }, () => {
     const worker = new Worker(threadBootstrap, { eval: true, workerData });
     threads.push({ worker, pending: null });
     return new Promise<ThreadReady>((resolve, reject) => {
-      const onExit = (code: number) => reject(new Error(`detector session thread exited with code ${code} while opening ${modelPath}`));
+      const onExit = (code: number) => reject(new Error(`detector session thread exited with code ${code} while opening ${modelName}`));
       worker.once('error', reject);
       worker.once('exit', onExit);
       worker.once('message', (ready: ThreadReady) => {

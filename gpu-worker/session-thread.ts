@@ -9,9 +9,9 @@ import { openSession } from './session.js';
 import type { RunReply, RunRequest, SessionThreadData, ThreadReady } from './session-pool.js';
 
 const port = parentPort!;
-const { modelPath, device, intraOpThreads } = workerData as SessionThreadData;
+const { model, device, intraOpThreads } = workerData as SessionThreadData;
 const warnings: ThreadReady['warnings'] = [];
-const opened = await openSession(modelPath, device, intraOpThreads, {
+const opened = await openSession(model, device, intraOpThreads, {
   info: () => undefined,
   warn: (obj, msg) => warnings.push({ obj, msg }),
 });

@@ -23,7 +23,7 @@ const cudaProviderLibraries = ['libonnxruntime_providers_shared.so', 'libonnxrun
 
 /** Opens the model on the requested device, falling back to CPU (with one warning) when CUDA cannot be used. */
 export async function openSession(
-  modelPath: string,
+  model: string | Uint8Array,
   device: SessionDevice,
   intraOpThreads: number,
   logger: SessionLogger | undefined,
@@ -41,7 +41,7 @@ export async function openSession(
     let reason = `missing ${missing.join(', ')} in ${bindingDir()}`;
     if (missing.length === 0) {
       try {
-        const session = await ort.InferenceSession.create(modelPath, {
+        const session = await createSession(model, {
           ...options,
           executionProviders: [{ name: 'cuda', deviceId: device.deviceId }, 'cpu'],
         });
@@ -52,9 +52,13 @@ export async function openSession(
     }
     logger?.warn({ requestedDevice: requested, reason }, 'CUDA execution provider unavailable, running the detector on CPU');
   }
-  const session = await ort.InferenceSession.create(modelPath, { ...options, executionProviders: ['cpu'] });
+  const session = await createSession(model, { ...options, executionProviders: ['cpu'] });
   return { session, device: 'cpu', executionProviders: ['cpu'] };
 }
+
+// Two overloads, one per kind of source: a union matches neither.
+const createSession = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) =>
+  typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
 function bindingDir(): string {
   const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
