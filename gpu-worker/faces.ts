@@ -67,13 +67,13 @@ export interface FaceAnalyserOptions {
   logger?: SessionLogger;
 }
 
-/** YuNet in an onnxruntime session on its own thread, FaceRes on another; both opened once. */
+/** YuNet in an onnxruntime session on its own thread, FaceRes in another; both opened once. */
 export async function createFaceAnalyser(options: FaceAnalyserOptions): Promise<FaceAnalyser> {
   const [yunet, models] = await Promise.all([
     openSessionPool(modelFilePath(options.modelsDir, 'yunet_n_dynamic_face'), options.device, options.intraOpThreads, 1, options.logger),
-    openFaceModels(),
+    openFaceModels(options),
   ]);
-  options.logger?.info({ device: yunet.device }, 'face analyser ready');
+  options.logger?.info({ device: yunet.device, descriptorDevice: models.device }, 'face analyser ready');
   return {
     detect: (image, personBoxes) => detectFaces(yunet, image, personBoxes),
     async analyse(image, personBoxes) {
@@ -100,17 +100,16 @@ function chipBatch(image: RgbPixels, faces: readonly FoundFace[]): [Uint8Array, 
 
 async function describeFaces(models: FaceModels, image: RgbImage, faces: readonly FoundFace[], detectMs: number) {
   const batch = chipBatch(image, faces);
-  const described = await models.describe(...batch);
+  // The thumbnails are made on libuv's threads while FaceRes runs on its own.
+  const [described, thumbnails] = await Promise.all([models.describe(...batch), Promise.all(faces.map((face) => faceThumbnail(image, face.box)))]);
   const chipLength = CHIP_SIZE * CHIP_SIZE * 3;
-  const analysed: AnalysedFace[] = await Promise.all(
-    faces.map(async (face, i) => {
-      const estimate = described.estimates[i]!;
-      const chip: RgbPixels = { width: CHIP_SIZE, height: CHIP_SIZE, data: batch[0].subarray(i * chipLength, (i + 1) * chipLength) };
-      const grey = meanSaturation(chip) < GREY_SATURATION;
-      const gender: Gender = grey || estimate.genderProbability < GENDER_MIN_PROBABILITY ? 'unidentified' : estimate.gender;
-      return { ...face, age: Math.round(estimate.age * 10) / 10, gender, descriptor: described.descriptors[i]!, thumbnail: await faceThumbnail(image, face.box) };
-    }),
-  );
+  const analysed: AnalysedFace[] = faces.map((face, i) => {
+    const estimate = described.estimates[i]!;
+    const chip: RgbPixels = { width: CHIP_SIZE, height: CHIP_SIZE, data: batch[0].subarray(i * chipLength, (i + 1) * chipLength) };
+    const grey = meanSaturation(chip) < GREY_SATURATION;
+    const gender: Gender = grey || estimate.genderProbability < GENDER_MIN_PROBABILITY ? 'unidentified' : estimate.gender;
+    return { ...face, age: Math.round(estimate.age * 10) / 10, gender, descriptor: described.descriptors[i]!, thumbnail: thumbnails[i]! };
+  });
   return { faces: analysed, timings: { detectMs, describeMs: described.ms } };
 }
 

@@ -37,7 +37,7 @@ const labels = JSON.parse(await readFile(path.join(mediaDir, 'labels.json'), 'ut
 
 const analyser = await createFaceAnalyser({ modelsDir: config.detector.modelsDir, device: { kind: 'cpu' }, intraOpThreads: Number(args.threads) });
 // The bare calls: the same network on its own thread, on a grey chip, without detection or alignment.
-const bareModels = await openFaceModels();
+const bareModels = await openFaceModels({ device: { kind: 'cpu' }, intraOpThreads: Number(args.threads) });
 const greyChip = new Uint8Array(CHIP_SIZE * CHIP_SIZE * 3).fill(128);
 
 const faces: LabelledDescriptor[] = [];
