@@ -280,8 +280,11 @@ export interface DetectionsTable {
   file_type: string | null;
   /** Kept by a trigger: the event's decision indicators for alarm detections, as given for bulk ones. */
   labels: ColumnType<string[], string[] | undefined, string[]>;
-  /** Full-text document kept by a trigger (object type, camera and site names, event text). */
-  search: ColumnType<string, never, never>;
+  /**
+   * Full-text document (object type, camera and site names, event text), kept by a trigger; an insert may give it,
+   * built as `detection_search_document` builds it (JobRepository.finish: the event's part once for all its rows).
+   */
+  search: ColumnType<string, string | undefined, never>;
   /** For a detection of a video: the time of the frame that shows it best, and the clip's duration, codec and size. */
   video_timestamp_s: ColumnType<number | null, number | null | undefined, number | null>;
   video_duration_s: ColumnType<number | null, number | null | undefined, number | null>;

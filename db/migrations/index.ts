@@ -16,6 +16,7 @@ import * as videoAnalysis from './20261202T1451-video-analysis.js';
 import * as facesTextMedia from './20261203T0630-faces-text-media.js';
 import * as vmsIngestSignals from './20261203T0640-vms-ingest-signals.js';
 import * as faceresDescriptors from './20261203T1300-faceres-descriptors.js';
+import * as detectionsIndexedPerEvent from './20261203T1600-detections-indexed-per-event.js';
 
 /** Every migration, keyed by its timestamped name; kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '20261203T0630-faces-text-media': facesTextMedia,
   '20261203T0640-vms-ingest-signals': vmsIngestSignals,
   '20261203T1300-faceres-descriptors': faceresDescriptors,
+  '20261203T1600-detections-indexed-per-event': detectionsIndexedPerEvent,
 };

@@ -288,13 +288,23 @@ export class JobRepository {
         .where('id', '=', jobId)
         .execute();
       if (outcome.detections.length > 0) {
+        // The event's labels and its part of the search document, built once for all its rows; each row adds its
+        // object type (as the indexing trigger would, which then leaves these rows alone).
         await trx
+          .with('event_labels', (db) => db.selectNoFrom(sql<string[]>`detection_event_labels(${jobId})`.as('labels')))
+          .with('event', (db) =>
+            db.selectFrom('event_labels').select(['labels', sql<string>`detection_event_document(${cameraId}::uuid, ${jobId}, labels)`.as('document')]),
+          )
           .insertInto('detections')
           .values(
             outcome.detections.map((d) => {
               const frameId = frameIdByIndex.get(d.frameIndex);
               if (!frameId) throw new Error(`job ${jobId} has no frame ${d.frameIndex}`);
-              return detectionRow(d, { accountId, jobId, frameId, cameraId: cameraId! });
+              return {
+                ...detectionRow(d, { accountId, jobId, frameId, cameraId: cameraId! }),
+                labels: sql<string[]>`(SELECT labels FROM event)`,
+                search: sql<string>`setweight(to_tsvector('english', ${`${d.category} ${d.label}`}), 'A') || (SELECT document FROM event)`,
+              };
             }),
           )
           .execute();

@@ -124,6 +124,44 @@ describe('job status transitions', () => {
     assert.deepEqual((await jobs().frames(camera.accountId, jobId)).map((f) => f.activity_diff), [null, 0.25, 0.5]);
   });
 
+  test('finish gives each detection the labels and search document the indexing trigger builds', async () => {
+    const camera = await seedCamera(db(), await seedAccount(db()));
+    await sql`UPDATE cameras SET name = 'Loading dock' WHERE id = ${camera.id}`.execute(db());
+    await sql`UPDATE sites SET name = 'North yard' WHERE id = (SELECT site_id FROM cameras WHERE id = ${camera.id})`.execute(db());
+    const jobId = await seedJob(db(), camera, { frames: 2 });
+    await jobs().markRunning(camera.accountId, jobId);
+    const result = alarmResult({ ai_description: 'A man climbing the fence at night', ai_decision_indicators: ['person_detected', 'after_hours'] });
+    const found = [storedDetection({ frameIndex: 0 }), storedDetection({ frameIndex: 1, label: 'truck', kept: false, filteredBy: 'filtered_stationary_vehicle', parked: true })];
+    await jobs().finish(camera.accountId, jobId, { result, activityDiffs: [0.3], detections: found });
+
+    // What the insert gave, what the functions give now, and the document as built before the event's part had a
+    // function of its own (migration 20261203T1600): all the same.
+    const { rows } = await sql<{ labels: string[]; search: string; labels_now: string[]; search_now: string; search_before: string }>`
+      SELECT labels, search::text,
+        detection_event_labels(job_id) AS labels_now,
+        detection_search_document(category, label, camera_id, job_id, detection_event_labels(job_id))::text AS search_now,
+        (setweight(to_tsvector('english', category || ' ' || label), 'A')
+          || setweight(to_tsvector('english', 'Loading dock North yard'), 'B')
+          || setweight(to_tsvector('english', 'A man climbing the fence at night'), 'C')
+          || setweight(to_tsvector('english', replace(array_to_string(labels, ' '), '_', ' ')), 'C'))::text AS search_before
+      FROM detections WHERE job_id = ${jobId} ORDER BY frame_index
+    `.execute(db());
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.deepEqual(row.labels, ['after_hours', 'person_detected']);
+      assert.deepEqual(row.labels_now, row.labels);
+      assert.equal(row.search, row.search_now);
+      assert.equal(row.search, row.search_before);
+    }
+    for (const part of [/'person':1A/, /'dock':\d+B/, /'fenc':\d+C/, /'hour':\d+C/]) assert.match(rows[0]!.search, part);
+    assert.match(rows[1]!.search, /'truck':2A/);
+
+    // A row touched later is indexed again by the update trigger, to the same document.
+    await sql`UPDATE detections SET labels = labels WHERE job_id = ${jobId}`.execute(db());
+    const again = await sql<{ search: string }>`SELECT search::text FROM detections WHERE job_id = ${jobId} ORDER BY frame_index`.execute(db());
+    assert.deepEqual(again.rows.map((row) => row.search), rows.map((row) => row.search));
+  });
+
   test('a finish that cannot store a detection stores nothing', async () => {
     const camera = await seedCamera(db(), await seedAccount(db()));
     const jobId = await seedJob(db(), camera, { frames: 2 });
