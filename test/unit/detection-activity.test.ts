@@ -51,6 +51,17 @@ describe('detectFrames activity', () => {
     assert.ok(result.every((frame) => frame.measures && frame.measures.quality.brightness > 0));
   });
 
+  it('answers alike alone (measures beside the engine) and beside another event (measures after it)', async () => {
+    const shared = activities();
+    const alone: DetectFramesResult = await environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true });
+    const together: DetectFramesResult[] = await Promise.all([
+      environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true }),
+      environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true }),
+    ]);
+    assert.ok(alone.every((frame) => frame.measures));
+    for (const result of together) assert.deepEqual(result, alone);
+  });
+
   it('measures the frames only when asked: a classification judges no frame quality', async () => {
     const result: DetectFramesResult = await environment().run(activities().detectFrames, { jobId: 'job1', frames });
     assert.equal(result.length, frames.length);
