@@ -225,7 +225,6 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
   };
 }
 
-/** The measures of an event's stored frames, decoded here: for detections that carry none. */
 /** Every detection of an analysis as stored: those the filters kept, then those they removed with the filter's name (a parked vehicle marked). */
 export function storedDetectionsOf(analysis: Pick<FrameAnalysis, 'kept' | 'removed'>): StoredDetection[] {
   const kept = analysis.kept.flatMap((frame) => frame.detections.map((d) => toStored(frame.frameIndex, d, null, false)));
