@@ -1,10 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DetectorModelName } from '../config/index.js';
 import type { Candidate } from './postprocess.js';
-import type { SessionDevice, SessionLogger } from './session.js';
-
-/** A model file's path, or a model's bytes (one converted in memory, as FaceRes). */
-export type ModelSource = string | Uint8Array;
+import type { ModelSource, SessionDevice, SessionLogger } from './session.js';
 
 export interface SessionThreadData {
   model: ModelSource;

@@ -6,6 +6,9 @@ import type { DetectorDevice } from '../config/index.js';
 
 export type SessionDevice = DetectorDevice;
 
+/** A model file's path, or a model's bytes (one converted in memory, as FaceRes). */
+export type ModelSource = string | Uint8Array;
+
 export interface SessionLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -23,7 +26,7 @@ const cudaProviderLibraries = ['libonnxruntime_providers_shared.so', 'libonnxrun
 
 /** Opens the model on the requested device, falling back to CPU (with one warning) when CUDA cannot be used. */
 export async function openSession(
-  model: string | Uint8Array,
+  model: ModelSource,
   device: SessionDevice,
   intraOpThreads: number,
   logger: SessionLogger | undefined,
@@ -57,7 +60,7 @@ export async function openSession(
 }
 
 // Two overloads, one per kind of source: a union matches neither.
-const createSession = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) =>
+const createSession = (model: ModelSource, options: ort.InferenceSession.SessionOptions) =>
   typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
 function bindingDir(): string {

@@ -54,7 +54,7 @@ describe('detectFrames activity', () => {
   it('answers alike alone (measures beside the engine) and beside another event (measures after it)', async () => {
     const shared = activities();
     const alone: DetectFramesResult = await environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true });
-    const together: DetectFramesResult[] = await Promise.all([
+    const together = await Promise.all([
       environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true }),
       environment().run(shared.detectFrames, { jobId: 'job1', frames, measure: true }),
     ]);
