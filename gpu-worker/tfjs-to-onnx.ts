@@ -33,8 +33,6 @@ export interface OnnxConversion {
   inputName: string;
   /** TensorFlow.js node names as asked for; the ONNX outputs carry the same names. */
   outputNames: readonly string[];
-  /** The input's channels (3 for an image). */
-  channels: number;
 }
 
 /** The parts of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto) written here, with their field numbers. */
@@ -170,8 +168,13 @@ function transposed(values: Float32Array, shape: readonly number[], order: reado
   return { shape: target, values: out };
 }
 
+/** Where each NHWC axis sits in NCHW (a reduction's axes follow the layout). */
 const NHWC_AXIS_IN_NCHW = [0, 2, 3, 1];
 
+/**
+ * The graph as an ONNX model with the same weights, taking NCHW input of any batch and size under the
+ * placeholder's name and giving `outputNames` (graph nodes) as its outputs; throws on an op it does not convert.
+ */
 export function convertTfjsGraph(model: TfjsGraphModel, outputNames: readonly string[]): { onnx: Uint8Array; conversion: OnnxConversion } {
   const weights = readWeights(model.weightSpecs, model.weightData);
   const initializers: Initializer[] = [];
@@ -281,5 +284,5 @@ export function convertTfjsGraph(model: TfjsGraphModel, outputNames: readonly st
       output: outputNames.map((name) => floatValue(name)),
     },
   });
-  return { onnx: ModelProto.encode(message).finish(), conversion: { inputName, outputNames, channels } };
+  return { onnx: ModelProto.encode(message).finish(), conversion: { inputName, outputNames } };
 }
