@@ -10,17 +10,21 @@ import { sql, type Kysely } from 'kysely';
  * tsvector concatenation shifts the right side's positions by the left side's largest, so A || (B || C || D)
  * equals ((A || B) || C) || D.
  */
+/** The event's part of a detection's document (camera and site names, description, labels), as the 20261122T1610 migration wrote it. */
+const eventPart = sql.raw(`
+  setweight(to_tsvector('english', coalesce((
+    SELECT cameras.name || ' ' || sites.name
+    FROM cameras JOIN sites ON sites.id = cameras.site_id
+    WHERE cameras.id = camera), '')), 'B')
+  || setweight(to_tsvector('english', coalesce((
+    SELECT jobs.result ->> 'ai_description' FROM jobs WHERE jobs.id = event_id), '')), 'C')
+  || setweight(to_tsvector('english', replace(array_to_string(labels, ' '), '_', ' ')), 'C')`);
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE FUNCTION detection_event_document(camera uuid, event_id text, labels text[])
     RETURNS tsvector LANGUAGE sql STABLE AS $$
-      SELECT setweight(to_tsvector('english', coalesce((
-             SELECT cameras.name || ' ' || sites.name
-             FROM cameras JOIN sites ON sites.id = cameras.site_id
-             WHERE cameras.id = camera), '')), 'B')
-        || setweight(to_tsvector('english', coalesce((
-             SELECT jobs.result ->> 'ai_description' FROM jobs WHERE jobs.id = event_id), '')), 'C')
-        || setweight(to_tsvector('english', replace(array_to_string(labels, ' '), '_', ' ')), 'C')
+      SELECT ${eventPart}
     $$
   `.execute(db);
   await sql`
@@ -50,14 +54,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE OR REPLACE FUNCTION detection_search_document(category text, label text, camera uuid, event_id text, labels text[])
     RETURNS tsvector LANGUAGE sql STABLE AS $$
-      SELECT setweight(to_tsvector('english', category || ' ' || label), 'A')
-        || setweight(to_tsvector('english', coalesce((
-             SELECT cameras.name || ' ' || sites.name
-             FROM cameras JOIN sites ON sites.id = cameras.site_id
-             WHERE cameras.id = camera), '')), 'B')
-        || setweight(to_tsvector('english', coalesce((
-             SELECT jobs.result ->> 'ai_description' FROM jobs WHERE jobs.id = event_id), '')), 'C')
-        || setweight(to_tsvector('english', replace(array_to_string(labels, ' '), '_', ' ')), 'C')
+      SELECT setweight(to_tsvector('english', category || ' ' || label), 'A') || ${eventPart}
     $$
   `.execute(db);
   await sql`DROP FUNCTION detection_event_document(uuid, text, text[])`.execute(db);
