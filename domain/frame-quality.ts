@@ -344,12 +344,3 @@ export function judgeFrameQuality(
     .filter((indicator) => assessed.some((frame) => frame.flags.includes(indicator)));
   return { frames: assessed, indicators };
 }
-
-/** Measures and flags every frame of an event, in order; `disabled` flags are never raised. */
-export function assessFrameQuality(
-  frames: readonly GreyFrame[],
-  settings: FrameQualitySettings = defaultFrameQualitySettings,
-  disabled: readonly string[] = [],
-): QualityReport {
-  return judgeFrameQuality(measureFrameQuality(frames, measuringOf(settings)), settings, disabled);
-}

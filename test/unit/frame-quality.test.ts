@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { assessFrameQuality } from '../support/frame-quality.js';
 import {
-  assessFrameQuality,
   blurEffect,
   changedShare,
   coveredArea,
