@@ -26,7 +26,7 @@ import { hasMotion } from '../domain/motion.js';
 import { parseVendorTimestamp } from '../domain/local-time.js';
 import { formatLocalTime, resolveTimezone } from '../domain/site-time.js';
 import { FailureType } from '../domain/failure-types.js';
-import type { Decision, DecisionMethod, FrameDetections, Sensitivity, SiteCategory } from '../domain/types.js';
+import { filtersRunAt, type Decision, type DecisionMethod, type FrameDetections, type Sensitivity, type SiteCategory } from '../domain/types.js';
 import { measureFrames } from '../media/frame-measures.js';
 import { jobMediaPrefix, type MediaStore } from '../media/store.js';
 import type { Logger } from '../logging/logger.js';
@@ -143,13 +143,12 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       detections: MeasuredFrameDetections[];
       sensitivity: Sensitivity;
     }): Promise<FrameAnalysis> {
-      const settings = sensitivity === 2 ? filterSettingsFor(siteCategory, filterOverrides) : null;
+      const settings = filtersRunAt(sensitivity) ? filterSettingsFor(siteCategory, filterOverrides) : null;
       const measuring = measuringOf(settings?.quality ?? defaultFrameQualitySettings);
-      const measures = carriedMeasures(frames, detections, settings && measuring) ?? (await measureFrames(
-          frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) })),
-          measuring,
-          (_frameIndex, error) => ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage),
-        ));
+      const stored = frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) }));
+      const measures =
+        carriedMeasures(frames, detections, settings && measuring) ??
+        (await measureFrames(stored, measuring, (_frameIndex, error) => ApplicationFailure.nonRetryable(error.message, FailureType.InvalidImage)));
       // The measures stop here: the filters' frames go on to the decision, the history and the database.
       const detected: FrameDetections[] = detections.map(({ measures: _measures, ...frame }) => frame);
       const activityDiffs = activityDiffsOf(measures);

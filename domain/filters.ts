@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { area, intersectionArea, iou } from './boxes.js';
 import { defaultFrameQualitySettings, qualityIndicators, type FrameQualitySettings, type QualityIndicator } from './frame-quality.js';
-import { detectionCategories, siteCategories } from './types.js';
+import { detectionCategories, filtersRunAt, siteCategories } from './types.js';
 import type { Box, Detection, DetectionCategory, FrameDetections, Sensitivity, SiteCategory } from './types.js';
 
 /** The indicators the filters add, each when it removed at least one detection. */
@@ -369,7 +369,7 @@ export function applyFilters(
   { settings = defaultFilterSettings, previousEvent = [] }: FilterOptions = {},
 ): FilterOutcome {
   let kept = frames.map((frame) => ({ ...frame, detections: [...frame.detections] }));
-  if (sensitivity < 2) return { kept, removed: [], indicators: [] };
+  if (!filtersRunAt(sensitivity)) return { kept, removed: [], indicators: [] };
 
   const minPersistenceFrames =
     frames.length <= FEW_FRAMES ? Math.min(settings.minPersistenceFrames, 1) : settings.minPersistenceFrames;

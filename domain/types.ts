@@ -44,6 +44,9 @@ export interface FrameDetections {
 
 export type Sensitivity = 0 | 1 | 2;
 
+/** Sensitivity 2 runs the nuisance filters (persistence among them); 0 and 1 keep every detection, a person seen once included. */
+export const filtersRunAt = (sensitivity: Sensitivity): boolean => sensitivity === 2;
+
 export type Decision = 'No' | 'Maybe' | 'Yes';
 export const crimeRateOf: Record<Decision, 0 | 1 | 2> = { No: 0, Maybe: 1, Yes: 2 };
 

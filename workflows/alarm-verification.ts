@@ -1,4 +1,5 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
+import { filtersRunAt } from '../domain/types.js';
 import { VigilCrimeRate, VigilDecision } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmWorkflowInput } from './contracts/alarm-verification.js';
 import type { WorkerJobSettings } from './contracts/job.js';
@@ -34,7 +35,7 @@ async function runAlarmPipeline(input: AlarmWorkflowInput, { settings, enterStag
   const siteTime = await alarmSteps.resolveSiteTime({ ...scope, site, timestamp: input.timestamp });
 
   enterStage('detect');
-  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: input.sensitivity < 2, measure: true });
+  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: !filtersRunAt(input.sensitivity), measure: true });
 
   enterStage('analyse');
   const analysis = await alarmSteps.analyseFrames({ ...scope, cameraId: input.cameraId, siteCategory: site.category, frames: input.frames, detections, sensitivity: input.sensitivity });

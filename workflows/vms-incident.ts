@@ -12,6 +12,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { filtersRunAt } from '../domain/types.js';
 import { vmsIncidentDecisionSettings, type VmsVerdict } from '../domain/vms-events.js';
 import { VigilDecision, VigilStage } from '../temporal/search-attributes.js';
 import type { WorkerJobSettings } from './contracts/job.js';
@@ -121,7 +122,7 @@ async function verify(scope: { accountId: string; incidentId: string }, settings
     const detections = await detectionActivities(settings.detectTaskQueue).detectFrames({
       ...job,
       frames: window.frames,
-      everyChangedFrame: rules.sensitivity < 2,
+      everyChangedFrame: !filtersRunAt(rules.sensitivity),
       measure: true,
     });
     const analysis = await alarmSteps.analyseFrames({ ...job, cameraId: window.cameraId, siteCategory: rules.siteCategory, frames: window.frames, detections, sensitivity: rules.sensitivity });
