@@ -1,3 +1,4 @@
+import type { Config } from '../config/index.js';
 import { iou } from '../domain/boxes.js';
 import { defaultFilterSettings, siteCategoryFilterDefaults } from '../domain/filters.js';
 import type { Detection, FrameDetections } from '../domain/types.js';
@@ -71,6 +72,11 @@ export interface DetectionEngineOptions {
   thermal?: boolean;
   /** The cascade and the tiles look at every other changed frame first (`examinationRounds`); false: at every changed frame. */
   everyOtherChange?: boolean;
+}
+
+/** The engine's passes as the detection worker's settings have them (the worker, and benchmarks of what it does). */
+export function configuredEngineOptions({ tiling, thermal, everyOtherChange }: Config['detector']): Pick<DetectionEngineOptions, 'tiling' | 'thermal' | 'everyOtherChange'> {
+  return { tiling, thermal, everyOtherChange };
 }
 
 /**

@@ -9,7 +9,7 @@ import { serveMetrics } from '../observability/metrics-server.js';
 import { abortedByInterrupt } from '../downloads/verified-download.js';
 import { createClassifier } from './classifier.js';
 import { configuredDetectorOptions, createDetector, type DetectorModel } from './detector.js';
-import { createDetectionEngine } from './engine.js';
+import { configuredEngineOptions, createDetectionEngine } from './engine.js';
 import { observeInference } from './metrics.js';
 import { configuredModels, ensureModelFiles } from './model-files.js';
 import { createDetectionWorker } from './worker.js';
@@ -45,13 +45,7 @@ const faceAnalyser = await createFaceAnalyser(modelOptions);
 // Face descriptors are written here, so they never travel through workflow histories.
 const db = createDatabase(config.database.url, 2);
 const connection = await connectNative(config);
-const engine = createDetectionEngine({
-  detector,
-  cascade,
-  tiling: config.detector.tiling,
-  thermal: config.detector.thermal,
-  everyOtherChange: config.detector.everyOtherChange,
-});
+const engine = createDetectionEngine({ detector, cascade, ...configuredEngineOptions(config.detector) });
 const worker = await createDetectionWorker({ config, connection, engine, media: createMediaStore(config.mediaStore), detector, classifier, reader, faces: { analyser: faceAnalyser, db } });
 metrics.trackWorker(worker, config.temporal.detectTaskQueue, config.detector.concurrency);
 const metricsServer = config.metrics.gpuWorkerPort

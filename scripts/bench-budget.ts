@@ -27,7 +27,7 @@ import { inheritedEnv, loadConfig } from '../config/index.js';
 import { createDatabase, type Db } from '../db/database.js';
 import { embeddedPostgresUrl } from '../db/embedded.js';
 import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
-import { createDetectionEngine } from '../gpu-worker/engine.js';
+import { configuredEngineOptions, createDetectionEngine } from '../gpu-worker/engine.js';
 import { freePort } from '../temporal/dev-server.js';
 import { createApiToken } from '../test/support/tokens.js';
 import { alarmForm, loadEvent, type FixtureEvent } from './lib/events.js';
@@ -248,13 +248,7 @@ async function bareDetection(events: readonly FixtureEvent[], count: number): Pr
   const detector = await open(config.detector.model);
   const cascade = config.detector.cascadeModel ? await open(config.detector.cascadeModel) : null;
   const engines = {
-    engineMs: createDetectionEngine({
-      detector,
-      cascade,
-      tiling: config.detector.tiling,
-      thermal: config.detector.thermal,
-      everyOtherChange: config.detector.everyOtherChange,
-    }),
+    engineMs: createDetectionEngine({ detector, cascade, ...configuredEngineOptions(config.detector) }),
     primaryMs: createDetectionEngine({ detector, cascade: null, tiling: false }),
   };
   const framesOf = (event: FixtureEvent) => event.frames.map((frame, index) => ({ index, load: async () => frame.bytes }));

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
-import { createDetectionEngine, type DetectionEngine } from '../gpu-worker/engine.js';
+import { configuredEngineOptions, createDetectionEngine, type DetectionEngine } from '../gpu-worker/engine.js';
 import { samplingPlan } from '../domain/classification/sampling.js';
 import { classificationClasses } from '../domain/classification/scores.js';
 import { decodeToRgb, type RgbImage } from '../media/image.js';
@@ -112,7 +112,7 @@ try {
     createDetector(configuredDetectorOptions(config.detector, model));
   const detector = await openDetector(config.detector.model);
   const cascade = config.detector.cascadeModel ? await openDetector(config.detector.cascadeModel) : null;
-  const engine: DetectionEngine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal });
+  const engine: DetectionEngine = createDetectionEngine({ detector, cascade, ...configuredEngineOptions(config.detector) });
   const bareDetection = async (images: readonly RgbImage[]) => {
     const started = performance.now();
     await engine.detectArriving(

@@ -4,7 +4,8 @@
  * Analysis (the analyseFrames activity at sensitivity 2, the `analyse` stage): from detections without measures
  * (it fetches and decodes the frames: as before, and still for older detection results) against detections with
  * the measures. Detection (the detectFrames activity's work, the `detect` stage): the engine alone against the
- * engine then the measures, as the activity does. Per alarm of 8 fixture frames: wall ms and CPU
+ * engine then the measures, as the activity does with other events in flight (alone, it runs them beside the engine:
+ * gpu-worker/activities.ts). Per alarm of 8 fixture frames: wall ms and CPU
  * ms of this process (every thread: libvips and onnxruntime included), median and mean, with the load average;
  * then the measures alone, what the detection worker now does more.
  */
@@ -18,7 +19,7 @@ import { loadConfig } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import type { MeasuredFrameDetections } from '../domain/frame-measures.js';
 import { configuredDetectorOptions, createDetector } from '../gpu-worker/detector.js';
-import { createDetectionEngine, type EventFrame } from '../gpu-worker/engine.js';
+import { configuredEngineOptions, createDetectionEngine, type EventFrame } from '../gpu-worker/engine.js';
 import { measureEventFrames } from '../gpu-worker/frame-measures.js';
 import { createLogger } from '../logging/logger.js';
 import { FileSystemMediaStore } from '../media/store.js';
@@ -71,7 +72,7 @@ const analysis = createAlarmActivities({ db, media, logger: createLogger('error'
 const open = (model: typeof config.detector.model) => createDetector(configuredDetectorOptions(config.detector, model));
 const detector = await open(config.detector.model);
 const cascade = config.detector.cascadeModel ? await open(config.detector.cascadeModel) : null;
-const engine = createDetectionEngine({ detector, cascade, tiling: config.detector.tiling, thermal: config.detector.thermal });
+const engine = createDetectionEngine({ detector, cascade, ...configuredEngineOptions(config.detector) });
 
 try {
   const stored = await Promise.all(
