@@ -1,14 +1,15 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import type { Config, DetectorModelName } from '../config/index.js';
 import type { Detection } from '../domain/types.js';
 import { resizableRgb, type ResizableImage, type RgbImage } from '../media/image.js';
 import { ModelFileMissingError, modelFilePath } from './model-files.js';
-import { INPUT_PLANE, INPUT_SIZE, type InputResize } from './models/adapter.js';
+import type { InputResize } from './models/adapter.js';
 import { cocoClassNames } from './models/coco-classes.js';
 import { detectorAdapters } from './models/index.js';
+import { withFreeImageSize } from './onnx-proto.js';
 import { toDetections } from './postprocess.js';
 import { isPseudoColour, toLuminance } from './pseudo-colour.js';
-import type { SessionDevice, SessionLogger } from './session.js';
+import type { ModelSource, SessionDevice, SessionLogger } from './session.js';
 import { openSessionPool } from './session-pool.js';
 
 /** The models config names; each must have an adapter below. */
@@ -50,8 +51,9 @@ export interface PreparedFrame {
   height: number;
   /** The frame was pseudo-colour and reached the model as luminance. */
   pseudoColour: boolean;
-  /** NCHW [1, 3, INPUT_SIZE, INPUT_SIZE]. */
+  /** NCHW, `dims` ([1, 3, height, width] of the model's input for this frame). */
   tensor: Float32Array;
+  dims: [number, number, number, number];
 }
 
 export interface Detector {
@@ -88,16 +90,22 @@ export function configuredDetectorOptions(settings: Config['detector'], model: D
   return { modelsDir, model, device, intraOpThreads, sessions, paletteToLuminance };
 }
 
-export async function createDetector(opts: DetectorOptions): Promise<Detector> {
-  const adapter = detectorAdapters[opts.model];
-  const modelPath = modelFilePath(opts.modelsDir, opts.model);
+/** What a session of `model` opens: its file, or the file's bytes with the image size set free (`ModelAdapter.freeInputSize`). */
+export async function detectorModelSource(modelsDir: string, model: DetectorModel): Promise<ModelSource> {
+  const modelPath = modelFilePath(modelsDir, model);
   try {
     await access(modelPath);
   } catch {
-    throw new ModelFileMissingError(modelPath, opts.model);
+    throw new ModelFileMissingError(modelPath, model);
   }
+  return detectorAdapters[model].freeInputSize ? withFreeImageSize(await readFile(modelPath)) : modelPath;
+}
+
+export async function createDetector(opts: DetectorOptions): Promise<Detector> {
+  const adapter = detectorAdapters[opts.model];
+  const modelPath = modelFilePath(opts.modelsDir, opts.model);
   const sessions = opts.sessions ?? 1;
-  const pool = await openSessionPool(modelPath, opts.device, opts.intraOpThreads, sessions, opts.logger);
+  const pool = await openSessionPool(await detectorModelSource(opts.modelsDir, opts.model), opts.device, opts.intraOpThreads, sessions, opts.logger);
   const missing = [adapter.inputName, ...adapter.outputNames].filter(
     (name) => !pool.inputNames.includes(name) && !pool.outputNames.includes(name),
   );
@@ -117,17 +125,21 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
   };
   opts.logger?.info({ ...info, modelPath, scoreThreshold, paletteToLuminance }, 'detector ready');
 
-  // Input tensors are 2 MB each: reused rather than allocated and zeroed for every frame.
+  // Input tensors are up to 2 MB each: reused rather than allocated and zeroed for every frame (one size per aspect ratio).
   const spareTensors: Float32Array[] = [];
+  const tensorOf = (length: number) => {
+    const spare = spareTensors.findIndex((tensor) => tensor.length === length);
+    return spare >= 0 ? spareTensors.splice(spare, 1)[0]! : new Float32Array(length);
+  };
 
   async function prepare(frame: ResizableImage, knownPseudoColour?: boolean): Promise<PreparedFrame> {
     const resize: InputResize = adapter.resizeFor(frame.width, frame.height);
     const rgb = await frame.resize(resize.width, resize.height, resize.kernel);
     const pseudoColour = paletteToLuminance && (knownPseudoColour ?? isPseudoColour(rgb));
     if (pseudoColour) toLuminance(rgb);
-    const tensor = spareTensors.pop() ?? new Float32Array(3 * INPUT_PLANE);
+    const tensor = tensorOf(3 * resize.inputHeight * resize.inputWidth);
     adapter.fillTensor(rgb, resize, tensor);
-    return { width: frame.width, height: frame.height, pseudoColour, tensor };
+    return { width: frame.width, height: frame.height, pseudoColour, tensor, dims: [1, 3, resize.inputHeight, resize.inputWidth] };
   }
 
   /** The model's candidates at or above `minScore`, decoded on the session's thread (session-pool.ts says why). */
@@ -135,11 +147,13 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
     const result = await pool.run({
       inputName: adapter.inputName,
       input: frame.tensor,
-      dims: [1, 3, INPUT_SIZE, INPUT_SIZE],
+      dims: frame.dims,
       outputNames: adapter.outputNames,
       decode: { model: opts.model, frame: { width: frame.width, height: frame.height }, scoreThreshold: minScore },
     });
-    if (spareTensors.length < MAX_SPARE_TENSORS) spareTensors.push(result.input);
+    // The oldest spare goes first: sizes no longer asked for (another camera's aspect ratio) do not stay.
+    spareTensors.push(result.input);
+    if (spareTensors.length > MAX_SPARE_TENSORS) spareTensors.shift();
     return { candidates: result.candidates!, ms: result.ms };
   }
 

@@ -30,9 +30,8 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { detectorModels, loadConfig, type DetectorModelName } from '../config/index.js';
 import { applyFilters } from '../domain/filters.js';
-import { createDetector, type Detector } from '../gpu-worker/detector.js';
+import { createDetector, detectorModelSource, type Detector } from '../gpu-worker/detector.js';
 import { createDetectionEngine, type DetectionEngine, type EventDetections, type EventFrame } from '../gpu-worker/engine.js';
-import { INPUT_SIZE } from '../gpu-worker/models/adapter.js';
 import { openSession } from '../gpu-worker/session.js';
 import { decodeToRgb, openResizable } from '../media/image.js';
 import { percentile } from './lib/stats.js';
@@ -201,10 +200,10 @@ async function benchSet(detector: Detector, bareRun: () => Promise<number>, set:
 
 /** The faster of one in-process session with the detector's per-session threads and one with every core. */
 async function bareBaseline(model: DetectorModelName, inputName: string, input: ort.Tensor) {
-  const modelPath = path.resolve(config.detector.modelsDir, `${model}.onnx`);
+  const source = await detectorModelSource(config.detector.modelsDir, model);
   const candidates = [];
   for (const threads of new Set([intraOpThreads, os.availableParallelism()])) {
-    const { session } = await openSession(modelPath, config.detector.device, threads, undefined);
+    const { session } = await openSession(source, config.detector.device, threads, undefined);
     const run = () => timed(() => session.run({ [inputName]: input }));
     for (let i = 0; i < WARMUP_RUNS; i++) await run();
     const sample: number[] = [];
@@ -219,7 +218,8 @@ async function bareBaseline(model: DetectorModelName, inputName: string, input: 
 async function benchModel(model: DetectorModelName, sets: FrameSet[]) {
   const detector = await createDetector({ modelsDir: config.detector.modelsDir, model, device: config.detector.device, intraOpThreads, sessions });
   const firstFrame = await openResizable(sets[0]!.events[0]!.frames[0]!);
-  const fixedInput = new ort.Tensor('float32', Float32Array.from((await detector.prepare(firstFrame)).tensor), [1, 3, INPUT_SIZE, INPUT_SIZE]);
+  const prepared = await detector.prepare(firstFrame);
+  const fixedInput = new ort.Tensor('float32', Float32Array.from(prepared.tensor), prepared.dims);
   const bare = await bareBaseline(model, detector.inputName, fixedInput);
 
   const results = [];

@@ -192,6 +192,7 @@ describe('decodeYolox', () => {
     output.set([values.tx, values.ty, Math.log(values.w), Math.log(values.h), values.obj], row);
     output[row + 5 + values.classId] = values.cls;
   }
+  const square = { scale: 0.5, inputWidth: 416, inputHeight: 416 };
   // Stride 8, cell (10, 5): centre (84, 44), 32x64 in letterbox pixels.
   setRow(5 * 52 + 10, { tx: 0.5, ty: 0.5, w: 4, h: 8, obj: 0.9, classId: COCO.person, cls: 0.8 });
   // Stride 16, cell (3, 2): centre (56, 40), 32x32.
@@ -200,7 +201,7 @@ describe('decodeYolox', () => {
   setRow(52 * 52 + 26 * 26 + 7, { tx: 0, ty: 0, w: 1, h: 1, obj: 0.2, classId: COCO.car, cls: 1 });
 
   it('decodes grid offsets, exp sizes and obj x cls scores per stride, undoing the letterbox scale', () => {
-    const candidates = decodeYolox(output, 0.5, 0.25);
+    const candidates = decodeYolox(output, square, 0.25);
     assert.equal(candidates.length, 2);
     const [person, car] = candidates;
     assert.equal(person?.classId, COCO.person);
@@ -211,11 +212,32 @@ describe('decodeYolox', () => {
     assertBoxClose(car.box, [80, 48, 144, 112]);
   });
 
+  it('walks each stride grid of a rectangular input row by row', () => {
+    // 416 x 256: grids of 52 x 32, 26 x 16 and 13 x 8 cells.
+    const rectangular = new Float32Array((52 * 32 + 26 * 16 + 13 * 8) * ROW);
+    const setCell = (index: number, classId: number) => {
+      rectangular.set([0.5, 0.5, 0, 0, 0.9], index * ROW);
+      rectangular[index * ROW + 5 + classId] = 0.9;
+    };
+    // Stride 16, cell (3, 2): after the 52 x 32 cells of stride 8; centre (56, 40).
+    setCell(52 * 32 + 2 * 26 + 3, COCO.car);
+    // Stride 32, cell (12, 7): the last cell; centre (400, 240).
+    setCell(52 * 32 + 26 * 16 + 7 * 13 + 12, COCO.person);
+    const candidates = decodeYolox(rectangular, { scale: 1, inputWidth: 416, inputHeight: 256 }, 0.25);
+    assert.deepEqual(
+      candidates.map((c) => [c.classId, c.box]),
+      [
+        [COCO.car, [48, 32, 64, 48]],
+        [COCO.person, [384, 224, 416, 256]],
+      ],
+    );
+  });
+
   it('takes the best class of an anchor only', () => {
     const row = (5 * 52 + 10) * ROW;
     const copy = output.slice();
     copy[row + 5 + COCO.dog] = 0.85;
-    const candidates = decodeYolox(copy, 0.5, 0.25);
+    const candidates = decodeYolox(copy, square, 0.25);
     assert.deepEqual(
       candidates.map((c) => c.classId),
       [COCO.dog, COCO.car],

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { INPUT_PLANE } from '../../gpu-worker/models/adapter.js';
 import { yolox } from '../../gpu-worker/models/yolox.js';
+import { detectorModelSource } from '../../gpu-worker/detector.js';
 import { openResizable } from '../../media/image.js';
 import { openSessionPool } from '../../gpu-worker/session-pool.js';
 import { openSession } from '../../gpu-worker/session.js';
@@ -47,17 +48,19 @@ describe('session pool', () => {
     const frame = await openResizable(await readFile(path.join(fixturesDir, 'events/pets2009_people_walking_a/frame_00.jpg')));
     const resize = yolox.resizeFor(frame.width, frame.height);
     const input = () => {
-      const tensor = new Float32Array(3 * INPUT_PLANE);
+      const tensor = new Float32Array(3 * resize.inputHeight * resize.inputWidth);
       return frame.resize(resize.width, resize.height, resize.kernel).then((rgb) => (yolox.fillTensor(rgb, resize, tensor), tensor));
     };
-    const pool = await openSessionPool(modelPath, { kind: 'cpu' }, 1, 1, undefined);
+    const frameDims = [1, 3, resize.inputHeight, resize.inputWidth];
+    const pool = await openSessionPool(await detectorModelSource(modelsDir, 'yolox_nano_416_coco'), { kind: 'cpu' }, 1, 1, undefined);
     try {
-      const raw = await pool.run({ inputName: 'images', input: await input(), dims, outputNames: ['output'] });
+      assert.notEqual(resize.inputHeight, resize.inputWidth, 'a frame that is not square runs on an input that is not square');
+      const raw = await pool.run({ inputName: 'images', input: await input(), dims: frameDims, outputNames: ['output'] });
       const expected = yolox.decode(raw.outputs, frame, 0.25);
       const decoded = await pool.run({
         inputName: 'images',
         input: await input(),
-        dims,
+        dims: frameDims,
         outputNames: ['output'],
         decode: { model: 'yolox_nano_416_coco', frame: { width: frame.width, height: frame.height }, scoreThreshold: 0.25 },
       });
