@@ -6,10 +6,10 @@ import { ModelFileMissingError, modelFilePath } from './model-files.js';
 import type { InputResize } from './models/adapter.js';
 import { cocoClassNames } from './models/coco-classes.js';
 import { detectorAdapters } from './models/index.js';
-import { withFreeImageSize } from './onnx-proto.js';
+import { detectorGraph } from './onnx-proto.js';
 import { toDetections } from './postprocess.js';
 import { isPseudoColour, toLuminance } from './pseudo-colour.js';
-import type { ModelSource, SessionDevice, SessionLogger } from './session.js';
+import type { SessionDevice, SessionLogger } from './session.js';
 import { openSessionPool } from './session-pool.js';
 
 /** The models config names; each must have an adapter below. */
@@ -90,15 +90,16 @@ export function configuredDetectorOptions(settings: Config['detector'], model: D
   return { modelsDir, model, device, intraOpThreads, sessions, paletteToLuminance };
 }
 
-/** What a session of `model` opens: its file, or the file's bytes with the image size set free (`ModelAdapter.freeInputSize`). */
-export async function detectorModelSource(modelsDir: string, model: DetectorModel): Promise<ModelSource> {
+/** What a session of `model` opens: its file's graph as `detectorGraph` rewrites it for the model's adapter. */
+export async function detectorModelSource(modelsDir: string, model: DetectorModel): Promise<Uint8Array> {
   const modelPath = modelFilePath(modelsDir, model);
   try {
     await access(modelPath);
   } catch {
     throw new ModelFileMissingError(modelPath, model);
   }
-  return detectorAdapters[model].freeInputSize ? withFreeImageSize(await readFile(modelPath)) : modelPath;
+  const { inputName, freeInputSize } = detectorAdapters[model];
+  return detectorGraph(await readFile(modelPath), { inputName, freeImageSize: freeInputSize });
 }
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {

@@ -1,6 +1,6 @@
 /**
- * ONNX models as protocol buffers: the messages Vigil writes (a FaceRes graph converted in tfjs-to-onnx.ts) and
- * the one rewrite it makes of a model file it is given (the image size of a fully convolutional detector set free).
+ * ONNX models as protocol buffers: the messages Vigil writes (a FaceRes graph converted in tfjs-to-onnx.ts), and
+ * how it rewrites a detector's model file before opening it (`detectorGraph`).
  */
 import protobuf from 'protobufjs';
 
@@ -65,35 +65,51 @@ const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const LENGTH_DELIMITED = 2;
 
+type Dimension = { dimValue?: number; dimParam?: string };
+
 interface ValueInfo {
   name: string;
-  type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } };
+  type?: { tensorType?: { elemType?: number; shape?: { dim?: Dimension[] } } };
 }
 
 /**
- * A model whose file declares a fixed NCHW input size, opened with its height and width free (and its outputs'
- * sizes, which follow them): for a fully convolutional detector, whose graph computes every reshape from its
- * input, so a frame can be run at its own aspect ratio instead of letterboxed into the declared square.
- * Only the graph's inputs and outputs are rewritten; every other byte of the file is kept as it is.
+ * A detector's model file as its sessions open it; every byte but the graph's inputs and outputs kept as it is.
+ * - Only the image input `inputName` stays a graph input. Older exporters (PaddlePaddle's, for PicoDet) list every
+ *   weight and constant as an input too, and onnxruntime then treats them as values a caller could replace: no
+ *   pre-packed convolution weights, no constant folding. Without them PicoDet-S runs in two thirds of the time,
+ *   its outputs the same to 1e-6 (BENCHMARKS "Detector graphs").
+ * - `freeImageSize`: the input's height and width (and the outputs' sizes, which follow them) are set free, for a
+ *   fully convolutional detector whose graph computes every reshape from its input, so that a frame runs at its own
+ *   aspect ratio instead of letterboxed into the square the file declares.
  */
-export function withFreeImageSize(model: Uint8Array): Uint8Array {
+export function detectorGraph(model: Uint8Array, { inputName, freeImageSize }: { inputName: string; freeImageSize: boolean }): Uint8Array {
   return rewriteMessages(model, MODEL_GRAPH, (graph) => {
-    const freed = rewriteMessages(graph, GRAPH_INPUT, (input) =>
-      rewriteValueInfo(input, (dims, name) => dims.map((dim, axis) => (axis >= 2 ? { dimParam: `${name}_${axis === 2 ? 'height' : 'width'}` } : dim))),
-    );
-    return rewriteMessages(freed, GRAPH_OUTPUT, (output) => rewriteValueInfo(output, (dims, name) => dims.map((_, axis) => ({ dimParam: `${name}_${axis}` }))));
+    const imageOnly = rewriteMessages(graph, GRAPH_INPUT, (input) => {
+      const info = decodeValueInfo(input);
+      if (info.name !== inputName) return null;
+      return freeImageSize ? withDims(info, (dims) => dims.map((dim, axis) => (axis >= 2 ? { dimParam: `${info.name}_${axis === 2 ? 'height' : 'width'}` } : dim))) : input;
+    });
+    if (!freeImageSize) return imageOnly;
+    return rewriteMessages(imageOnly, GRAPH_OUTPUT, (output) => {
+      const info = decodeValueInfo(output);
+      return withDims(info, (dims) => dims.map((_, axis) => ({ dimParam: `${info.name}_${axis}` })));
+    });
   });
 }
 
-function rewriteValueInfo(bytes: Uint8Array, dims: (dims: { dimValue?: number; dimParam?: string }[], name: string) => { dimValue?: number; dimParam?: string }[]): Uint8Array {
-  const info = ValueInfoProto.toObject(ValueInfoProto.decode(bytes), { longs: Number }) as ValueInfo;
+const decodeValueInfo = (bytes: Uint8Array) => ValueInfoProto.toObject(ValueInfoProto.decode(bytes), { longs: Number }) as ValueInfo;
+
+function withDims(info: ValueInfo, dims: (dims: Dimension[]) => Dimension[]): Uint8Array {
   const shape = info.type?.tensorType?.shape;
-  if (shape?.dim) shape.dim = dims(shape.dim, info.name);
+  if (shape?.dim) shape.dim = dims(shape.dim);
   return ValueInfoProto.encode(ValueInfoProto.fromObject(info)).finish();
 }
 
-/** `message` with each occurrence of the embedded message `field` replaced by what `rewrite` makes of it, the rest byte for byte. */
-function rewriteMessages(message: Uint8Array, field: number, rewrite: (embedded: Uint8Array) => Uint8Array): Uint8Array {
+/**
+ * `message` with each occurrence of the embedded message `field` replaced by what `rewrite` makes of it (null:
+ * left out), the rest byte for byte.
+ */
+function rewriteMessages(message: Uint8Array, field: number, rewrite: (embedded: Uint8Array) => Uint8Array | null): Uint8Array {
   const reader = protobuf.Reader.create(message);
   const parts: Uint8Array[] = [];
   let copiedTo = 0;
@@ -101,8 +117,9 @@ function rewriteMessages(message: Uint8Array, field: number, rewrite: (embedded:
     const tagAt = reader.pos;
     const tag = reader.uint32();
     if (tag >>> 3 === field && (tag & 7) === LENGTH_DELIMITED) {
-      const embedded = reader.bytes();
-      parts.push(message.subarray(copiedTo, tagAt), protobuf.Writer.create().uint32(tag).bytes(rewrite(embedded)).finish());
+      const rewritten = rewrite(reader.bytes());
+      parts.push(message.subarray(copiedTo, tagAt));
+      if (rewritten) parts.push(protobuf.Writer.create().uint32(tag).bytes(rewritten).finish());
       copiedTo = reader.pos;
     } else {
       reader.skipType(tag & 7);

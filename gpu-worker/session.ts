@@ -32,7 +32,8 @@ export async function openSession(
   logger: SessionLogger | undefined,
 ): Promise<OpenedSession> {
   const options: ort.InferenceSession.SessionOptions = {
-    // Warnings are noise here: PicoDet alone logs ~200 "initializer appears in graph inputs" lines.
+    // Warnings are noise here: PicoDet's file alone logs ~200 "initializer appears in graph inputs" lines (the
+    // detectors open their graphs without them, gpu-worker/onnx-proto.ts; the classifier and tests open files as they are).
     logSeverityLevel: 3,
     // Spinning ORT threads keep the cores busy after each run and slow down the sharp resize of the next frame.
     extra: { session: { intra_op: { allow_spinning: '0' } } },

@@ -21,7 +21,7 @@ export interface ModelAdapter {
   outputNames: readonly string[];
   /**
    * The graph runs on any input size its strides divide, though its file declares INPUT_SIZE square: it is
-   * opened with the size set free (`withFreeImageSize`, gpu-worker/onnx-proto.ts) and `resizeFor` gives each
+   * opened with the size set free (`detectorGraph`, gpu-worker/onnx-proto.ts) and `resizeFor` gives each
    * frame an input as small as it allows.
    */
   freeInputSize: boolean;

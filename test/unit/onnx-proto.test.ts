@@ -3,17 +3,30 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import protobuf from 'protobufjs';
 import { yolox } from '../../gpu-worker/models/yolox.js';
-import { withFreeImageSize } from '../../gpu-worker/onnx-proto.js';
+import { detectorGraph } from '../../gpu-worker/onnx-proto.js';
 import { modelsDir } from '../support/paths.js';
 
 const grey = (height: number, width: number) => new ort.Tensor('float32', new Float32Array(3 * height * width).fill(114), [1, 3, height, width]);
 
-describe('withFreeImageSize', () => {
+/** The names a model's graph lists as its inputs (the fields read: onnx.proto's ModelProto.graph, GraphProto.input, ValueInfoProto.name). */
+const ModelInputs = protobuf.Root.fromJSON({
+  nested: {
+    Model: { fields: { graph: { type: 'Graph', id: 7 } } },
+    Graph: { fields: { input: { rule: 'repeated', type: 'ValueInfo', id: 11 } } },
+    ValueInfo: { fields: { name: { type: 'string', id: 1 } } },
+  },
+}).lookupType('Model');
+const graphInputs = (model: Uint8Array) => (ModelInputs.toObject(ModelInputs.decode(model)) as { graph: { input: { name: string }[] } }).graph.input.map(({ name }) => name);
+
+const modelFile = (name: string) => readFile(path.join(modelsDir, `${name}.onnx`));
+
+describe('detectorGraph', () => {
   it('opens YOLOX-nano on inputs of any stride-32 size, the square one giving what the file gives', async () => {
-    const file = await readFile(path.join(modelsDir, 'yolox_nano_416_coco.onnx'));
+    const file = await modelFile('yolox_nano_416_coco');
     const fixed = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
-    const free = await ort.InferenceSession.create(withFreeImageSize(file), { logSeverityLevel: 3 });
+    const free = await ort.InferenceSession.create(detectorGraph(file, { inputName: 'images', freeImageSize: true }), { logSeverityLevel: 3 });
     try {
       await assert.rejects(fixed.run({ images: grey(256, 416) }), /dimensions/i);
       const rectangular = (await free.run({ images: grey(256, 416) })).output!;
@@ -27,11 +40,32 @@ describe('withFreeImageSize', () => {
   });
 
   it('rewrites only the inputs and outputs: the graph keeps every node and weight', async () => {
-    const file = await readFile(path.join(modelsDir, 'yolox_nano_416_coco.onnx'));
-    const freed = withFreeImageSize(file);
-    // Four dimensions named instead of numbered (input height and width, 3 output sizes): a few dozen bytes.
+    const file = await modelFile('yolox_nano_416_coco');
+    const freed = detectorGraph(file, { inputName: 'images', freeImageSize: true });
+    // Five dimensions named instead of numbered (input height and width, 3 output sizes): a few dozen bytes.
     assert.ok(Math.abs(freed.length - file.length) < 200, `${file.length} → ${freed.length} bytes`);
     assert.ok(Buffer.from(freed).includes(Buffer.from('images_height')));
+  });
+
+  it("leaves PicoDet-S's weights out of its inputs, its outputs unchanged", async () => {
+    const file = await modelFile('picodet_s_416_coco');
+    const original = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+    const rewritten = await ort.InferenceSession.create(detectorGraph(file, { inputName: 'image', freeImageSize: false }), { logSeverityLevel: 3 });
+    try {
+      // The file lists every weight and constant as an input.
+      assert.ok(graphInputs(file).length > 100, `${graphInputs(file).length} inputs`);
+      assert.deepEqual(graphInputs(detectorGraph(file, { inputName: 'image', freeImageSize: false })), ['image']);
+      const image = new ort.Tensor('float32', Float32Array.from({ length: 3 * 416 * 416 }, (_, i) => ((i * 7919) % 255) / 255 - 0.5), [1, 3, 416, 416]);
+      const [before, after] = await Promise.all([original.run({ image }), rewritten.run({ image })]);
+      for (const name of rewritten.outputNames) {
+        const expected = before[name]!.data as Float32Array;
+        const actual = after[name]!.data as Float32Array;
+        assert.equal(actual.length, expected.length);
+        assert.ok(actual.every((value, i) => Math.abs(value - expected[i]!) < 1e-5), name);
+      }
+    } finally {
+      await Promise.all([original.release(), rewritten.release()]);
+    }
   });
 });
 
