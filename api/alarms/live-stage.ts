@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { progressQuery } from '../../workflows/contracts/job.js';
+import { VigilStage } from '../../temporal/search-attributes.js';
 
 /** How long a status request waits for the workflow's live stage before falling back to the stored one. */
 const deadlineMs = 1500;
@@ -7,17 +7,17 @@ const deadlineMs = 1500;
 const stageMaxAgeMs = 200;
 
 /**
- * The live stage of running jobs, asked of their workflows (the `progress` query) at most once per job every
- * 200 ms: each query is a round trip through Temporal and a task on the analysis worker, so a client polling
- * every few milliseconds would otherwise spend, per alarm, CPU that the alarms being verified need (measured:
- * 130–160 ms per alarm with 10 ms polls). A job's status and end come from its row, never from here, so an
- * ended job is seen at once.
+ * The live stage of running jobs: the `VigilStage` search attribute each stage sets (workflows/job-lifecycle.ts), as
+ * Temporal describes the workflow, at most once per job every 200 ms. A description is read from the server's own
+ * record of the workflow; the `progress` query it replaces was a task on the analysis worker too, and a client
+ * polling its running alarms cost the stack, per alarm, CPU that the alarms being verified needed (BENCHMARKS
+ * "Status polls"). A job's status and end come from its row, never from here, so an ended job is seen at once.
  */
 export function liveStageReader(temporal: Client): (jobId: string) => Promise<string | undefined> {
   return recentAnswers(async (jobId) => {
     try {
-      const progress = await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.getHandle(jobId).query(progressQuery));
-      return progress.stage;
+      const description = await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.getHandle(jobId).describe());
+      return description.typedSearchAttributes.get(VigilStage);
     } catch {
       return undefined;
     }
