@@ -90,8 +90,9 @@ export function examinationPlan(copies: readonly ChangeCopy[], regionsOf: (width
  * one after, so never two neighbouring frames are left out. A person the filters keep in an event of more
  * than `FEW_FRAMES` frames is seen in two frames at least (domain/filters.ts, persistence): when they are
  * neighbours (a person walking through), `first` examines one of them. Once the pass finds something
- * new, it examines the regions it left out (`whenFound`, as `examinationPlan`), so that what the filters and
- * the decision judge (persistence, a vehicle moving or parked) is what the model saw in each frame.
+ * new, it examines the regions it left out (`whenFound`, as `examinationPlan`; the tiled pass only the tiles in
+ * which it found something new, gpu-worker/engine.ts), so that what the filters and the decision judge
+ * (persistence, a vehicle moving or parked) is what the model saw in each frame.
  * Without `everyOtherChange`, `first` examines every changed region, as `examinationPlan`.
  */
 export function examinationRounds(

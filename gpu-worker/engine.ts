@@ -104,17 +104,18 @@ const NEW_FIND_SCORE = {
 };
 const SAME_OBJECT_IOU = 0.5;
 
-/** Whether `after` (a pass's results) holds a person or vehicle the filters might keep that `before` (the frames going into it) did not. */
-function findsNew(after: readonly FrameDetections[], before: readonly FrameDetections[]): boolean {
-  return after.some((frame, i) =>
-    frame.detections.some(
-      (found) =>
-        (found.category === 'person' || found.category === 'vehicle') &&
-        found.score >= NEW_FIND_SCORE[found.category] &&
-        !before[i]!.detections.some((had) => had.category === found.category && iou(had.box, found.box) >= SAME_OBJECT_IOU),
-    ),
+/** Whether `found` holds a person or vehicle the filters might keep that `had` (the frame's detections before the pass) did not. */
+function holdsNew(found: readonly Detection[], had: readonly Detection[]): boolean {
+  return found.some(
+    (object) =>
+      (object.category === 'person' || object.category === 'vehicle') &&
+      object.score >= NEW_FIND_SCORE[object.category] &&
+      !had.some((known) => known.category === object.category && iou(known.box, object.box) >= SAME_OBJECT_IOU),
   );
 }
+
+/** Whether `after` (a pass's results) holds something new against `before` (the frames going into it), in any frame. */
+const findsNew = (after: readonly FrameDetections[], before: readonly FrameDetections[]) => after.some((frame, i) => holdsNew(frame.detections, before[i]!.detections));
 
 const msSince = (started: number) => Math.round((performance.now() - started) * 10) / 10;
 
@@ -187,7 +188,12 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
         return whole.map((frame, position) => ({ ...frame, detections: mergeTiled(frame.detections, fromTiles(position)) }));
       };
       results = await tiled(rounds.first);
-      if (findsNew(results, whole)) results = await tiled(rounds.whenFound);
+      // The tiles left out are looked at again only where the first round found something new: an object seen in two
+      // neighbouring frames was in one of them, in the same tile or, moving, in the tile it moved to, found new there.
+      const withNewFinds = new Set(found.flatMap((tiles, position) => tiles.flatMap((finds, tile) => (finds && holdsNew(finds, whole[position]!.detections) ? [tile] : []))));
+      if (withNewFinds.size > 0) {
+        results = await tiled(rounds.whenFound.map((froms, position) => froms.map((from, tile) => (withNewFinds.has(tile) ? from : rounds.first[position]![tile]!))));
+      }
       tiledRun = { tiles: found.reduce((sum, tiles) => sum + tiles.filter(Boolean).length, 0), ms: msSince(started) };
     }
 

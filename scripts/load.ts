@@ -1,9 +1,11 @@
 /**
  * Fixed-rate load on a running Vigil on this host:
- *   npm run load -- --url http://127.0.0.1:8080 --token <token> --rate 5 --duration 60 [--drain 180] [--events <dir>]
+ *   npm run load -- --url http://127.0.0.1:8080 --token <token> --rate 5 --duration 60 [--drain 180] [--poll-ms 250] [--events <dir>]
  * Submits one alarm every 1/rate s for `duration` s whatever the answers (open loop, so a slow server
  * cannot slow the arrivals down), rotating over the fixture events, each submission in a zone of its own
- * (the cooldown is per camera). Then drains: polls every accepted job until it ends or the drain deadline.
+ * (the cooldown is per camera). Meanwhile, and then until the drain deadline, polls every accepted job that has
+ * not ended, one pass over them every `--poll-ms`: each poll is a status request the stack serves besides the
+ * alarms (a client that waits for the webhook instead polls nothing; one that polls each alarm every second, 1000).
  * Prints accept latency p50/p99, submit→finished p50/p95/p99 (the server's finished_at against the send
  * time: same host, same clock), throughput and lost jobs (accepted, not ended by the deadline), then one
  * JSON line. Exits 1 when a job was lost or a submission was not accepted.
@@ -23,8 +25,9 @@ const MAX_RATE = 50;
 const MAX_DURATION_S = 300;
 const MAX_DRAIN_S = 600;
 const REQUEST_TIMEOUT_MS = 30_000;
-const POLL_INTERVAL_MS = 250;
 const POLL_CONCURRENCY = 4;
+const MIN_POLL_MS = 10;
+const MAX_POLL_MS = 10_000;
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2' },
     duration: { type: 'string', default: '30' },
     drain: { type: 'string', default: '180' },
+    'poll-ms': { type: 'string', default: '250' },
     events: { type: 'string', default: path.resolve(repoRoot, '../shared/fixtures/media/events') },
   },
 });
@@ -41,9 +45,11 @@ const { baseUrl, token } = loadTarget(values.url, values.token);
 const rate = Number(values.rate);
 const durationS = Number(values.duration);
 const drainS = Number(values.drain);
+const pollMs = Number(values['poll-ms']);
 if (!(rate > 0 && rate <= MAX_RATE)) fail(`--rate must be above 0 and at most ${MAX_RATE} per second.`);
 if (!(durationS > 0 && durationS <= MAX_DURATION_S)) fail(`--duration must be above 0 and at most ${MAX_DURATION_S} s.`);
 if (!(drainS >= 0 && drainS <= MAX_DRAIN_S)) fail(`--drain must be 0 to ${MAX_DRAIN_S} s.`);
+if (!(pollMs >= MIN_POLL_MS && pollMs <= MAX_POLL_MS)) fail(`--poll-ms must be ${MIN_POLL_MS} to ${MAX_POLL_MS}.`);
 
 async function loadEvents(folder: string): Promise<FixtureEvent[]> {
   const events: FixtureEvent[] = [];
@@ -115,7 +121,7 @@ async function pollOnce(pending: Submission[]): Promise<void> {
   await Promise.all(Array.from({ length: POLL_CONCURRENCY }, poller));
 }
 
-console.log(`load: ${total} alarms at ${rate}/s for ${durationS} s over ${events.length} fixture events, each in its own zone, against ${baseUrl.origin}`);
+console.log(`load: ${total} alarms at ${rate}/s for ${durationS} s over ${events.length} fixture events, each in its own zone, against ${baseUrl.origin}; every pending job polled each ${pollMs} ms`);
 const startedAt = Date.now();
 const inFlight: Promise<void>[] = [];
 let submitting = true;
@@ -128,7 +134,7 @@ const polling = (async () => {
     if (submittedAll && pending.length === 0) return;
     if (submittedAll && Date.now() > drainDeadline) return;
     await pollOnce(pending);
-    await delay(POLL_INTERVAL_MS);
+    await delay(pollMs);
   }
 })();
 
@@ -158,6 +164,7 @@ const summary = {
   url: baseUrl.origin,
   rate,
   durationS,
+  pollMs,
   events: events.length,
   submitted: submissions.length,
   accepted: accepted.length,
