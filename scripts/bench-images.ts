@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { loadConfig } from '../config/index.js';
 import { imageTags } from '../domain/image-tags.js';
 import { CLASSIFIER_MODEL, createClassifier } from '../gpu-worker/classifier.js';
-import { createDetector } from '../gpu-worker/detector.js';
+import { createDetector, detectorModelSource } from '../gpu-worker/detector.js';
 import { imageSignals } from '../gpu-worker/image-signals.js';
 import { modelFilePath } from '../gpu-worker/model-files.js';
 import { INPUT_SIZE } from '../gpu-worker/models/adapter.js';
@@ -54,7 +54,7 @@ async function pictures(): Promise<{ name: string; bytes: Buffer }[]> {
 const detector = await createDetector({ modelsDir, model, device, intraOpThreads, sessions });
 const classifier = await createClassifier({ modelsDir, device, intraOpThreads });
 // The bare baseline: one in-process session of each model, run on a fixed input, nothing else.
-const bareDetector = (await openSession(modelFilePath(modelsDir, model), device, intraOpThreads, undefined)).session;
+const bareDetector = (await openSession(await detectorModelSource(modelsDir, model), device, intraOpThreads, undefined)).session;
 const bareClassifier = (await openSession(modelFilePath(modelsDir, CLASSIFIER_MODEL), device, intraOpThreads, undefined)).session;
 const detectorInput = { [bareDetector.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(3 * INPUT_SIZE * INPUT_SIZE).fill(0.5), [1, 3, INPUT_SIZE, INPUT_SIZE]) };
 const classifierInput = { input: new ort.Tensor('float32', new Float32Array(3 * 224 * 224).fill(0.1), [1, 3, 224, 224]) };
