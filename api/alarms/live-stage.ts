@@ -10,8 +10,8 @@ const stageMaxAgeMs = 200;
  * The live stage of running jobs: the `VigilStage` search attribute each stage sets (workflows/job-lifecycle.ts), as
  * Temporal describes the workflow, at most once per job every 200 ms. A description is read from the server's own
  * record of the workflow; the `progress` query it replaces was a task on the analysis worker too, and a client
- * polling its running alarms cost the stack, per alarm, CPU that the alarms being verified needed (BENCHMARKS
- * "Status polls"). A job's status and end come from its row, never from here, so an ended job is seen at once.
+ * polling its running alarms cost the stack, per alarm, CPU that the alarms being verified needed (BENCHMARKS,
+ * "Detection cut by a fifth": the load's status polls). A job's status and end come from its row, never from here, so an ended job is seen at once.
  */
 export function liveStageReader(temporal: Client): (jobId: string) => Promise<string | undefined> {
   return recentAnswers(async (jobId) => {

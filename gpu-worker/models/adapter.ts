@@ -20,8 +20,8 @@ export interface ModelAdapter {
   inputName: string;
   outputNames: readonly string[];
   /**
-   * The graph runs on any input size its strides divide, though its file declares INPUT_SIZE square: it is
-   * opened with the size set free (`detectorGraph`, gpu-worker/onnx-proto.ts) and `resizeFor` gives each
+   * Whether the graph runs on any input size its strides divide, though its file declares INPUT_SIZE square: it is
+   * then opened with the size set free (`detectorGraph`, gpu-worker/onnx-proto.ts) and `resizeFor` gives each
    * frame an input as small as it allows.
    */
   freeInputSize: boolean;

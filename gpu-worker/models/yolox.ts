@@ -7,7 +7,7 @@ const LARGEST_STRIDE = 32;
 /**
  * Grey kept below or beside a picture shorter than the square: the last cells see the letterbox grey they saw in
  * training, not the convolutions' zero padding. Without it, one far-away person of the evaluation's thermal stills
- * went unseen with the thermal pass off (BENCHMARKS "Rectangular input").
+ * went unseen with the thermal pass off (BENCHMARKS "Detection cut by a fifth").
  */
 const MIN_PADDING = LARGEST_STRIDE / 2;
 const CLASSES = 80;
