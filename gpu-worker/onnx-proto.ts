@@ -77,7 +77,7 @@ interface ValueInfo {
  * - Only the image input `inputName` stays a graph input. Older exporters (PaddlePaddle's, for PicoDet) list every
  *   weight and constant as an input too, and onnxruntime then treats them as values a caller could replace: no
  *   pre-packed convolution weights, no constant folding. Without them PicoDet-S runs in two thirds of the time,
- *   its outputs the same to 1e-6 (BENCHMARKS "Detection cut by a fifth").
+ *   its scores the same to 2e-7 and its box logits to 1e-5 (BENCHMARKS "Detection cut by a fifth").
  * - `freeImageSize`: the input's height and width (and the outputs' sizes, which follow them) are set free, for a
  *   fully convolutional detector whose graph computes every reshape from its input, so that a frame runs at its own
  *   aspect ratio instead of letterboxed into the square the file declares.
