@@ -98,8 +98,8 @@ export async function detectorModelSource(modelsDir: string, model: DetectorMode
   } catch {
     throw new ModelFileMissingError(modelPath, model);
   }
-  const { inputName, freeInputSize } = detectorAdapters[model];
-  return detectorGraph(await readFile(modelPath), { inputName, freeImageSize: freeInputSize });
+  const { inputName, freeImageSize } = detectorAdapters[model];
+  return detectorGraph(await readFile(modelPath), { inputName, freeImageSize });
 }
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {

@@ -192,7 +192,7 @@ export function createDetectionEngine({ detector, cascade, tiling = false, therm
       // neighbouring frames was in one of them, in the same tile or, moving, in the tile it moved to, found new there.
       const withNewFinds = new Set(found.flatMap((tiles, position) => tiles.flatMap((finds, tile) => (finds && holdsNew(finds, whole[position]!.detections) ? [tile] : []))));
       if (withNewFinds.size > 0) {
-        results = await tiled(rounds.whenFound.map((froms, position) => froms.map((from, tile) => (withNewFinds.has(tile) ? from : rounds.first[position]![tile]!))));
+        results = await tiled(rounds.whenFound.map((froms, position) => froms.map((from, tile) => (withNewFinds.has(tile) ? from : rounds.first[position]![tile] ?? null))));
       }
       tiledRun = { tiles: found.reduce((sum, tiles) => sum + tiles.filter(Boolean).length, 0), ms: msSince(started) };
     }

@@ -24,7 +24,7 @@ export interface ModelAdapter {
    * then opened with the size set free (`detectorGraph`, gpu-worker/onnx-proto.ts) and `resizeFor` gives each
    * frame an input as small as it allows.
    */
-  freeInputSize: boolean;
+  freeImageSize: boolean;
   /** The resize and input size this model needs for a frame of the given (oriented) size. */
   resizeFor(frameWidth: number, frameHeight: number): InputResize;
   /** Writes the resized RGB pixels into `tensor` ([1, 3, inputHeight, inputWidth], every element). */

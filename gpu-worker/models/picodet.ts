@@ -18,7 +18,7 @@ export const picodet: ModelAdapter = {
   inputName: 'image',
   outputNames: Array.from({ length: 2 * STRIDES.length }, (_, i) => `save_infer_model/scale_${i}.tmp_1`),
   // Stretched to the square, not letterboxed, with a cubic kernel: what Paddle's reader did in training.
-  freeInputSize: false,
+  freeImageSize: false,
   resizeFor: () => ({ width: INPUT_SIZE, height: INPUT_SIZE, kernel: 'cubic', inputWidth: INPUT_SIZE, inputHeight: INPUT_SIZE }),
   fillTensor: normalisedRgb,
   decode: (outputs, frame, scoreThreshold) =>

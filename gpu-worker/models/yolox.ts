@@ -22,7 +22,7 @@ const PAD = 114;
 export const yolox: ModelAdapter = {
   inputName: 'images',
   outputNames: ['output'],
-  freeInputSize: true,
+  freeImageSize: true,
   resizeFor: letterbox,
   fillTensor: letterboxBgr,
   decode: (outputs, frame, scoreThreshold) =>

@@ -3,22 +3,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import protobuf from 'protobufjs';
 import { yolox } from '../../gpu-worker/models/yolox.js';
-import { detectorGraph } from '../../gpu-worker/onnx-proto.js';
+import { detectorGraph, ModelProto } from '../../gpu-worker/onnx-proto.js';
 import { modelsDir } from '../support/paths.js';
 
 const grey = (height: number, width: number) => new ort.Tensor('float32', new Float32Array(3 * height * width).fill(114), [1, 3, height, width]);
 
-/** The names a model's graph lists as its inputs (the fields read: onnx.proto's ModelProto.graph, GraphProto.input, ValueInfoProto.name). */
-const ModelInputs = protobuf.Root.fromJSON({
-  nested: {
-    Model: { fields: { graph: { type: 'Graph', id: 7 } } },
-    Graph: { fields: { input: { rule: 'repeated', type: 'ValueInfo', id: 11 } } },
-    ValueInfo: { fields: { name: { type: 'string', id: 1 } } },
-  },
-}).lookupType('Model');
-const graphInputs = (model: Uint8Array) => (ModelInputs.toObject(ModelInputs.decode(model)) as { graph: { input: { name: string }[] } }).graph.input.map(({ name }) => name);
+/** The names a model's graph lists as its inputs. */
+const graphInputs = (model: Uint8Array) => (ModelProto.toObject(ModelProto.decode(model)) as { graph: { input: { name: string }[] } }).graph.input.map(({ name }) => name);
 
 const modelFile = (name: string) => readFile(path.join(modelsDir, `${name}.onnx`));
 
