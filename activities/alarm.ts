@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { AlarmServerResult } from '../db/schema.js';
 import { JobRepository, type StoredDetection } from '../db/repositories/jobs.js';
 import { TenancyRepository, type SiteContext } from '../db/repositories/tenancy.js';
-import { LOCAL_RULES_VERSION, decideLocally, defaultBusinessHours, type BusinessHours } from '../domain/decision.js';
+import { LOCAL_RULES_VERSION, decideLocally, defaultBusinessHours, reachesModel, type BusinessHours } from '../domain/decision.js';
 import {
   applyFilters,
   filterSettingsFor,
@@ -75,15 +75,35 @@ export interface DecisionResult {
   indicators: string[];
 }
 
+type TenancyInput = JobScope & Pick<AlarmWorkflowInput, 'cameraId' | 'siteCategory' | 'siteAddress' | 'names'>;
+
+interface AnalyseInput extends JobScope {
+  cameraId?: string;
+  siteCategory: string;
+  frames: FrameRef[];
+  detections: MeasuredFrameDetections[];
+  sensitivity: Sensitivity;
+}
+
+interface DecideInput extends JobScope {
+  sensitivity: Sensitivity;
+  siteCategory: string;
+  vendorTime: string | null;
+  analysis: FrameAnalysis;
+  frameCount: number;
+  extraIndicators: string[];
+}
+
+/** An alarm settled by the local rules and stored (`decision`), or its analysis, for a vision model to decide. */
+export type SettledAlarm = { decision: DecisionResult } | { analysis: FrameAnalysis };
+
 export function createAlarmActivities({ db, media, logger, businessHours = defaultBusinessHours, filterOverrides = {} }: AlarmActivityDeps) {
   const jobs = new JobRepository(db);
   const tenancy = new TenancyRepository(db);
 
-  return {
+  const steps = {
     /** Marks the job running and applies the submission's names, category and address to its group, site and camera. */
-    async upsertTenancy(
-      input: JobScope & Pick<AlarmWorkflowInput, 'cameraId' | 'siteCategory' | 'siteAddress' | 'names'>,
-    ): Promise<SiteContext> {
+    async upsertTenancy(input: TenancyInput): Promise<SiteContext> {
       const job = await jobs.markRunning(input.accountId, input.jobId);
       if (!job) {
         // markRunning waited for the submitting transaction to end: no row now means it never committed
@@ -136,13 +156,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       frames,
       detections,
       sensitivity,
-    }: JobScope & {
-      cameraId?: string;
-      siteCategory: string;
-      frames: FrameRef[];
-      detections: MeasuredFrameDetections[];
-      sensitivity: Sensitivity;
-    }): Promise<FrameAnalysis> {
+    }: AnalyseInput): Promise<FrameAnalysis> {
       const settings = filtersRunAt(sensitivity) ? filterSettingsFor(siteCategory, filterOverrides) : null;
       const measuring = measuringOf(settings?.quality ?? defaultFrameQualitySettings);
       const stored = frames.map((frame) => ({ index: frame.index, load: () => media.get(frame.key) }));
@@ -161,14 +175,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       return { ...filtered, indicators: [...filtered.indicators, ...quality.indicators], quality: quality.frames, ...motion };
     },
 
-    async decide(input: JobScope & {
-      sensitivity: Sensitivity;
-      siteCategory: string;
-      vendorTime: string | null;
-      analysis: FrameAnalysis;
-      frameCount: number;
-      extraIndicators: string[];
-    }): Promise<DecisionResult> {
+    async decide(input: DecideInput): Promise<DecisionResult> {
       const started = performance.now();
       const local = decideLocally({
         sensitivity: input.sensitivity,
@@ -178,14 +185,13 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
         hasMotion: input.analysis.hasMotion,
         frameCount: input.frameCount,
       }, businessHours);
-      const anyTarget = input.analysis.kept.some((frame) => frame.detections.length > 0);
       return {
         decision: local.decision,
         crimeRate: local.crimeRate,
         method: 'Local',
         engine: LOCAL_RULES_VERSION,
         // Sensitivity 0 and empty events are settled without the decision engine.
-        analysisCalled: input.sensitivity !== 0 && anyTarget,
+        analysisCalled: reachesModel(input.sensitivity, input.analysis.kept),
         analysisSeconds: Number(((performance.now() - started) / 1000).toFixed(4)),
         decidedAt: new Date().toISOString(),
         description: local.description,
@@ -220,6 +226,32 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
       };
       await jobs.finish(accountId, jobId, { result, activityDiffs: analysis.activityDiffs, detections: [...kept, ...removed] });
       jobLogger(logger, { jobId, accountId }).info({ crimeRate: result.crime_rate, kept: kept.length, removed: removed.length }, 'alarm job finished');
+    },
+  };
+
+  return {
+    ...steps,
+
+    /**
+     * The tenancy, then the site's time, in one local activity: one round trip through the workflow task instead
+     * of two (each costs the analysis worker 5–15 ms; BENCHMARKS.md). Retried whole: both steps are idempotent.
+     */
+    async beginAlarm(input: TenancyInput & { timestamp: string | null }): Promise<{ site: SiteContext; siteTime: SiteTime }> {
+      const site = await steps.upsertTenancy(input);
+      return { site, siteTime: await steps.resolveSiteTime({ accountId: input.accountId, jobId: input.jobId, site, timestamp: input.timestamp }) };
+    },
+
+    /**
+     * The analysis, then, when no vision model is to be asked (none configured, or `reachesModel` says no), the
+     * local decision and the result's storage: the usual alarm's whole second workflow task in one local activity.
+     * Retried whole: the analysis reads, and storing replaces the job's detections.
+     */
+    async settleAlarm(input: Omit<AnalyseInput & DecideInput, 'analysis' | 'frameCount'> & { modelConfigured: boolean }): Promise<SettledAlarm> {
+      const analysis = await steps.analyseFrames(input);
+      if (input.modelConfigured && reachesModel(input.sensitivity, analysis.kept)) return { analysis };
+      const decision = await steps.decide({ ...input, analysis, frameCount: input.frames.length });
+      await steps.persistResult({ accountId: input.accountId, jobId: input.jobId, analysis, decision });
+      return { decision };
     },
   };
 }

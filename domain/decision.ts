@@ -229,6 +229,10 @@ function vehicleOutcome(vehicles: Sighting, afterHours: boolean | null, moving: 
     : { decision: 'Maybe', indicator: 'vehicle_present' };
 }
 
+/** Whether a vision model is asked about an alarm: never at sensitivity 0, nor when the filters kept nothing. */
+export const reachesModel = (sensitivity: Sensitivity, kept: readonly FrameDetections[]): boolean =>
+  sensitivity !== 0 && kept.some((frame) => frame.detections.length > 0);
+
 /** No, Maybe or Yes from the detections that survived the filters, the motion and the site's local time. */
 export function decideLocally(
   input: DecisionInput,

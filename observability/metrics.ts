@@ -9,8 +9,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The APIs that accept jobs; a job's metrics carry the one that accepted it. */
 export type JobApi = 'alarms' | 'images' | 'classify' | 'vms' | 'videos';
 
-/** The alarm workflow's stages, in order (workflows/alarm-verification.ts); `queued` is never observed: nothing runs then. */
-export const jobStages = ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist'] as const;
+/**
+ * The alarm workflow's stages, in order (workflows/alarm-verification.ts): `decide` and `persist` only for an alarm a
+ * vision model decides (otherwise `analyse` decides and stores too); `queued` is never observed: nothing runs then.
+ */
+export const jobStages = ['tenancy', 'detect', 'analyse', 'decide', 'persist'] as const;
 
 /** What one webhook attempt came to: a receiver's answer (`responseOutcome`) or why none came. */
 export type WebhookAttemptOutcome = 'delivered' | 'retry' | 'rejected' | 'unreachable' | 'refused' | 'target_removed';

@@ -1,4 +1,5 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import type { DecisionResult } from '../activities/alarm.js';
 import { filtersRunAt } from '../domain/types.js';
 import { VigilCrimeRate, VigilDecision } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmWorkflowInput } from './contracts/alarm-verification.js';
@@ -24,12 +25,53 @@ export async function alarmVerification(input: AlarmWorkflowInput, settings?: Wo
   });
 }
 
-async function runAlarmPipeline(input: AlarmWorkflowInput, { settings, enterStage }: PipelineContext): Promise<AlarmOutcome> {
+/** Workflows started before the alarm's steps were merged replay them one local activity at a time. */
+const MERGED_ALARM_STEPS = 'merged-alarm-steps';
+
+/**
+ * Two workflow tasks, one local activity each besides the worker's settings: `beginAlarm` (tenancy and site time)
+ * before detection, `settleAlarm` (analysis, local decision, storage) after it; only an alarm a vision model is to
+ * decide comes back for the model's route and then its storage.
+ */
+async function runAlarmPipeline(input: AlarmWorkflowInput, context: PipelineContext): Promise<AlarmOutcome> {
+  if (!patched(MERGED_ALARM_STEPS)) return runAlarmPipelineStepByStep(input, context);
+  const { settings, enterStage } = context;
   const detect = detectionActivities(settings.detectTaskQueue);
   const scope = { accountId: input.accountId, jobId: input.jobId };
 
   enterStage('tenancy');
-  const site = await alarmSteps.upsertTenancy({ ...scope, cameraId: input.cameraId, siteCategory: input.siteCategory, siteAddress: input.siteAddress, names: input.names });
+  const { site, siteTime } = await alarmSteps.beginAlarm({ ...scope, ...tenancyOf(input), timestamp: input.timestamp });
+
+  enterStage('detect');
+  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: !filtersRunAt(input.sensitivity), measure: true });
+
+  enterStage('analyse');
+  const decisionInput = {
+    ...scope,
+    sensitivity: input.sensitivity,
+    siteCategory: site.category,
+    vendorTime: siteTime.vendorTime,
+    frames: input.frames,
+    extraIndicators: siteTime.indicators,
+  };
+  const settled = await alarmSteps.settleAlarm({ ...decisionInput, cameraId: input.cameraId, detections, modelConfigured: settings.llm !== undefined });
+  if ('decision' in settled) return outcomeOf(input, settled.decision);
+
+  enterStage('decide');
+  const decision = await decideAlarm({ ...decisionInput, analysis: settled.analysis, frameCount: input.frames.length }, settings.llm);
+
+  enterStage('persist');
+  await alarmSteps.persistResult({ ...scope, analysis: settled.analysis, decision });
+  return outcomeOf(input, decision);
+}
+
+/** The pipeline as workflows started before `MERGED_ALARM_STEPS` recorded it: one local activity per stage. */
+async function runAlarmPipelineStepByStep(input: AlarmWorkflowInput, { settings, enterStage }: PipelineContext): Promise<AlarmOutcome> {
+  const detect = detectionActivities(settings.detectTaskQueue);
+  const scope = { accountId: input.accountId, jobId: input.jobId };
+
+  enterStage('tenancy');
+  const site = await alarmSteps.upsertTenancy({ ...scope, ...tenancyOf(input) });
 
   enterStage('site_time');
   const siteTime = await alarmSteps.resolveSiteTime({ ...scope, site, timestamp: input.timestamp });
@@ -57,5 +99,9 @@ async function runAlarmPipeline(input: AlarmWorkflowInput, { settings, enterStag
 
   enterStage('persist');
   await alarmSteps.persistResult({ ...scope, analysis, decision });
-  return { jobId: input.jobId, crimeRate: decision.crimeRate, decision: decision.decision };
+  return outcomeOf(input, decision);
 }
+
+const tenancyOf = ({ cameraId, siteCategory, siteAddress, names }: AlarmWorkflowInput) => ({ cameraId, siteCategory, siteAddress, names });
+
+const outcomeOf = ({ jobId }: AlarmWorkflowInput, { crimeRate, decision }: DecisionResult): AlarmOutcome => ({ jobId, crimeRate, decision });

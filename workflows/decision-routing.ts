@@ -7,6 +7,7 @@
 import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { DecisionResult, FrameAnalysis } from '../activities/alarm.js';
 import type { AskModelInput, LlmActivities, ModelVerdict } from '../activities/llm.js';
+import { reachesModel } from '../domain/decision.js';
 import { crimeRateOf, type DecisionMethod } from '../domain/types.js';
 import type { LlmRouting } from './contracts/job.js';
 import { alarmSteps } from './short-steps.js';
@@ -49,9 +50,7 @@ async function answerOf(call: Promise<ModelVerdict>, jobId: string, role: string
 /** No, Maybe or Yes for an analysed alarm, and who decided it. */
 export async function decideAlarm(request: DecideRequest, llm: LlmRouting | undefined): Promise<DecisionResult> {
   const { frames: _frames, ...localRequest } = request;
-  const anyTarget = request.analysis.kept.some((frame) => frame.detections.length > 0);
-  // Sensitivity 0 and events with nothing left after the filters never reach a model.
-  if (!llm || request.sensitivity === 0 || !anyTarget) return alarmSteps.decide(localRequest);
+  if (!llm || !reachesModel(request.sensitivity, request.analysis.kept)) return alarmSteps.decide(localRequest);
 
   const started = Date.now();
   const elapsedSeconds = () => Number(((Date.now() - started) / 1000).toFixed(3));

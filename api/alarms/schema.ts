@@ -79,7 +79,7 @@ export const acceptedAlarmData = z.object({
 export const alarmStatusData = z.object({
   job_id: z.string(),
   status: z.enum(jobStatuses),
-  stage: z.string().meta({ description: 'queued, tenancy, site_time, detect, analyse, decide, persist, then finished, failed or cancelled.' }),
+  stage: z.string().meta({ description: 'queued, tenancy, detect, analyse (decide and persist after it when a vision model decides), then finished, failed or cancelled.' }),
   created_at: isoDateTime,
   finished_at: isoDateTime.nullable(),
   error: jobError.nullable(),

@@ -123,20 +123,12 @@ describe('alarm verification on the real stack', () => {
     const payload = detected?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
     const frames = JSON.parse(Buffer.from(payload ?? '[]').toString('utf8')) as DetectFramesResult;
     assert.deepEqual(frames.map((frame) => frame.measures?.activity === null), [true, false, false, false, false, false, false, false]);
-    // Only detection leaves the analysis worker; the short steps are its local activities. The job first reads
-    // the worker's settings (detection queue, webhook and LLM policies), which the API no longer sends.
-    assert.deepEqual(activityNames(history), [
-      'workerSettings (local)',
-      'upsertTenancy (local)',
-      'resolveSiteTime (local)',
-      'detectFrames',
-      'analyseFrames (local)',
-      'decide (local)',
-      'persistResult (local)',
-    ]);
+    // Only detection leaves the analysis worker; the short steps are its local activities, one per workflow task
+    // besides the worker's settings (detection queue, webhook and LLM policies), which the API does not send.
+    assert.deepEqual(activityNames(history), ['workerSettings (local)', 'beginAlarm (local)', 'detectFrames', 'settleAlarm (local)']);
     const progress = await handle.query(progressQuery);
     assert.equal(progress.stage, 'finished');
-    assert.deepEqual(progress.stages.map((s) => s.stage), ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist', 'finished']);
+    assert.deepEqual(progress.stages.map((s) => s.stage), ['tenancy', 'detect', 'analyse', 'finished']);
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(VigilZoneId), 'cam1');
     assert.equal(description.typedSearchAttributes.get(VigilStage), 'finished');

@@ -48,7 +48,7 @@ describe('cancelling a job while its detection runs', () => {
     const scheduled = scheduledActivity(history, 'detectFrames');
     const cancelRequested = history.events?.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
     assert.equal(cancelRequested?.activityTaskCancelRequestedEventAttributes?.scheduledEventId?.toString(), scheduled?.eventId?.toString());
-    assert.deepEqual(activityNames(history), ['workerSettings (local)', 'upsertTenancy (local)', 'resolveSiteTime (local)', 'detectFrames', 'failJob (local)']);
+    assert.deepEqual(activityNames(history), ['workerSettings (local)', 'beginAlarm (local)', 'detectFrames', 'failJob (local)']);
     const exported = await api(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
     assert.notEqual(exported.status, 200, 'a cancelled job has no verdict to export');
   }

@@ -6,6 +6,7 @@ import type { JobLifecycleActivities } from '../../activities/job-lifecycle.js';
 import type { LlmActivities, ModelVerdict } from '../../activities/llm.js';
 import type { VmsActivities } from '../../activities/vms.js';
 import type { WebhookActivities } from '../../activities/webhook.js';
+import { reachesModel } from '../../domain/decision.js';
 import type { FrameDetections } from '../../domain/types.js';
 import type { ClassifierActivities, DetectionActivities, ImageAnalysisActivities } from '../../gpu-worker/activities.js';
 import type { ImageRef } from '../../workflows/contracts/image-batch-analysis.js';
@@ -105,17 +106,23 @@ export function keptAnalysis(detections: FrameDetections[]): FrameAnalysis {
 /** A plausible run: a person in every frame, a local decision, a model that answers, a webhook target that accepts. */
 function defaultStubs(): VigilActivities {
   const prepareDelivery = async () => true;
+  const site = { siteDbId: 'site-1', category: 'retail', address: null, cachedTimezone: null };
+  const siteTimeOf = (timestamp: string | null) => ({ vendorTime: timestamp ?? '2024-05-01T23:15:00', timezone: 'Europe/London', indicators: [] });
   return {
     // Tests give the settings of their own worker (its task queue for detection); these keep a forgotten one from hanging.
     workerSettings: async () => {
       throw ApplicationFailure.nonRetryable('the test did not give the worker settings', 'TEST_SETUP');
     },
-    upsertTenancy: async () => ({ siteDbId: 'site-1', category: 'retail', address: null, cachedTimezone: null }),
-    resolveSiteTime: async ({ timestamp }) => ({ vendorTime: timestamp ?? '2024-05-01T23:15:00', timezone: 'Europe/London', indicators: [] }),
+    upsertTenancy: async () => site,
+    resolveSiteTime: async ({ timestamp }) => siteTimeOf(timestamp),
+    beginAlarm: async ({ timestamp }) => ({ site, siteTime: siteTimeOf(timestamp) }),
     detectFrames: async ({ frames }) => personInEveryFrame(frames),
     analyseFrames: async ({ detections }) => keptAnalysis(detections),
     decide: async () => localDecision(),
     persistResult: async () => undefined,
+    // What detection found is kept: a model decides when one is configured, the local rules otherwise.
+    settleAlarm: async ({ detections, sensitivity, modelConfigured }) =>
+      modelConfigured && reachesModel(sensitivity, detections) ? { analysis: keptAnalysis(detections) } : { decision: localDecision() },
     failJob: async () => undefined,
     askPrimaryModel: async () => modelVerdict({ engine: 'stub-primary' }),
     askSecondaryModel: async () => modelVerdict({ engine: 'stub-secondary' }),

@@ -39,7 +39,14 @@ function failureOf({ ended }: EndedAlarmRun): ApplicationFailure {
   return ended.reason.cause;
 }
 
-/** The decision the job's result was stored with. */
+/** The local rules decided and stored the job's result within `settleAlarm`: no model was asked. */
+function assertSettledLocally(run: EndedAlarmRun): void {
+  assert.equal(callCount(run, 'settleAlarm'), 1);
+  assert.equal(callCount(run, 'persistResult') + callCount(run, 'decide'), 0, 'decided and stored within settleAlarm');
+  assert.equal(callCount(run, 'askPrimaryModel') + callCount(run, 'askSecondaryModel'), 0);
+}
+
+/** The decision the job's result was stored with, after a model's route. */
 function storedDecision(run: EndedAlarmRun): DecisionResult {
   const persisted = run.stubs.inputsOf('persistResult');
   assert.equal(persisted.length, 1, 'the result is stored once');
@@ -90,11 +97,15 @@ describe('alarmVerification with stub activities', () => {
     assert.deepEqual(outcomeOf(run), { jobId: run.handle.workflowId, crimeRate: 1, decision: 'Maybe' });
     assert.deepEqual(
       run.stubs.calls.map((call) => call.name),
-      ['workerSettings', 'upsertTenancy', 'resolveSiteTime', 'detectFrames', 'analyseFrames', 'decide', 'persistResult', 'prepareJobDelivery', 'attemptWebhookDelivery'],
+      ['workerSettings', 'beginAlarm', 'detectFrames', 'settleAlarm', 'prepareJobDelivery', 'attemptWebhookDelivery'],
     );
     const [detected] = run.stubs.inputsOf('detectFrames');
     assert.deepEqual(detected!.frames.map((frame) => frame.index), [0, 1, 2]);
-    assert.equal(storedDecision(run).method, 'Local');
+    const [settled] = run.stubs.inputsOf('settleAlarm');
+    assert.equal(settled!.modelConfigured, false);
+    assert.equal(settled!.detections.length, 3, 'what detection found goes to the analysis');
+    assert.equal(settled!.vendorTime, '2024-05-01T23:15:00', 'the site time beginAlarm resolved');
+    assertSettledLocally(run);
     assertWebhookDelivered(run);
   });
 
@@ -162,9 +173,9 @@ describe('alarmVerification with stub activities', () => {
 
   test('sensitivity 0 never reaches a model', async () => {
     const run = await runAlarm(env, { input: { sensitivity: 0 }, options: { llm: llmRouting } });
-    assert.equal(storedDecision(run).method, 'Local');
-    assert.equal(run.stubs.inputsOf('decide')[0]!.sensitivity, 0);
-    assert.equal(callCount(run, 'askPrimaryModel') + callCount(run, 'askSecondaryModel'), 0);
+    const [settled] = run.stubs.inputsOf('settleAlarm');
+    assert.deepEqual([settled!.sensitivity, settled!.modelConfigured], [0, true]);
+    assertSettledLocally(run);
   });
 
   test('detection looks at every changed frame only where a person seen in one frame counts (sensitivity below 2)', async () => {
@@ -174,13 +185,21 @@ describe('alarmVerification with stub activities', () => {
     }
   });
 
-  test('an event with nothing kept after the filters never reaches a model', async () => {
-    const run = await runAlarm(env, {
-      options: { llm: llmRouting },
-      stubs: { analyseFrames: async ({ detections }) => keptAnalysis(detections.map((frame) => ({ ...frame, detections: [] }))) },
-    });
-    assert.equal(storedDecision(run).method, 'Local');
-    assert.equal(callCount(run, 'askPrimaryModel') + callCount(run, 'askSecondaryModel'), 0);
+  test('an alarm settleAlarm decided and stored, a model configured, goes to no model (nothing kept after the filters)', async () => {
+    const run = await runAlarm(env, { options: { llm: llmRouting }, stubs: { settleAlarm: answers({ decision: localDecision({ decision: 'No', crimeRate: 0 }) }) } });
+    assert.deepEqual(outcomeOf(run), { jobId: run.handle.workflowId, crimeRate: 0, decision: 'No' });
+    assertSettledLocally(run);
+  });
+
+  test('an alarm for a model: the analysis settleAlarm answered goes to the model, then to storage', async () => {
+    const analysis = keptAnalysis(personInEveryFrame([{ index: 0 }, { index: 1 }, { index: 2 }]));
+    const run = await runAlarm(env, alarmScenarios.c1());
+    assert.deepEqual(run.stubs.inputsOf('askPrimaryModel')[0]!.analysis, analysis);
+    assert.deepEqual(run.stubs.inputsOf('persistResult')[0]!.analysis, analysis);
+    assert.deepEqual(
+      run.stubs.calls.map((call) => call.name),
+      ['workerSettings', 'beginAlarm', 'detectFrames', 'settleAlarm', 'askPrimaryModel', 'persistResult', 'prepareJobDelivery', 'attemptWebhookDelivery'],
+    );
   });
 
   test('past its Max-Processing-Time the job fails MAX_PROCESSING_TIME_EXCEEDED, detection is cancelled, the webhook still goes', async () => {
@@ -207,13 +226,13 @@ describe('alarmVerification with stub activities', () => {
     assert.equal(failureOf(run).type, 'INVALID_IMAGE');
     assertFailedThenDelivered(run, 'INVALID_IMAGE', false);
     assert.equal(callCount(run, 'detectFrames'), 1);
-    assert.equal(callCount(run, 'analyseFrames'), 0);
+    assert.equal(callCount(run, 'settleAlarm'), 0);
   });
 
   test('a job without a webhook target delivers nothing', async () => {
     const run = await runAlarm(env, { input: { hasWebhook: false } });
     outcomeOf(run);
-    assert.equal(callCount(run, 'persistResult'), 1);
+    assert.equal(callCount(run, 'settleAlarm'), 1);
     assert.equal(callCount(run, 'prepareJobDelivery') + callCount(run, 'attemptWebhookDelivery'), 0);
   });
 
@@ -250,7 +269,7 @@ describe('alarmVerification with stub activities', () => {
       const progress = await run.handle.query(progressQuery);
       return progress.stage === 'detect' ? progress : undefined;
     });
-    assert.deepEqual(running.stages.map((stage) => stage.stage), ['tenancy', 'site_time', 'detect']);
+    assert.deepEqual(running.stages.map((stage) => stage.stage), ['tenancy', 'detect']);
     assert.equal(running.stages.at(-1)!.durationMs, null, 'the current stage is still open');
     release();
     await run.handle.result();
@@ -258,12 +277,12 @@ describe('alarmVerification with stub activities', () => {
     const ended = await run.handle.query(progressQuery);
     assert.equal(ended.jobId, run.handle.workflowId);
     assert.equal(ended.stage, 'finished');
-    assert.deepEqual(ended.stages.map((stage) => stage.stage), ['tenancy', 'site_time', 'detect', 'analyse', 'decide', 'persist', 'finished']);
+    assert.deepEqual(ended.stages.map((stage) => stage.stage), ['tenancy', 'detect', 'analyse', 'finished']);
     for (const [index, stage] of ended.stages.entries()) {
       const next = ended.stages[index + 1];
       assert.ok(stage.durationMs !== null && stage.durationMs >= 0, `${stage.stage} has a duration`);
       if (next) assert.equal(Date.parse(stage.startedAt) + stage.durationMs, Date.parse(next.startedAt), `${stage.stage} ends as ${next.stage} begins`);
     }
-    assert.ok(ended.stages[2]!.durationMs! >= detectionMs, `detection took ${ended.stages[2]!.durationMs} ms`);
+    assert.ok(ended.stages[1]!.durationMs! >= detectionMs, `detection took ${ended.stages[1]!.durationMs} ms`);
   });
 });
