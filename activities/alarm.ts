@@ -102,9 +102,13 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
   const tenancy = new TenancyRepository(db);
 
   const steps = {
-    /** Marks the job running and applies the submission's names, category and address to its group, site and camera. */
+    /**
+     * Marks the job running and applies the submission's names, category and address to its group, site and camera.
+     * The row's stage follows the workflow's from here (`tenancy`, `detect` once the site time is set, `decide` on a
+     * model's route, then the end): a status request reads it there, without a word from Temporal.
+     */
     async upsertTenancy(input: TenancyInput): Promise<SiteContext> {
-      const job = await jobs.markRunning(input.accountId, input.jobId);
+      const job = await jobs.markRunning(input.accountId, input.jobId, 'tenancy');
       if (!job) {
         // markRunning waited for the submitting transaction to end: no row now means it never committed
         // (the API died after starting this workflow), so the frames it stored belong to nothing.
@@ -137,7 +141,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
         if (!timezone) indicators.push('timezone_unresolved');
         vendorTime = formatLocalTime(timezone ?? 'UTC', job.created_at);
       }
-      await jobs.setSiteTime(accountId, jobId, vendorTime, timezone);
+      await jobs.setSiteTime(accountId, jobId, { vendorTime, siteTimezone: timezone, stage: 'detect' });
       return { vendorTime, timezone, indicators };
     },
 
@@ -248,7 +252,10 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
      */
     async settleAlarm(input: Omit<AnalyseInput & DecideInput, 'analysis' | 'frameCount'> & { modelConfigured: boolean }): Promise<SettledAlarm> {
       const analysis = await steps.analyseFrames(input);
-      if (input.modelConfigured && reachesModel(input.sensitivity, analysis.kept)) return { analysis };
+      if (input.modelConfigured && reachesModel(input.sensitivity, analysis.kept)) {
+        await jobs.setStage(input.accountId, input.jobId, 'decide');
+        return { analysis };
+      }
       const decision = await steps.decide({ ...input, analysis, frameCount: input.frames.length });
       await steps.persistResult({ accountId: input.accountId, jobId: input.jobId, analysis, decision });
       return { decision };

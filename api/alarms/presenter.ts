@@ -1,10 +1,11 @@
 import type { Job } from '../../db/schema.js';
 
-export function presentJobStatus(job: Job, liveStage?: string) {
+/** A job's status as its row has it: the alarm's steps keep the row's stage current (activities/alarm.ts). */
+export function presentJobStatus(job: Job) {
   return {
     job_id: job.id,
     status: job.status,
-    stage: liveStage ?? job.stage,
+    stage: job.stage,
     created_at: job.created_at.toISOString(),
     finished_at: job.finished_at?.toISOString() ?? null,
     error: job.error ?? null,

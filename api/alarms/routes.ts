@@ -18,7 +18,6 @@ import { readMultipartForm, type MultipartLimits } from '../multipart.js';
 import type { UploadMemory } from '../upload-memory.js';
 import { parseInput } from '../validate.js';
 import { jobIdParams, ownedJob } from '../owned-job.js';
-import { liveStageReader } from './live-stage.js';
 import { presentAccepted, presentJobStatus } from './presenter.js';
 import { exportQuery, submitAlarmFields, type SubmitAlarmFields } from './schema.js';
 
@@ -42,7 +41,6 @@ const imageFieldNames = new Set(['images', 'images[]']);
 export function alarmRoutes(deps: AlarmRouteDeps): Router {
   const router = new Router({ prefix: '/api/v1/alarms' });
   const jobs = new JobRepository(deps.db);
-  const readLiveStage = liveStageReader(deps.temporal);
   const formLimits: MultipartLimits = { files: allowedImageCounts.at(-1)!, fileBytes: deps.maxImageBytes, fields: 40, fieldBytes: 64 * 1024 };
 
   router.post('/', async (ctx) => {
@@ -89,8 +87,7 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
 
   router.get('/:job_id', async (ctx) => {
     const { job } = await ownedJob(ctx, deps.accounts, jobs, 'alarm');
-    const liveStage = job.status === 'running' ? await readLiveStage(job.id) : undefined;
-    ctx.body = envelope(presentJobStatus(job, liveStage));
+    ctx.body = envelope(presentJobStatus(job));
   });
 
   router.get('/:job_id/export', async (ctx) => {

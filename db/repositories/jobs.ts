@@ -218,13 +218,14 @@ export class JobRepository {
    * Moves a queued job to running (a no-op for one already running, as on an activity retry).
    * Returns undefined when the job does not exist: its submission was rolled back.
    */
-  async markRunning(accountId: string, jobId: string): Promise<Job | undefined> {
+  /** `stage`: the one the job's row shows from now on (a kind whose steps keep it current names its first). */
+  async markRunning(accountId: string, jobId: string, stage = 'running'): Promise<Job | undefined> {
     return this.db.transaction().execute(async (trx) => {
       // Waits while the submitting transaction is still open (see `insert`).
       await sql`select pg_advisory_xact_lock_shared(hashtext(${jobId}))`.execute(trx);
       return trx
         .updateTable('jobs')
-        .set({ status: 'running', stage: 'running', started_at: sql`coalesce(started_at, now())` })
+        .set({ status: 'running', stage, started_at: sql`coalesce(started_at, now())` })
         .where('account_id', '=', accountId)
         .where('id', '=', jobId)
         .where('status', 'in', ['queued', 'running'])
@@ -233,10 +234,11 @@ export class JobRepository {
     });
   }
 
-  async setSiteTime(accountId: string, jobId: string, vendorTime: string, siteTimezone: string | null): Promise<void> {
+  /** The alarm's site time, and the stage it enters next (`stage`, shown by its status). */
+  async setSiteTime(accountId: string, jobId: string, { vendorTime, siteTimezone, stage }: { vendorTime: string; siteTimezone: string | null; stage: string }): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ vendor_time: vendorTime, site_timezone: siteTimezone })
+      .set({ vendor_time: vendorTime, site_timezone: siteTimezone, stage })
       .where('account_id', '=', accountId)
       .where('id', '=', jobId)
       .execute();
@@ -310,6 +312,17 @@ export class JobRepository {
           .execute();
       }
     });
+  }
+
+  /** The stage a running job's status shows; a job that has ended keeps its own. */
+  async setStage(accountId: string, jobId: string, stage: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ stage })
+      .where('account_id', '=', accountId)
+      .where('id', '=', jobId)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   /** Ends a job that has not ended yet; returns false when it had already ended. */

@@ -6,6 +6,7 @@ import { LOCAL_RULES_VERSION } from '../../domain/decision.js';
 import { alarmForm, api, defaultFields, eventFrames, submitAlarm, waitForTerminal } from '../support/alarms.js';
 import { startLlmDouble, type DoubleVerdict, type LlmDouble } from '../support/llm-double.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 /** One scheduling of an activity as the workflow history tells it. */
 interface ActivityRun {
@@ -63,11 +64,17 @@ describe('AI decision through a vision LLM (chat-completions double)', () => {
 
   beforeEach(() => double.reset());
 
-  async function decide(event: string, fields: Record<string, string> = {}): Promise<{ jobId: string; server: AlarmServerResult }> {
+  /** Submits the event and waits for its verdict; `whileRunning` sees the job before it ends. */
+  async function decide(
+    event: string,
+    fields: Record<string, string> = {},
+    whileRunning?: (jobId: string) => Promise<void>,
+  ): Promise<{ jobId: string; server: AlarmServerResult }> {
     const form = alarmForm(defaultFields(fields), await eventFrames(event, 4));
     const submitted = await submitAlarm(stack.baseUrl, token, form);
     assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
     const jobId = submitted.body.data.job_id;
+    await whileRunning?.(jobId);
     const status = await waitForTerminal(stack.baseUrl, token, jobId);
     assert.equal(status.status, 'finished', JSON.stringify(status));
     const exported = await api<{ server: AlarmServerResult }>(stack.baseUrl, `/api/v1/alarms/${jobId}/export`, { token });
@@ -158,7 +165,14 @@ describe('AI decision through a vision LLM (chat-completions double)', () => {
 
   test('a primary that does not answer in time is retried', async () => {
     double.script(primaryModel, { hang: true }, { verdict: sure });
-    const { jobId, server } = await decide('pets2009_people_walking_a');
+    // While the model is asked, the alarm's status says so (the row's stage, set as the analysis hands over).
+    const decideStage = async (jobId: string) => {
+      await waitFor('the status to show the decide stage', async () => {
+        const { body } = await api<{ status: string; stage: string }>(stack.baseUrl, `/api/v1/alarms/${jobId}`, { token });
+        return body.data.status === 'running' && body.data.stage === 'decide';
+      });
+    };
+    const { jobId, server } = await decide('pets2009_people_walking_a', {}, decideStage);
     assert.equal(server.ai_decision_method, 'C1');
     const [primary] = await modelRuns(jobId);
     assert.deepEqual([primary!.attempts, primary!.lastFailureType, primary!.completed], [2, 'LLM_TIMEOUT', true]);

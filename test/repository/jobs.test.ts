@@ -58,8 +58,9 @@ describe('job status transitions', () => {
     const first = await jobs().markRunning(camera.accountId, jobId);
     assert.deepEqual([first?.status, first?.stage], ['running', 'running']);
     assert.ok(first?.started_at instanceof Date);
-    const again = await jobs().markRunning(camera.accountId, jobId);
+    const again = await jobs().markRunning(camera.accountId, jobId, 'tenancy');
     assert.equal(again?.started_at?.getTime(), first.started_at.getTime());
+    assert.equal(again?.stage, 'tenancy', 'the stage its caller names');
 
     assert.equal(await jobs().markRunning(await seedAccount(db()), jobId), undefined, "another account's job");
     assert.equal(await jobs().markRunning(camera.accountId, 'raw_no_such_job'), undefined, 'a rolled-back submission');
@@ -201,13 +202,26 @@ describe('job status transitions', () => {
     assert.deepEqual(await detectionRows(cancelling), []);
   });
 
-  test("setSiteTime stores the vendor time and the site's zone on the account's job only", async () => {
+  test("setSiteTime stores the vendor time, the site's zone and the next stage on the account's job only", async () => {
     const camera = await seedCamera(db(), await seedAccount(db()));
     const jobId = await seedJob(db(), camera);
-    await jobs().setSiteTime(await seedAccount(db()), jobId, '2026-11-22 09:00:00', 'Asia/Tokyo');
-    await jobs().setSiteTime(camera.accountId, jobId, '2026-11-22 10:00:00', 'Europe/London');
+    await jobs().setSiteTime(await seedAccount(db()), jobId, { vendorTime: '2026-11-22 09:00:00', siteTimezone: 'Asia/Tokyo', stage: 'decide' });
+    await jobs().setSiteTime(camera.accountId, jobId, { vendorTime: '2026-11-22 10:00:00', siteTimezone: 'Europe/London', stage: 'detect' });
     const job = await jobs().get(camera.accountId, jobId);
-    assert.deepEqual([job?.vendor_time, job?.site_timezone], ['2026-11-22 10:00:00', 'Europe/London']);
+    assert.deepEqual([job?.vendor_time, job?.site_timezone, job?.stage], ['2026-11-22 10:00:00', 'Europe/London', 'detect']);
+  });
+
+  test("setStage moves a running job's stage, on the account's job only, and leaves an ended job's alone", async () => {
+    const camera = await seedCamera(db(), await seedAccount(db()));
+    const jobId = await seedJob(db(), camera);
+    await jobs().markRunning(camera.accountId, jobId, 'tenancy');
+    await jobs().setStage(await seedAccount(db()), jobId, 'persist');
+    await jobs().setStage(camera.accountId, jobId, 'decide');
+    assert.equal((await jobs().get(camera.accountId, jobId))?.stage, 'decide');
+    await finishJob(db(), camera.accountId, jobId, []);
+    await jobs().setStage(camera.accountId, jobId, 'decide');
+    const ended = await jobs().get(camera.accountId, jobId);
+    assert.deepEqual([ended?.status, ended?.stage], ['finished', 'finished']);
   });
 });
 
