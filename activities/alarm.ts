@@ -238,7 +238,7 @@ export function createAlarmActivities({ db, media, logger, businessHours = defau
 
     /**
      * The tenancy, then the site's time, in one local activity: one round trip through the workflow task instead
-     * of two (each costs the analysis worker 5–15 ms; BENCHMARKS.md). Retried whole: both steps are idempotent.
+     * of two (4–19 ms each: BENCHMARKS.md, "Two local activities per alarm"). Retried whole: both steps are idempotent.
      */
     async beginAlarm(input: TenancyInput & { timestamp: string | null }): Promise<{ site: SiteContext; siteTime: SiteTime }> {
       const site = await steps.upsertTenancy(input);
