@@ -215,10 +215,10 @@ export class JobRepository {
   }
 
   /**
-   * Moves a queued job to running (a no-op for one already running, as on an activity retry).
+   * Moves a queued job to running (a no-op for one already running, as on an activity retry), its row showing
+   * `stage` from now on (a kind whose steps keep the stage current names its first).
    * Returns undefined when the job does not exist: its submission was rolled back.
    */
-  /** `stage`: the one the job's row shows from now on (a kind whose steps keep it current names its first). */
   async markRunning(accountId: string, jobId: string, stage = 'running'): Promise<Job | undefined> {
     return this.db.transaction().execute(async (trx) => {
       // Waits while the submitting transaction is still open (see `insert`).
