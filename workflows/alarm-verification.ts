@@ -1,5 +1,5 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
-import type { DecisionResult } from '../activities/alarm.js';
+import type { DecisionResult, SiteTime } from '../activities/alarm.js';
 import { filtersRunAt } from '../domain/types.js';
 import { VigilCrimeRate, VigilDecision } from '../temporal/search-attributes.js';
 import type { AlarmOutcome, AlarmWorkflowInput } from './contracts/alarm-verification.js';
@@ -43,17 +43,10 @@ async function runAlarmPipeline(input: AlarmWorkflowInput, context: PipelineCont
   const { site, siteTime } = await alarmSteps.beginAlarm({ ...scope, ...tenancyOf(input), timestamp: input.timestamp });
 
   enterStage('detect');
-  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: !filtersRunAt(input.sensitivity), measure: true });
+  const detections = await detect.detectFrames(detectionOf(input));
 
   enterStage('analyse');
-  const decisionInput = {
-    ...scope,
-    sensitivity: input.sensitivity,
-    siteCategory: site.category,
-    vendorTime: siteTime.vendorTime,
-    frames: input.frames,
-    extraIndicators: siteTime.indicators,
-  };
+  const decisionInput = decisionContext(input, site.category, siteTime);
   const settled = await alarmSteps.settleAlarm({ ...decisionInput, cameraId: input.cameraId, detections, modelConfigured: settings.llm !== undefined });
   if ('decision' in settled) return outcomeOf(input, settled.decision);
 
@@ -77,30 +70,38 @@ async function runAlarmPipelineStepByStep(input: AlarmWorkflowInput, { settings,
   const siteTime = await alarmSteps.resolveSiteTime({ ...scope, site, timestamp: input.timestamp });
 
   enterStage('detect');
-  const detections = await detect.detectFrames({ ...scope, frames: input.frames, everyChangedFrame: !filtersRunAt(input.sensitivity), measure: true });
+  const detections = await detect.detectFrames(detectionOf(input));
 
   enterStage('analyse');
   const analysis = await alarmSteps.analyseFrames({ ...scope, cameraId: input.cameraId, siteCategory: site.category, frames: input.frames, detections, sensitivity: input.sensitivity });
 
   enterStage('decide');
-  const decision = await decideAlarm(
-    {
-      ...scope,
-      sensitivity: input.sensitivity,
-      siteCategory: site.category,
-      vendorTime: siteTime.vendorTime,
-      frames: input.frames,
-      analysis,
-      frameCount: input.frames.length,
-      extraIndicators: siteTime.indicators,
-    },
-    settings.llm,
-  );
+  const decision = await decideAlarm({ ...decisionContext(input, site.category, siteTime), analysis, frameCount: input.frames.length }, settings.llm);
 
   enterStage('persist');
   await alarmSteps.persistResult({ ...scope, analysis, decision });
   return outcomeOf(input, decision);
 }
+
+/** What the analysis and the decision need of the alarm besides its detections: its scope, site and time. */
+const decisionContext = (input: AlarmWorkflowInput, siteCategory: string, siteTime: SiteTime) => ({
+  accountId: input.accountId,
+  jobId: input.jobId,
+  sensitivity: input.sensitivity,
+  siteCategory,
+  vendorTime: siteTime.vendorTime,
+  frames: input.frames,
+  extraIndicators: siteTime.indicators,
+});
+
+/** Every frame detected, measured for the analysis; every changed one looked at where a person seen once counts. */
+const detectionOf = ({ accountId, jobId, frames, sensitivity }: AlarmWorkflowInput) => ({
+  accountId,
+  jobId,
+  frames,
+  everyChangedFrame: !filtersRunAt(sensitivity),
+  measure: true,
+});
 
 const tenancyOf = ({ cameraId, siteCategory, siteAddress, names }: AlarmWorkflowInput) => ({ cameraId, siteCategory, siteAddress, names });
 
