@@ -14,9 +14,12 @@ import { alarmSteps } from './short-steps.js';
  * analysis, decision, storage). `settings` pins the worker settings; absent, the analysis worker's apply.
  */
 export async function alarmVerification(input: AlarmWorkflowInput, settings?: WorkerJobSettings): Promise<AlarmOutcome> {
+  // Asked before the first command: a version marker recorded after a local activity of the same workflow task made
+  // a query's replay of that task fail as nondeterministic (seen in the workflows tier).
+  const pipeline = patched(MERGED_ALARM_STEPS) ? runAlarmPipeline : runAlarmPipelineStepByStep;
   return runJob(input, settings, {
     kind: 'alarm',
-    run: (context) => runAlarmPipeline(input, context),
+    run: (context) => pipeline(input, context),
     onFinished: (outcome) =>
       upsertSearchAttributes([
         { key: VigilDecision, value: outcome.decision },
@@ -33,9 +36,7 @@ const MERGED_ALARM_STEPS = 'merged-alarm-steps';
  * before detection, `settleAlarm` (analysis, local decision, storage) after it; only an alarm a vision model is to
  * decide comes back for the model's route and then its storage.
  */
-async function runAlarmPipeline(input: AlarmWorkflowInput, context: PipelineContext): Promise<AlarmOutcome> {
-  if (!patched(MERGED_ALARM_STEPS)) return runAlarmPipelineStepByStep(input, context);
-  const { settings, enterStage } = context;
+async function runAlarmPipeline(input: AlarmWorkflowInput, { settings, enterStage }: PipelineContext): Promise<AlarmOutcome> {
   const detect = detectionActivities(settings.detectTaskQueue);
   const scope = { accountId: input.accountId, jobId: input.jobId };
 
