@@ -109,76 +109,70 @@ function checkFrame({ width, height, data }: GreyFrame): void {
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 
+/** Pixels either side of a pixel in the mean `blurEffect` blurs with: a 9-pixel window. */
+const BLUR_REACH = 4;
+
 /**
  * The blur effect of Crête, Dolmière, Ladret and Nicolas ("The blur effect: perception and estimation
  * with a new no-reference perceptual blur metric", SPIE 2007): how much of the frame's neighbour-to-
  * neighbour variation survives blurring it again with a 9-pixel mean. A sharp frame loses much of it
  * (near 0), a blurred one hardly any (near 1). Taken as the worse of the vertical and horizontal values;
  * a frame with no variation at all is 1.
+ *
+ * One pass, row by row: the means along the row as a running sum, the means along each column from running
+ * column sums, kept for this row and the one above (edge pixels repeated past the border). Sums of whole grey
+ * levels are exact in any order; each mean is rounded to single precision, as stored means were.
  */
 export function blurEffect(frame: GreyFrame): number {
   checkFrame(frame);
   const { width, height, data } = frame;
-  const { rowMean, columnMean } = windowMeans(frame, 4);
+  const span = 2 * BLUR_REACH + 1;
+  const lastX = width - 1;
+  const lastY = height - 1;
+  const columnSums = new Float64Array(width);
+  for (let k = -BLUR_REACH; k <= BLUR_REACH; k++) {
+    const row = Math.min(lastY, Math.max(0, k)) * width;
+    for (let x = 0; x < width; x++) columnSums[x]! += data[row + x]!;
+  }
+  let columnMean = new Float32Array(width);
+  let columnMeanAbove = new Float32Array(width);
   let vertical = 0;
   let verticalLost = 0;
   let horizontal = 0;
   let horizontalLost = 0;
   for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const entering = (y + BLUR_REACH + 1 < height ? y + BLUR_REACH + 1 : lastY) * width;
+    const leaving = (y - BLUR_REACH > 0 ? y - BLUR_REACH : 0) * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      if (y > 0) {
-        const step = Math.abs(data[i]! - data[i - width]!);
+      columnMean[x] = columnSums[x]! / span;
+      columnSums[x]! += data[entering + x]! - data[leaving + x]!;
+    }
+    if (y > 0) {
+      for (let x = 0; x < width; x++) {
+        const step = Math.abs(data[row + x]! - data[row + x - width]!);
         vertical += step;
-        verticalLost += Math.max(0, step - Math.abs(columnMean[i]! - columnMean[i - width]!));
+        const kept = Math.abs(columnMean[x]! - columnMeanAbove[x]!);
+        if (step > kept) verticalLost += step - kept;
       }
-      if (x > 0) {
-        const step = Math.abs(data[i]! - data[i - 1]!);
-        horizontal += step;
-        horizontalLost += Math.max(0, step - Math.abs(rowMean[i]! - rowMean[i - 1]!));
-      }
+    }
+    [columnMean, columnMeanAbove] = [columnMeanAbove, columnMean];
+
+    let rowSum = 0;
+    for (let k = -BLUR_REACH; k <= BLUR_REACH; k++) rowSum += data[row + Math.min(lastX, Math.max(0, k))]!;
+    let meanLeft = Math.fround(rowSum / span);
+    for (let x = 1; x < width; x++) {
+      rowSum += data[row + (x + BLUR_REACH < width ? x + BLUR_REACH : lastX)]! - data[row + (x - 1 - BLUR_REACH > 0 ? x - 1 - BLUR_REACH : 0)]!;
+      const mean = Math.fround(rowSum / span);
+      const step = Math.abs(data[row + x]! - data[row + x - 1]!);
+      horizontal += step;
+      const kept = Math.abs(mean - meanLeft);
+      if (step > kept) horizontalLost += step - kept;
+      meanLeft = mean;
     }
   }
   const kept = (total: number, lost: number) => (total === 0 ? 1 : (total - lost) / total);
   return round4(Math.max(kept(vertical, verticalLost), kept(horizontal, horizontalLost)));
-}
-
-/**
- * The mean of each pixel's `reach` neighbours either side along its row, and along its column (edge pixels
- * repeated past the border), as running sums: each step adds the pixel entering the window and takes away
- * the one leaving it, instead of adding the whole window again for every pixel. Sums of whole grey levels
- * are exact in any order, so the means are those of the window added up pixel by pixel.
- */
-function windowMeans({ width, height, data }: GreyFrame, reach: number): { rowMean: Float32Array; columnMean: Float32Array } {
-  const span = 2 * reach + 1;
-  const rowMean = new Float32Array(width * height);
-  const columnMean = new Float32Array(width * height);
-  const clampX = (x: number) => Math.min(width - 1, Math.max(0, x));
-  const clampY = (y: number) => Math.min(height - 1, Math.max(0, y));
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let sum = 0;
-    for (let k = -reach; k <= reach; k++) sum += data[row + clampX(k)]!;
-    for (let x = 0; x < width; x++) {
-      rowMean[row + x] = sum / span;
-      sum += data[row + clampX(x + reach + 1)]! - data[row + clampX(x - reach)]!;
-    }
-  }
-  const columnSums = new Float64Array(width);
-  for (let k = -reach; k <= reach; k++) {
-    const row = clampY(k) * width;
-    for (let x = 0; x < width; x++) columnSums[x]! += data[row + x]!;
-  }
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    const entering = clampY(y + reach + 1) * width;
-    const leaving = clampY(y - reach) * width;
-    for (let x = 0; x < width; x++) {
-      columnMean[row + x] = columnSums[x]! / span;
-      columnSums[x]! += data[entering + x]! - data[leaving + x]!;
-    }
-  }
-  return { rowMean, columnMean };
 }
 
 /** Share of pixels whose grey level differs by more than `tolerance`; frames of different sizes differ entirely. */
@@ -288,11 +282,14 @@ export function sameMeasuring(a: FrameQualityMeasuring, b: FrameQualityMeasuring
 
 function measure(frame: GreyFrame, previous: GreyFrame | undefined, settings: FrameQualityMeasuring): FrameQualityMeasures {
   checkFrame(frame);
+  const { data } = frame;
   let sum = 0;
   let dark = 0;
-  for (const value of frame.data) {
+  const { darkLevel } = settings;
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
     sum += value;
-    if (value < settings.darkLevel) dark++;
+    if (value < darkLevel) dark++;
   }
   const pixels = Math.max(frame.data.length, 1);
   const covered = coveredArea(frame, settings.lensBlocked);
