@@ -3,7 +3,7 @@ import type { AccountRepository, AuthenticatedToken } from '../db/repositories/a
 import { hashApiToken } from '../domain/api-token.js';
 import { ApiError } from './errors.js';
 
-const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'A valid API token is required.');
+export const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'A valid API token is required.');
 
 /** The token from `Authorization: Bearer`, else from the given fallback (form field or query). */
 export function presentedToken(ctx: Context, fallback: unknown): string | undefined {

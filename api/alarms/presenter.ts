@@ -1,7 +1,7 @@
-import type { Job } from '../../db/schema.js';
+import type { JobStatusRow } from '../../db/repositories/jobs.js';
 
 /** A job's status as its row has it: the alarm's steps keep the row's stage current (activities/alarm.ts). */
-export function presentJobStatus(job: Job) {
+export function presentJobStatus(job: JobStatusRow) {
   return {
     job_id: job.id,
     status: job.status,

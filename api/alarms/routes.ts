@@ -17,7 +17,7 @@ import { idempotencyKeyOf, maxProcessingSecondsOf, refusalError } from '../job-o
 import { readMultipartForm, type MultipartLimits } from '../multipart.js';
 import type { UploadMemory } from '../upload-memory.js';
 import { parseInput } from '../validate.js';
-import { jobIdParams, ownedJob } from '../owned-job.js';
+import { jobIdParams, ownedJobStatus } from '../owned-job.js';
 import { presentAccepted, presentJobStatus } from './presenter.js';
 import { exportQuery, submitAlarmFields, type SubmitAlarmFields } from './schema.js';
 
@@ -86,8 +86,7 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
   });
 
   router.get('/:job_id', async (ctx) => {
-    const { job } = await ownedJob(ctx, deps.accounts, jobs, 'alarm');
-    ctx.body = envelope(presentJobStatus(job));
+    ctx.body = envelope(presentJobStatus(await ownedJobStatus(ctx, jobs, 'alarm')));
   });
 
   router.get('/:job_id/export', async (ctx) => {

@@ -107,6 +107,16 @@ describe('alarm API rules', () => {
     }
   });
 
+  test('the status of an alarm checks the token, then the job id, then the job', async () => {
+    const tooLong = `/api/v1/alarms/${'j'.repeat(301)}`;
+    assert.equal((await api(stack.baseUrl, tooLong, {})).body.error?.code, 'UNAUTHENTICATED');
+    assert.equal((await api(stack.baseUrl, tooLong, { token: 'vgl_not_a_real_token' })).body.error?.code, 'UNAUTHENTICATED');
+    const invalid = await api(stack.baseUrl, tooLong, { token });
+    assert.deepEqual([invalid.status, invalid.body.error?.code, invalid.body.error?.field], [400, 'VALIDATION_ERROR', 'job_id']);
+    const missing = await api(stack.baseUrl, '/api/v1/alarms/no-such-job', { token });
+    assert.deepEqual([missing.status, missing.body.error?.code], [404, 'NOT_FOUND']);
+  });
+
   test('unknown routes and methods answer in the envelope', async () => {
     const missing = await api(stack.baseUrl, '/api/v1/nothing-here', { token });
     assert.equal(missing.status, 404);

@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import { AccountRepository } from '../../db/repositories/accounts.js';
 import { JobRepository, type StoredDetection } from '../../db/repositories/jobs.js';
+import { hashApiToken } from '../../domain/api-token.js';
 import type { AlarmRequest, Job } from '../../db/schema.js';
 import { migratedDatabase } from '../support/database.js';
 import { alarmResult, finishJob, frameSize, seedAccount, seedCamera, seedJob, storedDetection, type SeededCamera } from '../support/seed.js';
@@ -35,6 +37,37 @@ describe('inserting and reading jobs', () => {
     assert.equal(await jobs().get(other, jobId), undefined);
     assert.equal(await jobs().getWithNames(other, jobId), undefined);
     assert.deepEqual(await jobs().frames(other, jobId), []);
+  });
+
+  test('statusForToken reads the token and its account\'s job of the kind in one query, without the documents', async () => {
+    const accountId = await seedAccount(db());
+    const camera = await seedCamera(db(), accountId);
+    const jobId = await seedJob(db(), camera);
+    const accounts = new AccountRepository(db());
+    const [hash, revoked] = [hashApiToken(`token_${jobId}`), hashApiToken(`revoked_${jobId}`)];
+    await accounts.addToken(accountId, { hash, prefix: 'vgl_test', role: 'user' });
+    await accounts.addToken(accountId, { hash: revoked, prefix: 'vgl_test', role: 'user' });
+    await accounts.revokeToken(revoked);
+
+    const found = await jobs().statusForToken(hash, jobId, 'alarm');
+    assert.deepEqual(found?.auth, await accounts.findActiveToken(hash));
+    const job = await jobs().get(accountId, jobId);
+    assert.deepEqual(found?.job, {
+      id: jobId,
+      kind: 'alarm',
+      status: job?.status,
+      stage: job?.stage,
+      created_at: job?.created_at,
+      finished_at: null,
+      error: null,
+    });
+
+    assert.deepEqual(await jobs().statusForToken(hash, jobId, 'video'), { auth: found?.auth, job: undefined }, 'another kind');
+    assert.deepEqual(await jobs().statusForToken(hash, 'no-such-job', 'alarm'), { auth: found?.auth, job: undefined });
+    const otherJob = await seedJob(db(), await seedCamera(db(), await seedAccount(db())));
+    assert.deepEqual(await jobs().statusForToken(hash, otherJob, 'alarm'), { auth: found?.auth, job: undefined }, "another account's job");
+    assert.equal(await jobs().statusForToken(revoked, jobId, 'alarm'), undefined, 'a revoked token');
+    assert.equal(await jobs().statusForToken(hashApiToken('never-issued'), jobId, 'alarm'), undefined);
   });
 
   test("findByVendorEvent finds the event of that camera and account only; a camera takes each event once", async () => {
