@@ -1,16 +1,19 @@
 /**
  * CPU budget per alarm, by process:
- *   MODELS_DIR=../shared/models npm run bench:budget -- [--alarms 24] [--in-flight 2] [--cpu-prof]
+ *   MODELS_DIR=../shared/models npm run bench:budget -- [--alarms 24] [--in-flight 2] [--status-polls 2000] [--cpu-prof]
  *   npm run bench:budget -- --attach <pid of npm start's supervisor> --data-dir .data --token <token> [--url …]
  *
  * Starts the stack as `npm start` does (bin/start.ts, in a temporary DATA_DIR on free ports), or attaches to
  * one already running, and reads the CPU seconds (user + system, /proc/<pid>/stat, each process summed with its
  * children) of the API, the analysis worker, the detection worker, the Temporal dev server and PostgreSQL
  * before and after a fixed load: `--alarms` alarms of 8 fixture frames, rotating over the fixture events,
- * `--in-flight` at a time, each sent as soon as one ends. Job status is read from PostgreSQL (the status API
- * would query each workflow and charge the polling to the budget). Then the bare detection engine (the
- * detection worker's settings) runs in this process over the same events' frames, and the primary detector
- * alone, for their CPU ms per alarm. Prints the table, throughput and the machine's load, then one JSON line.
+ * `--in-flight` at a time, each sent as soon as one ends (job status read from PostgreSQL, not charged to the
+ * alarms). Then the status of the last alarm is polled `--status-polls` times (4 clients, back to back), and
+ * `/healthz` as many times (an HTTP answer with nothing behind it: the bare baseline), for the API's and
+ * PostgreSQL's CPU ms per request: under a backlog, clients polling every waiting alarm is what those two spend
+ * most on. Then the bare detection engine (the detection worker's settings) runs in this process over the same
+ * events' frames, and the primary detector alone, for their CPU ms per alarm. Prints the tables, throughput and
+ * the machine's load, then one JSON line.
  * With `--cpu-prof` the Node roles write CPU profiles when the stack stops and the functions with most self
  * time in each thread are printed (`--attach`: start it with `npm start -- --cpu-prof`). The profiler's own
  * thread then costs as much as a third of a role's CPU: take the budget from a run without it.
@@ -48,12 +51,15 @@ const { values } = parseArgs({
     url: { type: 'string', default: 'http://127.0.0.1:8080' },
     token: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'status-polls': { type: 'string', default: '2000' },
   },
 });
 const alarmCount = Number(values.alarms);
 const inFlight = Number(values['in-flight']);
 if (!(Number.isInteger(alarmCount) && alarmCount > 0 && alarmCount <= 500)) fail('--alarms must be 1 to 500.');
 if (!(Number.isInteger(inFlight) && inFlight > 0 && inFlight <= 16)) fail('--in-flight must be 1 to 16.');
+const statusPolls = Number(values['status-polls']);
+if (!(Number.isInteger(statusPolls) && statusPolls >= 0 && statusPolls <= 100_000)) fail('--status-polls must be 0 to 100000.');
 
 const roles = ['api', 'analysis worker', 'detection worker', 'temporal', 'postgres'] as const;
 type Role = (typeof roles)[number];
@@ -210,7 +216,7 @@ async function loadEvents(folder: string): Promise<FixtureEvent[]> {
 const runTag = Date.now().toString(36);
 
 /** One alarm, from its submission until PostgreSQL says it ended. */
-async function runAlarm(stack: Stack, event: FixtureEvent, i: number): Promise<void> {
+async function runAlarm(stack: Stack, event: FixtureEvent, i: number): Promise<string> {
   const form = alarmForm(event, { group_id: 'budget', site_id: runTag, zone_id: `z${i}`, vendor_event_id: `${runTag}-${i}` });
   const response = await fetch(`${stack.baseUrl}/api/v1/alarms`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.token}` } });
   const body = (await response.json()) as { data?: { job_id: string } };
@@ -218,24 +224,46 @@ async function runAlarm(stack: Stack, event: FixtureEvent, i: number): Promise<v
   const deadline = Date.now() + JOB_TIMEOUT_MS;
   for (;;) {
     const job = await stack.db.selectFrom('jobs').select('status').where('id', '=', body.data.job_id).executeTakeFirst();
-    if (job?.status === 'finished') return;
+    if (job?.status === 'finished') return body.data.job_id;
     if (job && job.status !== 'queued' && job.status !== 'running') throw new Error(`alarm ${i} (${body.data.job_id}) ended ${job.status}`);
     if (Date.now() > deadline) throw new Error(`alarm ${i} did not end within ${JOB_TIMEOUT_MS / 1000} s`);
     await delay(STATUS_POLL_MS);
   }
 }
 
-/** `count` alarms over `events` in turn, `lanes` at a time, back to back. */
-async function runLoad(stack: Stack, events: readonly FixtureEvent[], count: number, lanes: number, offset: number): Promise<void> {
+/** `count` alarms over `events` in turn, `lanes` at a time, back to back; the id of the last one to finish. */
+async function runLoad(stack: Stack, events: readonly FixtureEvent[], count: number, lanes: number, offset: number): Promise<string> {
   let next = 0;
+  let lastJobId = '';
   await Promise.all(
     Array.from({ length: lanes }, async () => {
       while (next < count) {
         const i = next++;
-        await runAlarm(stack, events[i % events.length]!, offset + i);
+        lastJobId = await runAlarm(stack, events[i % events.length]!, offset + i);
       }
     }),
   );
+  return lastJobId;
+}
+
+const STATUS_POLL_CLIENTS = 4;
+
+/** CPU ms of the API and PostgreSQL per request: `count` GETs of `pathname`, `STATUS_POLL_CLIENTS` clients back to back. */
+async function cpuPerRequest(stack: Stack, rolePids: Record<Role, number>, pathname: string, count: number): Promise<{ api: number; postgres: number }> {
+  const before = await cpuByRole(rolePids);
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: STATUS_POLL_CLIENTS }, async () => {
+      while (sent < count) {
+        sent++;
+        const response = await fetch(stack.baseUrl + pathname, { headers: { authorization: `Bearer ${stack.token}` } });
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`GET ${pathname} answered ${response.status}`);
+      }
+    }),
+  );
+  const after = await cpuByRole(rolePids);
+  return { api: (after.api - before.api) / count, postgres: (after.postgres - before.postgres) / count };
 }
 
 // --- the bare detector ----------------------------------------------------------------------------------
@@ -324,11 +352,15 @@ try {
   const before = await cpuByRole(rolePids);
   const threadsBefore = await Promise.all(roles.map((role) => cpuByThreadName(rolePids[role])));
   const started = performance.now();
-  await runLoad(stack, events, alarmCount, inFlight, events.length);
+  const lastJobId = await runLoad(stack, events, alarmCount, inFlight, events.length);
   const seconds = (performance.now() - started) / 1000;
   const after = await cpuByRole(rolePids);
   const threadsAfter = await Promise.all(roles.map((role) => cpuByThreadName(rolePids[role])));
   const loadDuring = loadAverage();
+  const polls =
+    statusPolls > 0
+      ? { status: await cpuPerRequest(stack, rolePids, `/api/v1/alarms/${lastJobId}`, statusPolls), healthz: await cpuPerRequest(stack, rolePids, '/healthz', statusPolls) }
+      : null;
   const bare = await bareDetection(events, alarmCount);
 
   const perAlarm = Object.fromEntries(roles.map((role) => [role, Math.round((after[role] - before[role]) / alarmCount)])) as Record<Role, number>;
@@ -342,6 +374,14 @@ try {
   console.log(`| **total** | **${totalMs}** |`);
   console.log(`| bare detection engine (this process, the worker's settings), same events | ${Math.round(bare.engineMs)} |`);
   console.log(`| bare primary detector alone, same events | ${Math.round(bare.primaryMs)} |`);
+  if (polls) {
+    const figures = ({ api, postgres }: { api: number; postgres: number }) => `${api.toFixed(3)} | ${postgres.toFixed(3)}`;
+    console.log(`\n${statusPolls} requests of each, ${STATUS_POLL_CLIENTS} clients back to back:\n`);
+    console.log('| request | API CPU ms | PostgreSQL CPU ms |');
+    console.log('| --- | --- | --- |');
+    console.log(`| status of a finished alarm (GET /api/v1/alarms/{job_id}) | ${figures(polls.status)} |`);
+    console.log(`| bare: GET /healthz | ${figures(polls.healthz)} |`);
+  }
   console.log('\nBy thread name (CPU ms per alarm, the process itself without its children; threads that ended are not counted):');
   roles.forEach((role, r) => {
     const threads = [...threadsAfter[r]!.entries()]
@@ -354,7 +394,7 @@ try {
     await stack.stop();
     await printProfiles(path.join(stack.dataDir, 'profiles'), rolePids);
   }
-  console.log(JSON.stringify({ alarms: alarmCount, inFlight, seconds: Number(seconds.toFixed(1)), throughput: Number(throughput.toFixed(3)), cpuMsPerAlarm: perAlarm, totalMs, bare, loadAverage: loadDuring }));
+  console.log(JSON.stringify({ alarms: alarmCount, inFlight, seconds: Number(seconds.toFixed(1)), throughput: Number(throughput.toFixed(3)), cpuMsPerAlarm: perAlarm, totalMs, bare, cpuMsPerRequest: polls, loadAverage: loadDuring }));
 } finally {
   await stack.stop();
   await stack.cleanUp();
