@@ -291,7 +291,7 @@ function measure(frame: GreyFrame, previous: GreyFrame | undefined, settings: Fr
     sum += value;
     if (value < darkLevel) dark++;
   }
-  const pixels = Math.max(frame.data.length, 1);
+  const pixels = Math.max(data.length, 1);
   const covered = coveredArea(frame, settings.lensBlocked);
   return {
     brightness: Math.round(sum / pixels),
