@@ -1,6 +1,6 @@
 /**
  * CPU budget per alarm, by process:
- *   MODELS_DIR=../shared/models npm run bench:budget -- [--alarms 24] [--in-flight 2] [--status-polls 2000] [--cpu-prof]
+ *   MODELS_DIR=../shared/models npm run bench:budget -- [--alarms 24] [--in-flight 2] [--status-polls 2000] [--events <dir>] [--cpu-prof]
  *   npm run bench:budget -- --attach <pid of npm start's supervisor> --data-dir .data --token <token> [--url …]
  *
  * Starts the stack as `npm start` does (bin/start.ts, in a temporary DATA_DIR on free ports), or attaches to
