@@ -3,7 +3,7 @@ import type { AccountRepository, AuthenticatedToken } from '../db/repositories/a
 import { hashApiToken } from '../domain/api-token.js';
 import { ApiError } from './errors.js';
 
-export const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'A valid API token is required.');
+const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'A valid API token is required.');
 
 /** The token from `Authorization: Bearer`, else from the given fallback (form field or query). */
 export function presentedToken(ctx: Context, fallback: unknown): string | undefined {
@@ -16,9 +16,17 @@ export function presentedToken(ctx: Context, fallback: unknown): string | undefi
   return typeof fallback === 'string' && fallback.length > 0 ? fallback : undefined;
 }
 
-export async function authenticate(accounts: AccountRepository, token: string | undefined): Promise<AuthenticatedToken> {
+export function authenticate(accounts: AccountRepository, token: string | undefined): Promise<AuthenticatedToken> {
+  return authenticateWith(token, (hash) => accounts.findActiveToken(hash));
+}
+
+/**
+ * What `find` reads for the presented token's hash (undefined: no active token with it), else 401: for a read that
+ * fetches the token together with what the request asks for (api/owned-job.ts, `ownedJobStatus`).
+ */
+export async function authenticateWith<T>(token: string | undefined, find: (tokenHash: string) => Promise<T | undefined>): Promise<T> {
   if (!token) throw unauthenticated();
-  const found = await accounts.findActiveToken(hashApiToken(token));
+  const found = await find(hashApiToken(token));
   if (!found) throw unauthenticated();
   return found;
 }

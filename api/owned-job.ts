@@ -3,8 +3,7 @@ import { z } from 'zod';
 import type { AccountRepository, AuthenticatedToken } from '../db/repositories/accounts.js';
 import type { JobRepository, JobStatusRow } from '../db/repositories/jobs.js';
 import type { DocumentedJobKind, Job, TypedJob } from '../db/schema.js';
-import { hashApiToken } from '../domain/api-token.js';
-import { authenticateRequest, presentedToken, unauthenticated } from './auth.js';
+import { authenticateRequest, authenticateWith, presentedToken } from './auth.js';
 import { notFound } from './errors.js';
 import { parseInput } from './validate.js';
 
@@ -34,11 +33,9 @@ export async function ownedJob(ctx: Context, accounts: AccountRepository, jobs: 
  * `ownedJob` does (401, then 400, then 404) in one query (JobRepository.statusForToken).
  */
 export async function ownedJobStatus(ctx: Context, jobs: JobRepository, kind: DocumentedJobKind): Promise<JobStatusRow> {
-  const token = presentedToken(ctx, ctx.query.token);
-  if (!token) throw unauthenticated();
-  const found = await jobs.statusForToken(hashApiToken(token), String(ctx.params.job_id), kind);
-  if (!found) throw unauthenticated();
+  // The id is checked after the query that authenticates: a request without a valid token is a 401 whatever its path.
+  const { job } = await authenticateWith(presentedToken(ctx, ctx.query.token), (hash) => jobs.statusForToken(hash, String(ctx.params.job_id), kind));
   parseInput(jobIdParams, ctx.params);
-  if (!found.job) throw notFound('Job');
-  return found.job;
+  if (!job) throw notFound('Job');
+  return job;
 }

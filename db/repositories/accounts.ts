@@ -8,6 +8,15 @@ export interface AuthenticatedToken {
   role: TokenRole;
 }
 
+/** The active token whose hash is `hash`, as an `AuthenticatedToken`: a query other reads join onto (JobRepository.statusForToken). */
+export const activeTokenQuery = (db: Db, hash: string) =>
+  db
+    .selectFrom('api_tokens')
+    .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+    .select(['api_tokens.id as tokenId', 'accounts.id as accountId', 'accounts.name as accountName', 'api_tokens.role'])
+    .where('api_tokens.token_hash', '=', hash)
+    .where('api_tokens.revoked_at', 'is', null);
+
 export interface AccountSummary {
   name: string;
   createdAt: Date;
@@ -54,14 +63,7 @@ export class AccountRepository {
   }
 
   async findActiveToken(hash: string): Promise<AuthenticatedToken | undefined> {
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
-      .select(['api_tokens.id as tokenId', 'accounts.id as accountId', 'accounts.name as accountName', 'api_tokens.role'])
-      .where('api_tokens.token_hash', '=', hash)
-      .where('api_tokens.revoked_at', 'is', null)
-      .executeTakeFirst();
-    return row;
+    return activeTokenQuery(this.db, hash).executeTakeFirst();
   }
 
   async list(): Promise<AccountSummary[]> {

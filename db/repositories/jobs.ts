@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { endedJobStatuses } from '../../domain/job-kinds.js';
 import type { FrameDetections } from '../../domain/types.js';
 import type { Db } from '../database.js';
-import type { AuthenticatedToken } from './accounts.js';
+import { activeTokenQuery, type AuthenticatedToken } from './accounts.js';
 import type { AlarmServerResult, DocumentedJobKind, Frame, Job, JobDocuments, JobError, NewFrame, TypedJob } from '../schema.js';
 
 export interface NewJob<K extends DocumentedJobKind> {
@@ -16,7 +16,7 @@ export interface NewJob<K extends DocumentedJobKind> {
 }
 
 /** What a job's status answer shows of it: no request or result documents. */
-export type JobStatusRow = Pick<Job, 'id' | 'kind' | 'status' | 'stage' | 'created_at' | 'finished_at' | 'error'>;
+export type JobStatusRow = Pick<Job, 'id' | 'status' | 'stage' | 'created_at' | 'finished_at' | 'error'>;
 
 /** An alarm job with the names of its group, site and camera, as its export shows them. */
 export interface JobWithNames extends TypedJob<'alarm'> {
@@ -113,20 +113,14 @@ export class JobRepository {
    * polled many times a second under load: one round trip and a few columns instead of two queries and the job's JSON.
    */
   async statusForToken(tokenHash: string, jobId: string, kind: DocumentedJobKind): Promise<{ auth: AuthenticatedToken; job: JobStatusRow | undefined } | undefined> {
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
+    const row = await activeTokenQuery(this.db, tokenHash)
       .leftJoin('jobs', (join) => join.onRef('jobs.account_id', '=', 'accounts.id').on('jobs.id', '=', jobId).on('jobs.kind', '=', kind))
-      .select(['api_tokens.id as tokenId', 'accounts.id as accountId', 'accounts.name as accountName', 'api_tokens.role'])
-      .select(['jobs.id', 'jobs.kind', 'jobs.status', 'jobs.stage', 'jobs.created_at', 'jobs.finished_at', 'jobs.error'])
-      .where('api_tokens.token_hash', '=', tokenHash)
-      .where('api_tokens.revoked_at', 'is', null)
+      .select(['jobs.id', 'jobs.status', 'jobs.stage', 'jobs.created_at', 'jobs.finished_at', 'jobs.error'])
       .executeTakeFirst();
     if (!row) return undefined;
-    const { tokenId, accountId, accountName, role, id, kind: jobKind, status, stage, created_at, finished_at, error } = row;
-    const auth = { tokenId, accountId, accountName, role };
-    if (id === null || jobKind === null || status === null || stage === null || created_at === null) return { auth, job: undefined };
-    return { auth, job: { id, kind: jobKind, status, stage, created_at, finished_at, error } };
+    const { tokenId, accountId, accountName, role, ...job } = row;
+    // The left join's columns are all null or, a job matched, as its row has them.
+    return { auth: { tokenId, accountId, accountName, role }, job: job.id === null ? undefined : (job as JobStatusRow) };
   }
 
   /** The account's job if it is of `kind`, typed with that kind's documents; undefined otherwise. */

@@ -54,7 +54,6 @@ describe('inserting and reading jobs', () => {
     const job = await jobs().get(accountId, jobId);
     assert.deepEqual(found?.job, {
       id: jobId,
-      kind: 'alarm',
       status: job?.status,
       stage: job?.stage,
       created_at: job?.created_at,
