@@ -8,8 +8,7 @@
  * alarms (a client that waits for the webhook instead polls nothing; one that polls each alarm every second, 1000).
  * Prints accept latency p50/p99, submit→finished p50/p95/p99 (the server's finished_at against the send
  * time: same host, same clock), throughput (from the first send to the last end, and from the first end to the
- * last) and lost jobs (accepted, not ended by the deadline), then one
- * JSON line. Exits 1 when a job was lost or a submission was not accepted.
+ * last) and lost jobs (accepted, not ended by the deadline), then one JSON line. Exits 1 when a job was lost or a submission was not accepted.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -158,9 +157,10 @@ const refused = submissions.filter((s) => s.jobId === undefined);
 const ended = accepted.filter((s) => s.finalStatus !== undefined);
 const finished = ended.filter((s) => s.finalStatus === 'finished');
 const lost = accepted.filter((s) => s.finalStatus === undefined);
-const lastFinishedAt = Math.max(...ended.map((s) => s.finishedAtMs!));
+const endTimes = ended.map((s) => s.finishedAtMs!);
+const lastFinishedAt = Math.max(...endTimes);
 const spanS = ended.length > 0 ? (lastFinishedAt - startedAt) / 1000 : NaN;
-const endingSpanS = (lastFinishedAt - Math.min(...ended.map((s) => s.finishedAtMs!))) / 1000;
+const endingSpanS = (lastFinishedAt - Math.min(...endTimes)) / 1000;
 
 const summary = {
   url: baseUrl.origin,
@@ -183,7 +183,7 @@ const summary = {
    * Jobs ended per second from the first end to the last: the rate the stack sustains, which is the offered rate
    * when it keeps up (`throughputPerS` also counts the first job's wait and the last one's, so it stays below).
    */
-  completionRatePerS: ended.length > 1 ? Number(((ended.length - 1) / endingSpanS).toFixed(2)) : null,
+  completionRatePerS: endingSpanS > 0 ? Number(((ended.length - 1) / endingSpanS).toFixed(2)) : null,
   drainedAfterS: ended.length > 0 ? Number(((lastFinishedAt - lastSentAt) / 1000).toFixed(1)) : null,
 };
 const { acceptMs, submitToFinishedMs } = summary;
